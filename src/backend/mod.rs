@@ -1,0 +1,1 @@
+//! backend stage (to be written).

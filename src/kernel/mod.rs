@@ -1,0 +1,1 @@
+//! kernel stage (to be written).

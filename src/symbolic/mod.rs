@@ -1,0 +1,1 @@
+//! symbolic stage (to be written).
