@@ -140,24 +140,18 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 /// Renders diagnostics for the source `src` of file `file`, without colour.
 ///
-/// Each one starts with `error: MESSAGE` (or `warning:`), then `--> file:line:col`,
-/// the source line, and a caret line with the label.
+/// Each one starts with `Error: MESSAGE` (or `Warning:`), then `[ file:line:col ]`,
+/// the source line, and a caret line with the label and notes.
 pub fn render(file: &str, src: &str, diags: &[Diagnostic]) -> String {
     use ariadne::{CharSet, Config, IndexType, Label, Report, ReportKind, Source};
     let mut out = Vec::new();
     for d in diags {
         let start = floor_char_boundary(src, d.span.start.min(src.len()));
         let end = floor_char_boundary(src, d.span.end.min(src.len())).max(start);
-        let (line, col) = line_col(src, start);
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
         };
-        let kind_word = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        out.extend_from_slice(format!("{kind_word}: {}\n --> {file}:{line}:{col}\n", d.message).as_bytes());
         let mut label = Label::new((file, start..end));
         if let Some(l) = &d.label {
             label = label.with_message(l);
