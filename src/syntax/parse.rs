@@ -325,7 +325,6 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
         | Rule::force_decl => "a declaration (coord, momentum, param, learn, let, net, L, H, accel, dissipation, force)",
         Rule::init_from | Rule::init_values | Rule::set_params | Rule::key_setting => "a setting (`init ...;`, `set ...;` or `name = value;`)",
         Rule::expr | Rule::term | Rule::unary | Rule::power | Rule::sum | Rule::call | Rule::var => "an expression",
-        Rule::add_op | Rule::mul_op => "an operator",
         Rule::neg => "`-`",
         Rule::list => "a list `[...]`",
         Rule::index => "`[`",

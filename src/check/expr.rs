@@ -1,0 +1,530 @@
+//! Resolving AST expressions into checked expressions ([`CExpr`]), with constant
+//! folding and every naming error reported.
+
+use super::model::*;
+use super::scope::{Name, Scope};
+use crate::diagnostics::{Diagnostic, Span};
+use crate::syntax::ast::{BinOp, Expr, ExprKind, Ident};
+
+/// What an expression may refer to, by where it appears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ctx {
+    /// A `param` value, array length or net option: numbers, `pi`, earlier params.
+    Constant,
+    /// `L`, `let`, `dissipation`, `force`, `accel`: the system's variables.
+    Lagrangian,
+    /// `H`: coordinates and momenta, no velocities.
+    Hamiltonian,
+    /// An `init` value: constants and the element index.
+    Init,
+    /// A `sample(...)` distribution: constants, the element index, `uniform`, `normal`.
+    Distribution,
+}
+
+/// Resolves expressions of one system, collecting diagnostics.
+pub struct Resolver<'a> {
+    /// The names visible so far.
+    pub scope: &'a Scope,
+    /// Where diagnostics go.
+    pub diags: &'a mut Vec<Diagnostic>,
+    /// What may be referred to.
+    pub ctx: Ctx,
+    /// Names of enclosing sum indices (outermost first).
+    pub indices: Vec<String>,
+    /// Set when a net with zero second derivative (relu) is called.
+    pub relu_used: Option<Span>,
+}
+
+fn fold(e: CExpr) -> CExpr {
+    match e {
+        CExpr::Neg(a) => match *a {
+            CExpr::Num(x) => CExpr::Num(-x),
+            a => CExpr::Neg(Box::new(a)),
+        },
+        CExpr::Binary(op, a, b) => match (*a, *b) {
+            (CExpr::Num(x), CExpr::Num(y)) => CExpr::Num(op.apply(x, y)),
+            (a, b) => CExpr::Binary(op, Box::new(a), Box::new(b)),
+        },
+        CExpr::Call(f, args) if args.iter().all(|a| matches!(a, CExpr::Num(_))) => {
+            let v: Vec<f64> = args
+                .iter()
+                .map(|a| if let CExpr::Num(x) = a { *x } else { 0.0 })
+                .collect();
+            CExpr::Num(f.apply(v[0], v.get(1).copied().unwrap_or(0.0)))
+        }
+        e => e,
+    }
+}
+
+impl Resolver<'_> {
+    fn err(&mut self, d: Diagnostic) -> Option<CExpr> {
+        self.diags.push(d);
+        None
+    }
+
+    /// Resolves `e`; `None` after at least one diagnostic.
+    pub fn expr(&mut self, e: &Expr) -> Option<CExpr> {
+        let out = match &e.kind {
+            ExprKind::Num(x) => CExpr::Num(*x),
+            ExprKind::Neg(a) => CExpr::Neg(Box::new(self.expr(a)?)),
+            ExprKind::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                let (a, b) = (a?, b?);
+                let op = match op {
+                    BinOp::Add => Op::Add,
+                    BinOp::Sub => Op::Sub,
+                    BinOp::Mul => Op::Mul,
+                    BinOp::Div => Op::Div,
+                    BinOp::Pow => Op::Pow,
+                };
+                if op == Op::Div && b == CExpr::Num(0.0) {
+                    let ExprKind::Binary(_, _, den) = &e.kind else { unreachable!() };
+                    return self.err(
+                        Diagnostic::error(den.span, "division by zero")
+                            .with_label("this divisor is the constant 0"),
+                    );
+                }
+                CExpr::Binary(op, Box::new(a), Box::new(b))
+            }
+            ExprKind::Var { name, primes, index } => self.var(e.span, name, *primes, index.as_deref())?,
+            ExprKind::Call { name, args, index } => self.call(e.span, name, args, index.as_deref())?,
+            ExprKind::Sum { var, range, body } => self.sum(e.span, var, range, body)?,
+        };
+        let out = fold(out);
+        if let CExpr::Num(x) = out {
+            if !x.is_finite() {
+                return self.err(
+                    Diagnostic::error(e.span, "this constant expression is not a finite number")
+                        .with_label(format!("evaluates to {x}")),
+                );
+            }
+        }
+        Some(out)
+    }
+
+    fn var(&mut self, span: Span, name: &Ident, primes: u8, index: Option<&Expr>) -> Option<CExpr> {
+        let n = name.name.as_str();
+        // Sum indices shadow nothing: they are checked to be fresh where bound.
+        if let Some(level) = self.indices.iter().rposition(|i| i == n) {
+            if primes > 0 || index.is_some() {
+                return self.err(
+                    Diagnostic::error(span, format!("`{n}` is a sum index, a number"))
+                        .with_label("expected no `'` and no `[...]` after a sum index"),
+                );
+            }
+            return Some(CExpr::IndexVar(level));
+        }
+        let found = self.scope.get(n);
+        if primes > 0 && !matches!(found, Some(Name::Coord(_))) {
+            let what = match found {
+                Some(f) => format!("`{n}` is {}, not a coordinate", f.describe()),
+                None => format!("unknown name `{n}`"),
+            };
+            return self.err(
+                Diagnostic::error(span, format!("velocity of a non-coordinate: {what}"))
+                    .with_label("only coordinates have velocities (`x'`)"),
+            );
+        }
+        if index.is_some() && !matches!(found, Some(Name::Coord(_))) && found.is_some() {
+            return self.err(
+                Diagnostic::error(span, format!("`{n}` is not an array"))
+                    .with_label("only array coordinates can be indexed"),
+            );
+        }
+        match found {
+            Some(Name::Param(v)) => Some(CExpr::Num(v)),
+            Some(Name::Coord(c)) => self.coord(span, name, c, primes, index),
+            Some(Name::Momentum(c)) => {
+                if self.ctx != Ctx::Hamiltonian {
+                    return self.err(
+                        Diagnostic::error(span, format!("momentum `{n}` used outside H"))
+                            .with_label("momenta may only appear in `H` (and its forces)"),
+                    );
+                }
+                Some(CExpr::Momentum { coord: c })
+            }
+            Some(Name::Learn(i)) => self.system_only(span, n).map(|_| CExpr::Learn(i)),
+            Some(Name::Let(i)) => self.system_only(span, n).map(|_| CExpr::Let(i)),
+            Some(Name::Net(_)) => self.err(
+                Diagnostic::error(span, format!("net `{n}` used without arguments"))
+                    .with_label(format!("expected a call `{n}(...)`")),
+            ),
+            Some(Name::System) => None,
+            None => match n {
+                "pi" => Some(CExpr::Num(std::f64::consts::PI)),
+                "t" => self.system_only(span, n).map(|_| CExpr::Time),
+                _ if Builtin::from_name(n).is_some() => self.err(
+                    Diagnostic::error(span, format!("`{n}` is a function"))
+                        .with_label(format!("expected a call `{n}(...)`")),
+                ),
+                _ => {
+                    let mut d = Diagnostic::error(span, format!("unknown name `{n}`"))
+                        .with_label("not defined before this point");
+                    if let Some(s) = self.scope.suggest(n) {
+                        d = d.with_note(format!("did you mean `{s}`?"));
+                    }
+                    if let Some(later) = self.scope.later(n) {
+                        d = d.with_note(format!("`{n}` is declared later, at {later}; declare it before use"));
+                    }
+                    self.err(d)
+                }
+            },
+        }
+    }
+
+    /// Errors unless the context may refer to the system's variables.
+    fn system_only(&mut self, span: Span, n: &str) -> Option<()> {
+        match self.ctx {
+            Ctx::Lagrangian | Ctx::Hamiltonian => Some(()),
+            ctx => {
+                let expected = match ctx {
+                    Ctx::Constant => "a constant: numbers, `pi` and earlier params",
+                    _ => "numbers, `pi`, params and the element index",
+                };
+                self.err(
+                    Diagnostic::error(span, format!("`{n}` is not a constant"))
+                        .with_label(format!("expected {expected}")),
+                )
+            }
+        }
+    }
+
+    fn coord(&mut self, span: Span, name: &Ident, c: usize, primes: u8, index: Option<&Expr>) -> Option<CExpr> {
+        let n = &name.name;
+        self.system_only(span, n)?;
+        if primes > 1 {
+            return self.err(
+                Diagnostic::error(span, format!("acceleration `{n}{}` in an expression", "'".repeat(primes as usize)))
+                    .with_label("expected a coordinate (`x`) or a velocity (`x'`); accelerations are what lagc derives"),
+            );
+        }
+        if primes == 1 && self.ctx == Ctx::Hamiltonian {
+            return self.err(
+                Diagnostic::error(span, format!("velocity `{n}'` inside H"))
+                    .with_label("H is a function of coordinates and momenta; use the momentum instead"),
+            );
+        }
+        let coord = &self.scope.coords[c];
+        let index = match (coord.len, index) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return self.err(
+                    Diagnostic::error(span, format!("`{n}` is a scalar coordinate, not an array"))
+                        .with_label("expected no index"),
+                )
+            }
+            (Some(len), None) => {
+                return self.err(
+                    Diagnostic::error(span, format!("array `{n}` used without an index"))
+                        .with_label(format!("expected an element, e.g. `{n}[i]` with i in 0..{len}")),
+                )
+            }
+            (Some(len), Some(ix)) => Some(Box::new(self.index(ix, len, coord.periodic, n)?)),
+        };
+        Some(CExpr::Coord { coord: c, vel: primes == 1, index })
+    }
+
+    /// Resolves an array index; constants are range-checked (or wrapped).
+    fn index(&mut self, ix: &Expr, len: usize, periodic: bool, n: &str) -> Option<CExpr> {
+        let saved = self.ctx;
+        let e = self.expr(ix);
+        self.ctx = saved;
+        let e = e?;
+        match e {
+            CExpr::Num(x) => {
+                if x.fract() != 0.0 {
+                    return self.err(
+                        Diagnostic::error(ix.span, format!("index {x} of `{n}` is not an integer"))
+                            .with_label("expected an integer index"),
+                    );
+                }
+                let k = x as i64;
+                if periodic {
+                    Some(CExpr::Num(k.rem_euclid(len as i64) as f64))
+                } else if k < 0 || k >= len as i64 {
+                    self.err(
+                        Diagnostic::error(ix.span, format!("index {k} out of range for `{n}`"))
+                            .with_label(format!("expected an index in 0..{len} (`{n}` is not periodic)")),
+                    )
+                } else {
+                    Some(CExpr::Num(k as f64))
+                }
+            }
+            e if uses_only_indices(&e) => Some(e),
+            _ => self.err(
+                Diagnostic::error(ix.span, format!("index of `{n}` depends on the state"))
+                    .with_label("expected an integer expression of sum indices and params"),
+            ),
+        }
+    }
+
+    fn call(&mut self, span: Span, name: &Ident, args: &[Expr], index: Option<&Expr>) -> Option<CExpr> {
+        let n = name.name.as_str();
+        let resolved: Vec<Option<CExpr>> = args.iter().map(|a| self.expr(a)).collect();
+        if let Some(b) = Builtin::from_name(n) {
+            if index.is_some() {
+                return self.err(
+                    Diagnostic::error(span, format!("`{n}(...)` returns one number"))
+                        .with_label("expected no `[...]` after a built-in function"),
+                );
+            }
+            if args.len() != b.arity() {
+                return self.err(arity_error(name, b.arity(), args.len(), "function"));
+            }
+            let args: Option<Vec<CExpr>> = resolved.into_iter().collect();
+            return Some(CExpr::Call(b, args?));
+        }
+        if matches!(n, "uniform" | "normal") && self.ctx == Ctx::Distribution && self.scope.get(n).is_none() {
+            if args.len() != 2 {
+                return self.err(arity_error(name, 2, args.len(), "distribution"));
+            }
+            let mut args: Vec<CExpr> = resolved.into_iter().collect::<Option<_>>()?;
+            let b = args.pop()?;
+            let a = args.pop()?;
+            let kind = if n == "uniform" { Random::Uniform } else { Random::Normal };
+            return Some(CExpr::Random(kind, Box::new(a), Box::new(b)));
+        }
+        match self.scope.get(n) {
+            Some(Name::Net(k)) => {
+                self.system_only(span, n)?;
+                let net = &self.scope.nets[k];
+                if args.len() != net.inputs {
+                    return self.err(arity_error(name, net.inputs, args.len(), "net"));
+                }
+                if net.act == Activation::Relu && self.relu_used.is_none() {
+                    self.relu_used = Some(name.span);
+                }
+                let outputs = net.outputs;
+                let out = match index {
+                    None if outputs == 1 => 0,
+                    None => {
+                        return self.err(
+                            Diagnostic::error(span, format!("net `{n}` has {outputs} outputs"))
+                                .with_label(format!("expected an output pick `{n}(...)[k]`, k in 0..{outputs}")),
+                        )
+                    }
+                    Some(ix) => {
+                        let saved = self.ctx;
+                        self.ctx = Ctx::Constant;
+                        let k = self.expr(ix);
+                        self.ctx = saved;
+                        match k? {
+                            CExpr::Num(k) if k.fract() == 0.0 && k >= 0.0 && (k as usize) < outputs => k as usize,
+                            _ => {
+                                return self.err(
+                                    Diagnostic::error(ix.span, format!("bad output index for net `{n}`"))
+                                        .with_label(format!("expected an integer constant in 0..{outputs}")),
+                                )
+                            }
+                        }
+                    }
+                };
+                let args: Option<Vec<CExpr>> = resolved.into_iter().collect();
+                Some(CExpr::Net { net: k, out, args: args? })
+            }
+            Some(other) => self.err(
+                Diagnostic::error(name.span, format!("`{n}` is {}, not a function", other.describe()))
+                    .with_label("expected a built-in function or a net"),
+            ),
+            None => {
+                let mut d = Diagnostic::error(name.span, format!("unknown function `{n}`"))
+                    .with_label("expected a built-in function (sin, cos, exp, ...) or a net declared before");
+                if let Some(s) = self.scope.suggest_function(n) {
+                    d = d.with_note(format!("did you mean `{s}`?"));
+                }
+                self.err(d)
+            }
+        }
+    }
+
+    fn sum(
+        &mut self,
+        span: Span,
+        var: &Ident,
+        range: &Option<(Box<Expr>, Box<Expr>)>,
+        body: &Expr,
+    ) -> Option<CExpr> {
+        let v = var.name.as_str();
+        if self.scope.get(v).is_some() || self.indices.iter().any(|i| i == v) || v == "t" || v == "pi" {
+            return self.err(
+                Diagnostic::error(var.span, format!("sum index `{v}` hides another name"))
+                    .with_label("expected a fresh name for the sum index"),
+            );
+        }
+        let (lo, hi) = match range {
+            Some((a, b)) => {
+                let saved = self.ctx;
+                self.ctx = Ctx::Constant;
+                let (lo, hi) = (self.int_const(a, "range start"), self.int_const(b, "range end"));
+                self.ctx = saved;
+                (lo?, hi?)
+            }
+            None => {
+                let lens = index_lengths(body, v, self.scope);
+                let Some(&(len, _)) = lens.first() else {
+                    return self.err(
+                        Diagnostic::error(span, format!("cannot tell how far `sum({v}, ...)` runs"))
+                            .with_label(format!("expected an array indexed by `{v}`, or a range `sum({v} in 0..N, ...)`")),
+                    );
+                };
+                if let Some(&(other, sp)) = lens.iter().find(|(l, _)| *l != len) {
+                    return self.err(
+                        Diagnostic::error(sp, format!("arrays of different lengths ({len} and {other}) indexed by `{v}`"))
+                            .with_label("expected arrays of one length in one sum"),
+                    );
+                }
+                (0, len as i64)
+            }
+        };
+        self.indices.push(v.to_string());
+        let level = self.indices.len() - 1;
+        let body = self.expr(body);
+        self.indices.pop();
+        let body = body?;
+        // Non-periodic arrays indexed by i +- k must stay in range over the whole sum.
+        if let Some(d) = out_of_range(&body, level, lo, hi, self.scope, span) {
+            return self.err(d);
+        }
+        Some(CExpr::Sum { level, lo, hi, body: Box::new(body) })
+    }
+
+    fn int_const(&mut self, e: &Expr, what: &str) -> Option<i64> {
+        match self.expr(e)? {
+            CExpr::Num(x) if x.fract() == 0.0 && x.abs() < 1e15 => Some(x as i64),
+            _ => self.err(
+                Diagnostic::error(e.span, format!("{what} is not an integer constant"))
+                    .with_label("expected an integer expression of numbers and params"),
+            ),
+        }
+    }
+}
+
+fn arity_error(name: &Ident, want: usize, got: usize, what: &str) -> Diagnostic {
+    let s = |k: usize| if k == 1 { "" } else { "s" };
+    Diagnostic::error(name.span, format!("{what} `{}` called with {got} argument{}", name.name, s(got)))
+        .with_label(format!("expected {want} argument{}", s(want)))
+}
+
+/// True when `e` is built from numbers and sum indices only.
+fn uses_only_indices(e: &CExpr) -> bool {
+    match e {
+        CExpr::Num(_) | CExpr::IndexVar(_) => true,
+        CExpr::Neg(a) => uses_only_indices(a),
+        CExpr::Binary(_, a, b) => uses_only_indices(a) && uses_only_indices(b),
+        CExpr::Call(_, args) => args.iter().all(uses_only_indices),
+        _ => false,
+    }
+}
+
+/// Lengths of the arrays that `body` indexes with an expression mentioning `var`.
+fn index_lengths(body: &Expr, var: &str, scope: &Scope) -> Vec<(usize, Span)> {
+    fn mentions(e: &Expr, var: &str) -> bool {
+        match &e.kind {
+            ExprKind::Num(_) => false,
+            ExprKind::Var { name, index, .. } => name.name == var || index.as_deref().is_some_and(|i| mentions(i, var)),
+            ExprKind::Call { args, index, .. } => {
+                args.iter().any(|a| mentions(a, var)) || index.as_deref().is_some_and(|i| mentions(i, var))
+            }
+            ExprKind::Neg(a) => mentions(a, var),
+            ExprKind::Binary(_, a, b) => mentions(a, var) || mentions(b, var),
+            ExprKind::Sum { var: v, range, body } => {
+                v.name != var
+                    && (mentions(body, var) || range.as_ref().is_some_and(|(a, b)| mentions(a, var) || mentions(b, var)))
+            }
+        }
+    }
+    fn walk(e: &Expr, var: &str, scope: &Scope, out: &mut Vec<(usize, Span)>) {
+        match &e.kind {
+            ExprKind::Num(_) => {}
+            ExprKind::Var { name, index, .. } => {
+                if let Some(ix) = index {
+                    if mentions(ix, var) {
+                        if let Some(Name::Coord(c)) = scope.get(&name.name) {
+                            if let Some(len) = scope.coords[c].len {
+                                out.push((len, e.span));
+                            }
+                        }
+                    }
+                    walk(ix, var, scope, out);
+                }
+            }
+            ExprKind::Call { args, index, .. } => {
+                args.iter().for_each(|a| walk(a, var, scope, out));
+                if let Some(i) = index {
+                    walk(i, var, scope, out);
+                }
+            }
+            ExprKind::Neg(a) => walk(a, var, scope, out),
+            ExprKind::Binary(_, a, b) => {
+                walk(a, var, scope, out);
+                walk(b, var, scope, out);
+            }
+            ExprKind::Sum { var: v, body, .. } => {
+                if v.name != var {
+                    walk(body, var, scope, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, var, scope, &mut out);
+    out
+}
+
+/// Finds a non-periodic array element indexed out of range for some value of index
+/// `level` in `lo..hi` (other indices fixed at 0 is not attempted: only indices that
+/// depend on `level` alone are checked).
+fn out_of_range(body: &CExpr, level: usize, lo: i64, hi: i64, scope: &Scope, span: Span) -> Option<Diagnostic> {
+    fn eval_index(e: &CExpr, level: usize, i: i64) -> Option<f64> {
+        Some(match e {
+            CExpr::Num(x) => *x,
+            CExpr::IndexVar(l) if *l == level => i as f64,
+            CExpr::Neg(a) => -eval_index(a, level, i)?,
+            CExpr::Binary(op, a, b) => op.apply(eval_index(a, level, i)?, eval_index(b, level, i)?),
+            CExpr::Call(f, args) => {
+                let a = eval_index(args.first()?, level, i)?;
+                let b = args.get(1).map(|b| eval_index(b, level, i)).unwrap_or(Some(0.0))?;
+                f.apply(a, b)
+            }
+            _ => return None,
+        })
+    }
+    let mut found = None;
+    visit(body, &mut |e| {
+        if found.is_some() {
+            return;
+        }
+        if let CExpr::Coord { coord, index: Some(ix), .. } = e {
+            let c = &scope.coords[*coord];
+            let Some(len) = c.len else { return };
+            for i in lo..hi {
+                let Some(k) = eval_index(ix, level, i) else { return };
+                let bad = k.fract() != 0.0 || (!c.periodic && (k < 0.0 || k >= len as f64));
+                if bad {
+                    found = Some(
+                        Diagnostic::error(span, format!("index out of range: `{}[{k}]` when the sum index is {i}", c.name))
+                            .with_label(format!("expected indices in 0..{len}; declare `{}` periodic to wrap around", c.name)),
+                    );
+                    return;
+                }
+            }
+        }
+    });
+    found
+}
+
+/// Calls `f` on every node of `e`, parents first.
+pub fn visit(e: &CExpr, f: &mut dyn FnMut(&CExpr)) {
+    f(e);
+    match e {
+        CExpr::Coord { index: Some(i), .. } => visit(i, f),
+        CExpr::Neg(a) => visit(a, f),
+        CExpr::Binary(_, a, b) | CExpr::Random(_, a, b) => {
+            visit(a, f);
+            visit(b, f);
+        }
+        CExpr::Call(_, args) | CExpr::Net { args, .. } => args.iter().for_each(|a| visit(a, f)),
+        CExpr::Sum { body, .. } => visit(body, f),
+        _ => {}
+    }
+}
