@@ -1,1 +1,3 @@
-//! report stage (to be written).
+//! Reporting helpers: numeric CSV reading and writing.
+
+pub mod csv;
