@@ -5,8 +5,17 @@ fn smoke() {
     let f = parse(src).unwrap();
     println!("{:#?}", f);
     let e = parse("system p { coord x; L = x'^2 }").unwrap_err();
-    println!("{}", lagc::diagnostics::render("a.lag", "system p { coord x; L = x'^2 }", &[e]));
-    for bad in ["system p { coord x; L = 1.; }", "system p { coord x L = 1; }", "system p {", "", "x"] {
+    println!(
+        "{}",
+        lagc::diagnostics::render("a.lag", "system p { coord x; L = x'^2 }", &[e])
+    );
+    for bad in [
+        "system p { coord x; L = 1.; }",
+        "system p { coord x L = 1; }",
+        "system p {",
+        "",
+        "x",
+    ] {
         let e = parse(bad).map(|_| ()).unwrap_err();
         println!("{}", lagc::diagnostics::render("a.lag", bad, &[e]));
     }

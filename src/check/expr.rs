@@ -57,7 +57,7 @@ fn fold(e: CExpr) -> CExpr {
 }
 
 impl Resolver<'_> {
-    fn err(&mut self, d: Diagnostic) -> Option<CExpr> {
+    fn err<T>(&mut self, d: Diagnostic) -> Option<T> {
         self.diags.push(d);
         None
     }
@@ -78,7 +78,9 @@ impl Resolver<'_> {
                     BinOp::Pow => Op::Pow,
                 };
                 if op == Op::Div && b == CExpr::Num(0.0) {
-                    let ExprKind::Binary(_, _, den) = &e.kind else { unreachable!() };
+                    let ExprKind::Binary(_, _, den) = &e.kind else {
+                        unreachable!()
+                    };
                     return self.err(
                         Diagnostic::error(den.span, "division by zero")
                             .with_label("this divisor is the constant 0"),
@@ -86,8 +88,14 @@ impl Resolver<'_> {
                 }
                 CExpr::Binary(op, Box::new(a), Box::new(b))
             }
-            ExprKind::Var { name, primes, index } => self.var(e.span, name, *primes, index.as_deref())?,
-            ExprKind::Call { name, args, index } => self.call(e.span, name, args, index.as_deref())?,
+            ExprKind::Var {
+                name,
+                primes,
+                index,
+            } => self.var(e.span, name, *primes, index.as_deref())?,
+            ExprKind::Call { name, args, index } => {
+                self.call(e.span, name, args, index.as_deref())?
+            }
             ExprKind::Sum { var, range, body } => self.sum(e.span, var, range, body)?,
         };
         let out = fold(out);
@@ -149,7 +157,6 @@ impl Resolver<'_> {
                 Diagnostic::error(span, format!("net `{n}` used without arguments"))
                     .with_label(format!("expected a call `{n}(...)`")),
             ),
-            Some(Name::System) => None,
             None => match n {
                 "pi" => Some(CExpr::Num(std::f64::consts::PI)),
                 "t" => self.system_only(span, n).map(|_| CExpr::Time),
@@ -164,7 +171,9 @@ impl Resolver<'_> {
                         d = d.with_note(format!("did you mean `{s}`?"));
                     }
                     if let Some(later) = self.scope.later(n) {
-                        d = d.with_note(format!("`{n}` is declared later, at {later}; declare it before use"));
+                        d = d.with_note(format!(
+                            "`{n}` is declared later, at {later}; declare it before use"
+                        ));
                     }
                     self.err(d)
                 }
@@ -189,7 +198,14 @@ impl Resolver<'_> {
         }
     }
 
-    fn coord(&mut self, span: Span, name: &Ident, c: usize, primes: u8, index: Option<&Expr>) -> Option<CExpr> {
+    fn coord(
+        &mut self,
+        span: Span,
+        name: &Ident,
+        c: usize,
+        primes: u8,
+        index: Option<&Expr>,
+    ) -> Option<CExpr> {
         let n = &name.name;
         self.system_only(span, n)?;
         if primes > 1 {
@@ -200,8 +216,9 @@ impl Resolver<'_> {
         }
         if primes == 1 && self.ctx == Ctx::Hamiltonian {
             return self.err(
-                Diagnostic::error(span, format!("velocity `{n}'` inside H"))
-                    .with_label("H is a function of coordinates and momenta; use the momentum instead"),
+                Diagnostic::error(span, format!("velocity `{n}'` inside H")).with_label(
+                    "H is a function of coordinates and momenta; use the momentum instead",
+                ),
             );
         }
         let coord = &self.scope.coords[c];
@@ -216,12 +233,18 @@ impl Resolver<'_> {
             (Some(len), None) => {
                 return self.err(
                     Diagnostic::error(span, format!("array `{n}` used without an index"))
-                        .with_label(format!("expected an element, e.g. `{n}[i]` with i in 0..{len}")),
+                        .with_label(format!(
+                            "expected an element, e.g. `{n}[i]` with i in 0..{len}"
+                        )),
                 )
             }
             (Some(len), Some(ix)) => Some(Box::new(self.index(ix, len, coord.periodic, n)?)),
         };
-        Some(CExpr::Coord { coord: c, vel: primes == 1, index })
+        Some(CExpr::Coord {
+            coord: c,
+            vel: primes == 1,
+            index,
+        })
     }
 
     /// Resolves an array index; constants are range-checked (or wrapped).
@@ -244,7 +267,9 @@ impl Resolver<'_> {
                 } else if k < 0 || k >= len as i64 {
                     self.err(
                         Diagnostic::error(ix.span, format!("index {k} out of range for `{n}`"))
-                            .with_label(format!("expected an index in 0..{len} (`{n}` is not periodic)")),
+                            .with_label(format!(
+                                "expected an index in 0..{len} (`{n}` is not periodic)"
+                            )),
                     )
                 } else {
                     Some(CExpr::Num(k as f64))
@@ -258,7 +283,13 @@ impl Resolver<'_> {
         }
     }
 
-    fn call(&mut self, span: Span, name: &Ident, args: &[Expr], index: Option<&Expr>) -> Option<CExpr> {
+    fn call(
+        &mut self,
+        span: Span,
+        name: &Ident,
+        args: &[Expr],
+        index: Option<&Expr>,
+    ) -> Option<CExpr> {
         let n = name.name.as_str();
         let resolved: Vec<Option<CExpr>> = args.iter().map(|a| self.expr(a)).collect();
         if let Some(b) = Builtin::from_name(n) {
@@ -274,14 +305,21 @@ impl Resolver<'_> {
             let args: Option<Vec<CExpr>> = resolved.into_iter().collect();
             return Some(CExpr::Call(b, args?));
         }
-        if matches!(n, "uniform" | "normal") && self.ctx == Ctx::Distribution && self.scope.get(n).is_none() {
+        if matches!(n, "uniform" | "normal")
+            && self.ctx == Ctx::Distribution
+            && self.scope.get(n).is_none()
+        {
             if args.len() != 2 {
                 return self.err(arity_error(name, 2, args.len(), "distribution"));
             }
             let mut args: Vec<CExpr> = resolved.into_iter().collect::<Option<_>>()?;
             let b = args.pop()?;
             let a = args.pop()?;
-            let kind = if n == "uniform" { Random::Uniform } else { Random::Normal };
+            let kind = if n == "uniform" {
+                Random::Uniform
+            } else {
+                Random::Normal
+            };
             return Some(CExpr::Random(kind, Box::new(a), Box::new(b)));
         }
         match self.scope.get(n) {
@@ -300,7 +338,9 @@ impl Resolver<'_> {
                     None => {
                         return self.err(
                             Diagnostic::error(span, format!("net `{n}` has {outputs} outputs"))
-                                .with_label(format!("expected an output pick `{n}(...)[k]`, k in 0..{outputs}")),
+                                .with_label(format!(
+                                    "expected an output pick `{n}(...)[k]`, k in 0..{outputs}"
+                                )),
                         )
                     }
                     Some(ix) => {
@@ -309,26 +349,44 @@ impl Resolver<'_> {
                         let k = self.expr(ix);
                         self.ctx = saved;
                         match k? {
-                            CExpr::Num(k) if k.fract() == 0.0 && k >= 0.0 && (k as usize) < outputs => k as usize,
+                            CExpr::Num(k)
+                                if k.fract() == 0.0 && k >= 0.0 && (k as usize) < outputs =>
+                            {
+                                k as usize
+                            }
                             _ => {
                                 return self.err(
-                                    Diagnostic::error(ix.span, format!("bad output index for net `{n}`"))
-                                        .with_label(format!("expected an integer constant in 0..{outputs}")),
+                                    Diagnostic::error(
+                                        ix.span,
+                                        format!("bad output index for net `{n}`"),
+                                    )
+                                    .with_label(format!(
+                                        "expected an integer constant in 0..{outputs}"
+                                    )),
                                 )
                             }
                         }
                     }
                 };
                 let args: Option<Vec<CExpr>> = resolved.into_iter().collect();
-                Some(CExpr::Net { net: k, out, args: args? })
+                Some(CExpr::Net {
+                    net: k,
+                    out,
+                    args: args?,
+                })
             }
             Some(other) => self.err(
-                Diagnostic::error(name.span, format!("`{n}` is {}, not a function", other.describe()))
-                    .with_label("expected a built-in function or a net"),
+                Diagnostic::error(
+                    name.span,
+                    format!("`{n}` is {}, not a function", other.describe()),
+                )
+                .with_label("expected a built-in function or a net"),
             ),
             None => {
                 let mut d = Diagnostic::error(name.span, format!("unknown function `{n}`"))
-                    .with_label("expected a built-in function (sin, cos, exp, ...) or a net declared before");
+                    .with_label(
+                    "expected a built-in function (sin, cos, exp, ...) or a net declared before",
+                );
                 if let Some(s) = self.scope.suggest_function(n) {
                     d = d.with_note(format!("did you mean `{s}`?"));
                 }
@@ -345,7 +403,11 @@ impl Resolver<'_> {
         body: &Expr,
     ) -> Option<CExpr> {
         let v = var.name.as_str();
-        if self.scope.get(v).is_some() || self.indices.iter().any(|i| i == v) || v == "t" || v == "pi" {
+        if self.scope.get(v).is_some()
+            || self.indices.iter().any(|i| i == v)
+            || v == "t"
+            || v == "pi"
+        {
             return self.err(
                 Diagnostic::error(var.span, format!("sum index `{v}` hides another name"))
                     .with_label("expected a fresh name for the sum index"),
@@ -355,7 +417,10 @@ impl Resolver<'_> {
             Some((a, b)) => {
                 let saved = self.ctx;
                 self.ctx = Ctx::Constant;
-                let (lo, hi) = (self.int_const(a, "range start"), self.int_const(b, "range end"));
+                let (lo, hi) = (
+                    self.int_const(a, "range start"),
+                    self.int_const(b, "range end"),
+                );
                 self.ctx = saved;
                 (lo?, hi?)
             }
@@ -369,8 +434,13 @@ impl Resolver<'_> {
                 };
                 if let Some(&(other, sp)) = lens.iter().find(|(l, _)| *l != len) {
                     return self.err(
-                        Diagnostic::error(sp, format!("arrays of different lengths ({len} and {other}) indexed by `{v}`"))
-                            .with_label("expected arrays of one length in one sum"),
+                        Diagnostic::error(
+                            sp,
+                            format!(
+                                "arrays of different lengths ({len} and {other}) indexed by `{v}`"
+                            ),
+                        )
+                        .with_label("expected arrays of one length in one sum"),
                     );
                 }
                 (0, len as i64)
@@ -385,7 +455,12 @@ impl Resolver<'_> {
         if let Some(d) = out_of_range(&body, level, lo, hi, self.scope, span) {
             return self.err(d);
         }
-        Some(CExpr::Sum { level, lo, hi, body: Box::new(body) })
+        Some(CExpr::Sum {
+            level,
+            lo,
+            hi,
+            body: Box::new(body),
+        })
     }
 
     fn int_const(&mut self, e: &Expr, what: &str) -> Option<i64> {
@@ -401,8 +476,15 @@ impl Resolver<'_> {
 
 fn arity_error(name: &Ident, want: usize, got: usize, what: &str) -> Diagnostic {
     let s = |k: usize| if k == 1 { "" } else { "s" };
-    Diagnostic::error(name.span, format!("{what} `{}` called with {got} argument{}", name.name, s(got)))
-        .with_label(format!("expected {want} argument{}", s(want)))
+    Diagnostic::error(
+        name.span,
+        format!(
+            "{what} `{}` called with {got} argument{}",
+            name.name,
+            s(got)
+        ),
+    )
+    .with_label(format!("expected {want} argument{}", s(want)))
 }
 
 /// True when `e` is built from numbers and sum indices only.
@@ -421,15 +503,25 @@ fn index_lengths(body: &Expr, var: &str, scope: &Scope) -> Vec<(usize, Span)> {
     fn mentions(e: &Expr, var: &str) -> bool {
         match &e.kind {
             ExprKind::Num(_) => false,
-            ExprKind::Var { name, index, .. } => name.name == var || index.as_deref().is_some_and(|i| mentions(i, var)),
+            ExprKind::Var { name, index, .. } => {
+                name.name == var || index.as_deref().is_some_and(|i| mentions(i, var))
+            }
             ExprKind::Call { args, index, .. } => {
-                args.iter().any(|a| mentions(a, var)) || index.as_deref().is_some_and(|i| mentions(i, var))
+                args.iter().any(|a| mentions(a, var))
+                    || index.as_deref().is_some_and(|i| mentions(i, var))
             }
             ExprKind::Neg(a) => mentions(a, var),
             ExprKind::Binary(_, a, b) => mentions(a, var) || mentions(b, var),
-            ExprKind::Sum { var: v, range, body } => {
+            ExprKind::Sum {
+                var: v,
+                range,
+                body,
+            } => {
                 v.name != var
-                    && (mentions(body, var) || range.as_ref().is_some_and(|(a, b)| mentions(a, var) || mentions(b, var)))
+                    && (mentions(body, var)
+                        || range
+                            .as_ref()
+                            .is_some_and(|(a, b)| mentions(a, var) || mentions(b, var)))
             }
         }
     }
@@ -474,7 +566,14 @@ fn index_lengths(body: &Expr, var: &str, scope: &Scope) -> Vec<(usize, Span)> {
 /// Finds a non-periodic array element indexed out of range for some value of index
 /// `level` in `lo..hi` (other indices fixed at 0 is not attempted: only indices that
 /// depend on `level` alone are checked).
-fn out_of_range(body: &CExpr, level: usize, lo: i64, hi: i64, scope: &Scope, span: Span) -> Option<Diagnostic> {
+fn out_of_range(
+    body: &CExpr,
+    level: usize,
+    lo: i64,
+    hi: i64,
+    scope: &Scope,
+    span: Span,
+) -> Option<Diagnostic> {
     fn eval_index(e: &CExpr, level: usize, i: i64) -> Option<f64> {
         Some(match e {
             CExpr::Num(x) => *x,
@@ -483,7 +582,10 @@ fn out_of_range(body: &CExpr, level: usize, lo: i64, hi: i64, scope: &Scope, spa
             CExpr::Binary(op, a, b) => op.apply(eval_index(a, level, i)?, eval_index(b, level, i)?),
             CExpr::Call(f, args) => {
                 let a = eval_index(args.first()?, level, i)?;
-                let b = args.get(1).map(|b| eval_index(b, level, i)).unwrap_or(Some(0.0))?;
+                let b = args
+                    .get(1)
+                    .map(|b| eval_index(b, level, i))
+                    .unwrap_or(Some(0.0))?;
                 f.apply(a, b)
             }
             _ => return None,
@@ -494,16 +596,32 @@ fn out_of_range(body: &CExpr, level: usize, lo: i64, hi: i64, scope: &Scope, spa
         if found.is_some() {
             return;
         }
-        if let CExpr::Coord { coord, index: Some(ix), .. } = e {
+        if let CExpr::Coord {
+            coord,
+            index: Some(ix),
+            ..
+        } = e
+        {
             let c = &scope.coords[*coord];
             let Some(len) = c.len else { return };
             for i in lo..hi {
-                let Some(k) = eval_index(ix, level, i) else { return };
+                let Some(k) = eval_index(ix, level, i) else {
+                    return;
+                };
                 let bad = k.fract() != 0.0 || (!c.periodic && (k < 0.0 || k >= len as f64));
                 if bad {
                     found = Some(
-                        Diagnostic::error(span, format!("index out of range: `{}[{k}]` when the sum index is {i}", c.name))
-                            .with_label(format!("expected indices in 0..{len}; declare `{}` periodic to wrap around", c.name)),
+                        Diagnostic::error(
+                            span,
+                            format!(
+                                "index out of range: `{}[{k}]` when the sum index is {i}",
+                                c.name
+                            ),
+                        )
+                        .with_label(format!(
+                            "expected indices in 0..{len}; declare `{}` periodic to wrap around",
+                            c.name
+                        )),
                     );
                     return;
                 }

@@ -1,1 +1,126 @@
-//! check stage (to be written).
+//! AST -> [`Model`]: names resolved, params folded (with overrides), arrays sized,
+//! nets shaped, run blocks validated. Every error in the file is reported in one pass.
+
+mod expr;
+pub mod model;
+mod run;
+mod scope;
+mod system;
+
+pub use expr::visit;
+pub use model::*;
+pub use system::RESERVED;
+
+use crate::diagnostics::{line_col, Diagnostic, Span};
+use crate::syntax::ast::{Block, File};
+use std::collections::HashMap;
+
+/// The outcome of checking: the model (if there were no errors) and every diagnostic.
+pub struct Checked {
+    /// The model, when no error was found.
+    pub model: Option<Model>,
+    /// Errors and warnings in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// `--set` names that no system declares.
+    pub unused_overrides: Vec<String>,
+}
+
+/// Checks a parsed file. `overrides` replace params of that name in every system.
+pub fn check(src: &str, file: &File, overrides: &[(String, f64)]) -> Checked {
+    let mut diags = vec![];
+    let mut over = system::Overrides {
+        values: overrides.iter().cloned().collect(),
+        used: Default::default(),
+    };
+    let mut systems: Vec<(String, Option<SystemModel>)> = vec![];
+    let mut first_span: HashMap<String, Span> = HashMap::new();
+    let mut runs = vec![];
+    let mut any_run_failed = false;
+    for block in &file.blocks {
+        match block {
+            Block::System(s) => {
+                if let Some(first) = first_span.get(&s.name.name) {
+                    let (l, c) = line_col(src, first.start);
+                    diags.push(
+                        Diagnostic::error(
+                            s.name.span,
+                            format!("duplicate system `{}`", s.name.name),
+                        )
+                        .with_label("expected a new system name")
+                        .with_note(format!("first declared at line {l}:{c}")),
+                    );
+                    continue;
+                }
+                if let Some(d) = system_name_error(&s.name.name, s.name.span) {
+                    diags.push(d);
+                }
+                first_span.insert(s.name.name.clone(), s.name.span);
+                let m = system::check_system(src, s, &mut over, &mut diags);
+                systems.push((s.name.name.clone(), m));
+            }
+            Block::Run(r) => match run::check_run(src, r, &systems, &mut diags) {
+                Some(run) => runs.push(run),
+                None => any_run_failed = true,
+            },
+        }
+    }
+    if systems.is_empty() && !diags.iter().any(Diagnostic::is_error) {
+        let end = src.len();
+        diags.push(
+            Diagnostic::error(Span::new(end, end), "no system in this file")
+                .with_label("expected at least one `system NAME { ... }` block"),
+        );
+    }
+    check_shared_nets(&systems, &mut diags);
+    diags.sort_by_key(|d| d.span.start);
+    let failed = any_run_failed
+        || diags.iter().any(Diagnostic::is_error)
+        || systems.iter().any(|(_, s)| s.is_none());
+    let model = (!failed).then(|| Model {
+        systems: systems.into_iter().filter_map(|(_, s)| s).collect(),
+        runs,
+    });
+    let mut unused: Vec<String> = over
+        .values
+        .keys()
+        .filter(|k| !over.used.contains(*k))
+        .cloned()
+        .collect();
+    unused.sort();
+    Checked {
+        model,
+        diagnostics: diags,
+        unused_overrides: unused,
+    }
+}
+
+fn system_name_error(name: &str, span: Span) -> Option<Diagnostic> {
+    (RESERVED.contains(&name) || Builtin::from_name(name).is_some()).then(|| {
+        Diagnostic::error(span, format!("`{name}` is reserved"))
+            .with_label("expected a system name that is not a keyword or a built-in function")
+    })
+}
+
+/// Nets of one name share weights, so every declaration must have the same shape.
+fn check_shared_nets(systems: &[(String, Option<SystemModel>)], diags: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, (&Net, &SystemModel)> = HashMap::new();
+    for sys in systems.iter().filter_map(|(_, s)| s.as_ref()) {
+        for net in &sys.nets {
+            match first.get(net.name.as_str()) {
+                None => {
+                    first.insert(&net.name, (net, sys));
+                }
+                Some((other, other_sys)) if other.widths() != net.widths() => diags.push(
+                    Diagnostic::error(sys.span, format!("net `{}` has two shapes", net.name))
+                        .with_label(format!(
+                            "expected the shape {:?} declared in system `{}` (nets of one name share weights)",
+                            other.widths(),
+                            other_sys.name
+                        ))
+                        .with_note(format!("here it is {:?}", net.widths())),
+                ),
+                _ => {}
+            }
+        }
+    }
+}

@@ -67,7 +67,10 @@ impl Activation {
 
     /// The spelling in `.lag` files.
     pub fn name(self) -> &'static str {
-        Activation::ALL.iter().find(|(_, a)| *a == self).map_or("?", |(n, _)| n)
+        Activation::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("?", |(n, _)| n)
     }
 }
 
@@ -84,8 +87,11 @@ pub enum Init {
 
 impl Init {
     /// Every scheme with its spelling.
-    pub const ALL: [(&'static str, Init); 3] =
-        [("lnn", Init::Lnn), ("xavier", Init::Xavier), ("kaiming", Init::Kaiming)];
+    pub const ALL: [(&'static str, Init); 3] = [
+        ("lnn", Init::Lnn),
+        ("xavier", Init::Xavier),
+        ("kaiming", Init::Kaiming),
+    ];
 }
 
 /// A multilayer perceptron's shape.
@@ -177,7 +183,10 @@ impl Builtin {
 
     /// The built-in spelled `name`.
     pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+        Builtin::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
     }
 
     /// Number of arguments.
@@ -390,7 +399,11 @@ impl SystemModel {
             .coords
             .iter()
             .map(|c| match c.len {
-                Some(n) => format!("{}[{n}]{}", c.name, if c.periodic { " periodic" } else { "" }),
+                Some(n) => format!(
+                    "{}[{n}]{}",
+                    c.name,
+                    if c.periodic { " periodic" } else { "" }
+                ),
                 None => c.name.clone(),
             })
             .collect();
@@ -402,7 +415,8 @@ impl SystemModel {
             names.join(", "),
             match &self.dynamics {
                 Dynamics::Lagrangian(_) => "Lagrangian".to_string(),
-                Dynamics::Hamiltonian(_) => format!("Hamiltonian (momenta {})", self.momenta.join(", ")),
+                Dynamics::Hamiltonian(_) =>
+                    format!("Hamiltonian (momenta {})", self.momenta.join(", ")),
                 Dynamics::Accel(_) => "explicit accelerations".to_string(),
             },
             plural(self.params.len(), "param"),
@@ -426,8 +440,11 @@ pub enum Method {
 
 impl Method {
     /// Every method with its spelling.
-    pub const ALL: [(&'static str, Method); 3] =
-        [("rk4", Method::Rk4), ("dopri5", Method::Dopri5), ("variational", Method::Variational)];
+    pub const ALL: [(&'static str, Method); 3] = [
+        ("rk4", Method::Rk4),
+        ("dopri5", Method::Dopri5),
+        ("variational", Method::Variational),
+    ];
 }
 
 /// A distribution or value for one named variable in `sample(...)` or `init`.

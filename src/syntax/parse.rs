@@ -31,7 +31,10 @@ fn span(p: &P) -> Span {
 }
 
 fn ident(p: P) -> Ident {
-    Ident { name: p.as_str().to_string(), span: span(&p) }
+    Ident {
+        name: p.as_str().to_string(),
+        span: span(&p),
+    }
 }
 
 // block = _{ system | simulate | train }
@@ -42,14 +45,27 @@ fn build_block(p: P) -> Block {
             let mut it = p.into_inner();
             it.next(); // kw_system
             let name = ident(it.next().expect("system name"));
-            Block::System(System { name, items: it.map(build_item).collect(), span: sp })
+            Block::System(System {
+                name,
+                items: it.map(build_item).collect(),
+                span: sp,
+            })
         }
         rule => {
-            let kind = if rule == Rule::train { RunKind::Train } else { RunKind::Simulate };
+            let kind = if rule == Rule::train {
+                RunKind::Train
+            } else {
+                RunKind::Simulate
+            };
             let mut it = p.into_inner();
             it.next(); // keyword
             let system = ident(it.next().expect("run block system"));
-            Block::Run(RunBlock { kind, system, settings: it.map(build_setting).collect(), span: sp })
+            Block::Run(RunBlock {
+                kind,
+                system,
+                settings: it.map(build_setting).collect(),
+                span: sp,
+            })
         }
     }
 }
@@ -70,12 +86,18 @@ fn build_item(p: P) -> Item {
         Rule::net_decl => {
             let name = ident(it.next().expect("net name"));
             it.next(); // kw_mlp
-            Item::Net(NetDecl { name, opts: it.map(build_net_opt).collect(), span: sp })
+            Item::Net(NetDecl {
+                name,
+                opts: it.map(build_net_opt).collect(),
+                span: sp,
+            })
         }
         Rule::lagrangian => Item::Lagrangian(build_expr(it.next().expect("L expr")), kw_span),
         Rule::hamiltonian => Item::Hamiltonian(build_expr(it.next().expect("H expr")), kw_span),
         Rule::accel_decl => Item::Accel(it.map(build_target_binding).collect(), kw_span),
-        Rule::dissipation_decl => Item::Dissipation(build_expr(it.next().expect("D expr")), kw_span),
+        Rule::dissipation_decl => {
+            Item::Dissipation(build_expr(it.next().expect("D expr")), kw_span)
+        }
         Rule::force_decl => Item::Force(it.map(build_target_binding).collect()),
         r => unreachable!("grammar: unexpected item {r:?}"),
     }
@@ -85,7 +107,11 @@ fn build_item(p: P) -> Item {
 fn build_coord_item(p: P) -> CoordItem {
     let mut it = p.into_inner();
     let name = ident(it.next().expect("coord name"));
-    let mut item = CoordItem { name, len: None, periodic: false };
+    let mut item = CoordItem {
+        name,
+        len: None,
+        periodic: false,
+    };
     for q in it {
         match q.as_rule() {
             Rule::expr => item.len = Some(build_expr(q)),
@@ -99,7 +125,10 @@ fn build_coord_item(p: P) -> CoordItem {
 fn build_binding(p: P) -> Binding {
     let mut it = p.into_inner();
     let name = ident(it.next().expect("binding name"));
-    Binding { name, value: build_expr(it.next().expect("binding value")) }
+    Binding {
+        name,
+        value: build_expr(it.next().expect("binding value")),
+    }
 }
 
 // net_opt = { ident ~ ":" ~ (list | expr) }
@@ -121,7 +150,10 @@ fn build_net_opt(p: P) -> NetOpt {
 fn build_target_binding(p: P) -> TargetBinding {
     let mut it = p.into_inner();
     let target = build_target(it.next().expect("target"));
-    TargetBinding { target, value: build_expr(it.next().expect("target value")) }
+    TargetBinding {
+        target,
+        value: build_expr(it.next().expect("target value")),
+    }
 }
 
 // target = { ident ~ primes? ~ ("[" ~ expr ~ "]")? }
@@ -129,7 +161,12 @@ fn build_target(p: P) -> Target {
     let sp = span(&p);
     let mut it = p.into_inner();
     let name = ident(it.next().expect("target name"));
-    let mut t = Target { name, primes: 0, index: None, span: sp };
+    let mut t = Target {
+        name,
+        primes: 0,
+        index: None,
+        span: sp,
+    };
     for q in it {
         match q.as_rule() {
             Rule::primes => t.primes = prime_count(&q),
@@ -179,7 +216,11 @@ fn build_value(p: P) -> Value {
         }
         Rule::sample => {
             let sp = span(&v);
-            let mut s = Sample { positional: vec![], named: vec![], span: sp };
+            let mut s = Sample {
+                positional: vec![],
+                named: vec![],
+                span: sp,
+            };
             for arg in v.into_inner().skip(1) {
                 let a = arg.into_inner().next().expect("sample arg");
                 match a.as_rule() {
@@ -208,7 +249,10 @@ fn build_expr(p: P) -> Expr {
                     _ => BinOp::Div,
                 };
                 let sp = lhs.span.join(rhs.span);
-                lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span: sp };
+                lhs = Expr {
+                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span: sp,
+                };
             }
             lhs
         }
@@ -220,7 +264,10 @@ fn build_expr(p: P) -> Expr {
             let mut e = build_expr(rest[0].clone());
             for n in negs.iter().rev() {
                 let s = Span::new(span(n).start, sp.end);
-                e = Expr { kind: ExprKind::Neg(Box::new(e)), span: s };
+                e = Expr {
+                    kind: ExprKind::Neg(Box::new(e)),
+                    span: s,
+                };
             }
             e
         }
@@ -239,7 +286,10 @@ fn build_expr(p: P) -> Expr {
         }
         Rule::number => {
             let sp = span(&p);
-            Expr { kind: ExprKind::Num(p.as_str().parse().unwrap_or(f64::NAN)), span: sp }
+            Expr {
+                kind: ExprKind::Num(p.as_str().parse().unwrap_or(f64::NAN)),
+                span: sp,
+            }
         }
         // sum = { kw_sum ~ "(" ~ ident ~ (kw_in ~ expr ~ ".." ~ expr)? ~ "," ~ expr ~ ")" }
         Rule::sum => {
@@ -256,7 +306,14 @@ fn build_expr(p: P) -> Expr {
                 }
                 _ => (None, build_expr(rest.into_iter().next().expect("body"))),
             };
-            Expr { kind: ExprKind::Sum { var, range, body: Box::new(body) }, span: sp }
+            Expr {
+                kind: ExprKind::Sum {
+                    var,
+                    range,
+                    body: Box::new(body),
+                },
+                span: sp,
+            }
         }
         // call = { ident ~ "(" ~ args ~ ")" ~ index? }
         Rule::call => {
@@ -271,7 +328,10 @@ fn build_expr(p: P) -> Expr {
                     _ => args.push(build_expr(q)),
                 }
             }
-            Expr { kind: ExprKind::Call { name, args, index }, span: sp }
+            Expr {
+                kind: ExprKind::Call { name, args, index },
+                span: sp,
+            }
         }
         // var = { ident ~ primes? ~ index? }
         Rule::var => {
@@ -286,7 +346,14 @@ fn build_expr(p: P) -> Expr {
                     _ => index = Some(Box::new(build_index(q))),
                 }
             }
-            Expr { kind: ExprKind::Var { name, primes, index }, span: sp }
+            Expr {
+                kind: ExprKind::Var {
+                    name,
+                    primes,
+                    index,
+                },
+                span: sp,
+            }
         }
         r => unreachable!("grammar: unexpected expression rule {r:?}"),
     }
@@ -343,7 +410,10 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let end = src[pos..].chars().next().map_or(pos, |c| pos + c.len_utf8());
+    let end = src[pos..]
+        .chars()
+        .next()
+        .map_or(pos, |c| pos + c.len_utf8());
     let found = match src[pos..].chars().next() {
         None => "end of file".to_string(),
         Some(c) if c.is_whitespace() => "whitespace".to_string(),
@@ -380,9 +450,16 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         }
     }
     let expected = join_or(&seen);
-    let expected = if expected.is_empty() { "something else".to_string() } else { expected };
-    Diagnostic::error(Span::new(pos, end), format!("syntax error: unexpected {found}"))
-        .with_label(format!("expected {expected}"))
+    let expected = if expected.is_empty() {
+        "something else".to_string()
+    } else {
+        expected
+    };
+    Diagnostic::error(
+        Span::new(pos, end),
+        format!("syntax error: unexpected {found}"),
+    )
+    .with_label(format!("expected {expected}"))
 }
 
 fn join_or(words: &[&str]) -> String {

@@ -1,0 +1,672 @@
+//! Checking `simulate` and `train` blocks against the checked systems.
+
+use super::expr::{Ctx, Resolver};
+use super::model::*;
+use super::scope::{closest, Name, Scope};
+use super::system::quote_list;
+use crate::diagnostics::{line_col, Diagnostic, Span};
+use crate::syntax::ast::{self, Expr, ExprKind, RunBlock, RunKind, Setting, Value};
+use std::collections::HashMap;
+
+const SIMULATE_KEYS: [&str; 9] = [
+    "t_end", "dt", "method", "rtol", "atol", "compare", "weights", "out", "plot",
+];
+const TRAIN_KEYS: [&str; 13] = [
+    "data",
+    "steps",
+    "batch",
+    "lr",
+    "lr_decay",
+    "seed",
+    "val",
+    "loss",
+    "reg",
+    "momenta",
+    "checkpoint",
+    "save",
+    "weights",
+];
+
+/// Checks one run block. `systems` holds the checked systems so far by name (`None`
+/// for systems that failed to check, so that no follow-up errors are reported).
+pub fn check_run(
+    src: &str,
+    block: &RunBlock,
+    systems: &[(String, Option<SystemModel>)],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Run> {
+    let before = diags.len();
+    let kind_word = if block.kind == RunKind::Train {
+        "train"
+    } else {
+        "simulate"
+    };
+    let find = |id: &ast::Ident, diags: &mut Vec<Diagnostic>| -> Option<Option<usize>> {
+        match systems.iter().position(|(n, _)| *n == id.name) {
+            Some(k) => Some(systems[k].1.as_ref().map(|_| k)),
+            None => {
+                let mut d = Diagnostic::error(id.span, format!("unknown system `{}`", id.name))
+                    .with_label("expected the name of a system declared earlier in the file");
+                if let Some(s) = closest(&id.name, systems.iter().map(|(n, _)| n.as_str())) {
+                    d = d.with_note(format!("did you mean `{s}`?"));
+                }
+                diags.push(d);
+                None
+            }
+        }
+    };
+    let sys_index = find(&block.system, diags)??;
+    let sys = systems[sys_index].1.as_ref()?;
+
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut keys: HashMap<&str, (&Value, Span)> = HashMap::new();
+    let mut init: Option<Source> = None;
+    let mut set = vec![];
+    let keys_allowed: &[&str] = if block.kind == RunKind::Train {
+        &TRAIN_KEYS
+    } else {
+        &SIMULATE_KEYS
+    };
+    let mut once = |name: &str, sp: Span, diags: &mut Vec<Diagnostic>| -> bool {
+        if let Some(first) = seen.insert(name.to_string(), sp) {
+            let (l, c) = line_col(src, first.start);
+            diags.push(
+                Diagnostic::error(sp, format!("`{name}` given twice"))
+                    .with_label("expected each setting once per block")
+                    .with_note(format!("first given at line {l}:{c}")),
+            );
+            return false;
+        }
+        true
+    };
+    for s in &block.settings {
+        match s {
+            Setting::Key(k, v) => {
+                if !keys_allowed.contains(&k.name.as_str()) {
+                    let mut d = Diagnostic::error(
+                        k.span,
+                        format!("unknown {kind_word} setting `{}`", k.name),
+                    )
+                    .with_label(format!(
+                        "expected one of init, set, {}",
+                        keys_allowed.join(", ")
+                    ));
+                    if let Some(s) = closest(&k.name, keys_allowed.iter().copied()) {
+                        d = d.with_note(format!("did you mean `{s}`?"));
+                    }
+                    diags.push(d);
+                } else if once(&k.name, k.span, diags) {
+                    keys.insert(
+                        keys_allowed
+                            .iter()
+                            .find(|a| **a == k.name)
+                            .copied()
+                            .unwrap_or(""),
+                        (v, k.span),
+                    );
+                }
+            }
+            Setting::Set(bs) => {
+                for b in bs {
+                    match sys.params.iter().find(|(n, _)| *n == b.name.name) {
+                        None => diags.push(
+                            Diagnostic::error(
+                                b.name.span,
+                                format!(
+                                    "`set` of `{}`, which is not a param of `{}`",
+                                    b.name.name, sys.name
+                                ),
+                            )
+                            .with_label("expected a param of the system this block runs"),
+                        ),
+                        Some(_) => {
+                            if let Some(v) = constant(sys, diags, &b.value) {
+                                set.push((b.name.name.clone(), v));
+                            }
+                        }
+                    }
+                }
+            }
+            Setting::InitValues(bs, sp) => {
+                if block.kind == RunKind::Train {
+                    diags.push(
+                        Diagnostic::error(*sp, "`init` in a train block")
+                            .with_label("expected `data = ...;` for training"),
+                    );
+                } else if once("init", *sp, diags) {
+                    let assigns: Vec<Option<Assign>> = bs
+                        .iter()
+                        .map(|b| assign(sys, diags, b, Ctx::Init))
+                        .collect();
+                    init = assigns
+                        .into_iter()
+                        .collect::<Option<Vec<_>>>()
+                        .map(Source::Values);
+                }
+            }
+            Setting::InitFrom(v, sp) => {
+                if block.kind == RunKind::Train {
+                    diags.push(
+                        Diagnostic::error(*sp, "`init` in a train block")
+                            .with_label("expected `data = ...;` for training"),
+                    );
+                } else if once("init", *sp, diags) {
+                    init = source(v, sys, systems, diags, false);
+                }
+            }
+        }
+    }
+
+    let number = |key: &str, diags: &mut Vec<Diagnostic>| -> Option<(f64, Span)> {
+        let (v, sp) = keys.get(key)?;
+        match v {
+            Value::Expr(e) => constant(sys, diags, e).map(|x| (x, e.span)),
+            _ => {
+                diags.push(
+                    Diagnostic::error(*sp, format!("`{key}` takes a number"))
+                        .with_label("expected a number"),
+                );
+                None
+            }
+        }
+    };
+    let positive = |key: &str, default: Option<f64>, diags: &mut Vec<Diagnostic>| -> Option<f64> {
+        match number(key, diags) {
+            Some((x, _)) if x > 0.0 => Some(x),
+            Some((x, sp)) => {
+                diags.push(
+                    Diagnostic::error(sp, format!("`{key} = {x}`"))
+                        .with_label(format!("expected `{key}` > 0")),
+                );
+                None
+            }
+            None => default,
+        }
+    };
+    let integer = |key: &str,
+                   default: Option<usize>,
+                   min: usize,
+                   diags: &mut Vec<Diagnostic>|
+     -> Option<usize> {
+        match number(key, diags) {
+            Some((x, _)) if x.fract() == 0.0 && x >= min as f64 && x <= 1e15 => Some(x as usize),
+            Some((x, sp)) => {
+                diags.push(
+                    Diagnostic::error(sp, format!("`{key} = {x}`"))
+                        .with_label(format!("expected an integer >= {min}")),
+                );
+                None
+            }
+            None => default,
+        }
+    };
+    let word =
+        |key: &str, choices: &[&str], diags: &mut Vec<Diagnostic>| -> Option<Option<String>> {
+            let Some((v, sp)) = keys.get(key) else {
+                return Some(None);
+            };
+            if let Value::Expr(Expr {
+                kind:
+                    ExprKind::Var {
+                        name,
+                        primes: 0,
+                        index: None,
+                    },
+                ..
+            }) = v
+            {
+                if choices.is_empty() || choices.contains(&name.name.as_str()) {
+                    return Some(Some(name.name.clone()));
+                }
+                let mut d = Diagnostic::error(name.span, format!("unknown {key} `{}`", name.name))
+                    .with_label(format!("expected one of {}", choices.join(", ")));
+                if let Some(s) = closest(&name.name, choices.iter().copied()) {
+                    d = d.with_note(format!("did you mean `{s}`?"));
+                }
+                diags.push(d);
+                return None;
+            }
+            let what = if choices.is_empty() {
+                "a system name".to_string()
+            } else {
+                format!("one of {}", choices.join(", "))
+            };
+            diags.push(
+                Diagnostic::error(*sp, format!("bad value for `{key}`"))
+                    .with_label(format!("expected {what}")),
+            );
+            None
+        };
+    let string = |key: &str, diags: &mut Vec<Diagnostic>| -> Option<String> {
+        let (v, sp) = keys.get(key)?;
+        match v {
+            Value::Str(s, ssp) if !s.trim().is_empty() => {
+                if key == "plot" && !(s.ends_with(".png") || s.ends_with(".svg")) {
+                    diags.push(
+                        Diagnostic::error(*ssp, "unknown plot format")
+                            .with_label("expected a file name ending in .png or .svg"),
+                    );
+                }
+                Some(s.clone())
+            }
+            _ => {
+                diags.push(
+                    Diagnostic::error(*sp, format!("`{key}` takes a file name"))
+                        .with_label("expected a quoted, non-empty file name"),
+                );
+                None
+            }
+        }
+    };
+
+    let settings = match block.kind {
+        RunKind::Simulate => {
+            let t_end = positive("t_end", None, diags);
+            let dt = positive("dt", None, diags);
+            for (key, v) in [("t_end", t_end), ("dt", dt)] {
+                if v.is_none() && !keys.contains_key(key) {
+                    diags.push(
+                        Diagnostic::error(
+                            block.system.span,
+                            format!("simulate block without `{key}`"),
+                        )
+                        .with_label(format!("expected `{key} = ...;` in this block")),
+                    );
+                }
+            }
+            if let (Some(t), Some(d)) = (t_end, dt) {
+                if d > t {
+                    let sp = keys.get("dt").map_or(block.span, |k| k.1);
+                    diags.push(
+                        Diagnostic::error(sp, format!("dt = {d} is longer than t_end = {t}"))
+                            .with_label("expected dt <= t_end"),
+                    );
+                }
+            }
+            let method = match word("method", &["rk4", "dopri5", "variational"], diags) {
+                Some(Some(m)) => Method::ALL.iter().find(|(n, _)| *n == m).map(|(_, x)| *x),
+                Some(None) => Some(Method::Rk4),
+                None => None,
+            };
+            if method == Some(Method::Variational) && matches!(sys.dynamics, Dynamics::Accel(_)) {
+                let sp = keys.get("method").map_or(block.span, |k| k.1);
+                diags.push(
+                    Diagnostic::error(sp, "variational integration of an accel system")
+                        .with_label("expected rk4 or dopri5: `variational` needs L or H"),
+                );
+            }
+            let compare = match word("compare", &[], diags) {
+                Some(Some(name)) => {
+                    let (v, _) = keys["compare"];
+                    let id = match v {
+                        Value::Expr(Expr {
+                            kind: ExprKind::Var { name: id, .. },
+                            ..
+                        }) => id.clone(),
+                        _ => ast::Ident {
+                            name,
+                            span: block.span,
+                        },
+                    };
+                    find(&id, diags).flatten()
+                }
+                _ => None,
+            };
+            RunSettings::Simulate(SimulateSettings {
+                init: init.unwrap_or(Source::Values(vec![])),
+                t_end: t_end.unwrap_or(1.0),
+                dt: dt.unwrap_or(1.0),
+                method: method.unwrap_or(Method::Rk4),
+                rtol: positive("rtol", Some(1e-9), diags).unwrap_or(1e-9),
+                atol: positive("atol", Some(1e-9), diags).unwrap_or(1e-9),
+                compare,
+                weights: string("weights", diags),
+                out: string("out", diags),
+                plot: string("plot", diags),
+            })
+        }
+        RunKind::Train => {
+            let data = match keys.get("data") {
+                Some((v, _)) => source(v, sys, systems, diags, true),
+                None => {
+                    diags.push(
+                        Diagnostic::error(block.system.span, "train block without `data`")
+                            .with_label(
+                                "expected `data = sample(TRUTH, ...);` or `data = \"file.csv\";`",
+                            ),
+                    );
+                    None
+                }
+            };
+            let steps = integer("steps", None, 1, diags);
+            if !keys.contains_key("steps") {
+                diags.push(
+                    Diagnostic::error(block.system.span, "train block without `steps`")
+                        .with_label("expected `steps = N;` in this block"),
+                );
+            }
+            let val = number("val", diags).map(|(x, sp)| {
+                if !(0.0..1.0).contains(&x) {
+                    diags.push(
+                        Diagnostic::error(sp, format!("`val = {x}`"))
+                            .with_label("expected a fraction in [0, 1)"),
+                    );
+                }
+                x
+            });
+            let reg = number("reg", diags).map(|(x, sp)| {
+                if x < 0.0 {
+                    diags.push(
+                        Diagnostic::error(sp, format!("`reg = {x}`"))
+                            .with_label("expected reg >= 0"),
+                    );
+                }
+                x
+            });
+            let loss = match word("loss", &["mse", "l1"], diags) {
+                Some(Some(w)) if w == "l1" => Loss::L1,
+                _ => Loss::Mse,
+            };
+            let momenta = match word("momenta", &["canonical", "velocity"], diags) {
+                Some(Some(w)) if w == "velocity" => Momenta::Velocity,
+                _ => Momenta::Canonical,
+            };
+            RunSettings::Train(TrainSettings {
+                data: data.unwrap_or(Source::Values(vec![])),
+                steps: steps.unwrap_or(1),
+                batch: integer("batch", Some(32), 1, diags).unwrap_or(32),
+                lr: positive("lr", Some(1e-3), diags).unwrap_or(1e-3),
+                lr_decay: positive("lr_decay", Some(1.0), diags).unwrap_or(1.0),
+                seed: integer("seed", Some(0), 0, diags).unwrap_or(0) as u64,
+                val: val.unwrap_or(0.1),
+                loss,
+                reg: reg.unwrap_or(0.0),
+                momenta,
+                checkpoint: integer("checkpoint", None, 1, diags),
+                save: string("save", diags),
+                weights: string("weights", diags),
+            })
+        }
+    };
+    (diags[before..].iter().all(|d| !d.is_error())).then_some(Run {
+        system: sys_index,
+        set,
+        settings,
+        span: block.span,
+    })
+}
+
+/// A scope with the params and coordinates (and momenta) of a checked system.
+fn system_scope(sys: &SystemModel) -> Scope {
+    let mut s = Scope::default();
+    for (n, v) in &sys.params {
+        let _ = s.define(n, Name::Param(*v), Span::default());
+    }
+    for (k, c) in sys.coords.iter().enumerate() {
+        let _ = s.define(&c.name, Name::Coord(k), Span::default());
+        s.coords.push(c.clone());
+    }
+    for (k, p) in sys.momenta.iter().enumerate() {
+        let _ = s.define(p, Name::Momentum(k), Span::default());
+    }
+    s
+}
+
+fn constant(sys: &SystemModel, diags: &mut Vec<Diagnostic>, e: &Expr) -> Option<f64> {
+    let scope = system_scope(sys);
+    let mut r = Resolver {
+        scope: &scope,
+        diags,
+        ctx: Ctx::Constant,
+        indices: vec![],
+        relu_used: None,
+    };
+    match r.expr(e)? {
+        CExpr::Num(x) => Some(x),
+        _ => {
+            diags.push(
+                Diagnostic::error(e.span, "not a constant")
+                    .with_label("expected numbers, `pi` and params"),
+            );
+            None
+        }
+    }
+}
+
+/// `init = ...` or `data = ...`: a file, a sample, or (init only) nothing else.
+fn source(
+    v: &Value,
+    sys: &SystemModel,
+    systems: &[(String, Option<SystemModel>)],
+    diags: &mut Vec<Diagnostic>,
+    is_data: bool,
+) -> Option<Source> {
+    match v {
+        Value::Str(s, sp) => {
+            if s.trim().is_empty() {
+                diags.push(
+                    Diagnostic::error(*sp, "empty file name")
+                        .with_label("expected a CSV file name"),
+                );
+                return None;
+            }
+            Some(Source::File(s.clone()))
+        }
+        Value::Expr(e) => {
+            let what = if is_data {
+                "`data = sample(TRUTH, ...)` or a quoted CSV file"
+            } else {
+                "`init = sample(...)`, a quoted CSV file, or `init a = ..., a' = ...;`"
+            };
+            diags.push(
+                Diagnostic::error(e.span, "bad source").with_label(format!("expected {what}")),
+            );
+            None
+        }
+        Value::Sample(s) => {
+            let truth = match (is_data, s.positional.as_slice()) {
+                (true, [id]) => match systems.iter().position(|(n, _)| *n == id.name) {
+                    Some(k) => Some(k),
+                    None => {
+                        diags.push(
+                            Diagnostic::error(
+                                id.span,
+                                format!("unknown truth system `{}`", id.name),
+                            )
+                            .with_label("expected a system declared earlier in the file"),
+                        );
+                        return None;
+                    }
+                },
+                (true, []) => {
+                    diags.push(
+                        Diagnostic::error(
+                            s.span,
+                            "`sample` for training data names no truth system",
+                        )
+                        .with_label("expected `sample(TRUTH, n = ..., ...)`"),
+                    );
+                    return None;
+                }
+                (false, []) => None,
+                (_, [.., extra]) => {
+                    diags.push(
+                        Diagnostic::error(extra.span, "unexpected positional argument").with_label(
+                            if is_data {
+                                "expected one truth system, then `name = value` arguments"
+                            } else {
+                                "expected `name = value` arguments"
+                            },
+                        ),
+                    );
+                    return None;
+                }
+            };
+            let target = match truth {
+                Some(k) => systems[k].1.as_ref()?,
+                None => sys,
+            };
+            let (mut n, mut seed) = (None, 0u64);
+            let mut assigns = vec![];
+            let mut ok = true;
+            for b in &s.named {
+                let name = b.target.name.name.as_str();
+                if (name == "n" || name == "seed")
+                    && b.target.primes == 0
+                    && b.target.index.is_none()
+                    && target.params.iter().all(|(p, _)| p != name)
+                    && target.coords.iter().all(|c| c.name != name)
+                {
+                    match constant(sys, diags, &b.value) {
+                        Some(x)
+                            if x.fract() == 0.0
+                                && x >= if name == "n" { 1.0 } else { 0.0 }
+                                && x <= 1e12 =>
+                        {
+                            if name == "n" {
+                                n = Some(x as usize)
+                            } else {
+                                seed = x as u64
+                            }
+                        }
+                        Some(x) => {
+                            diags.push(
+                                Diagnostic::error(b.value.span, format!("`{name} = {x}`"))
+                                    .with_label(if name == "n" {
+                                        "expected a positive integer"
+                                    } else {
+                                        "expected an integer >= 0"
+                                    }),
+                            );
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                    continue;
+                }
+                match assign(target, diags, b, Ctx::Distribution) {
+                    Some(a) => assigns.push(a),
+                    None => ok = false,
+                }
+            }
+            let Some(n) = n else {
+                diags.push(
+                    Diagnostic::error(s.span, "`sample` without `n`")
+                        .with_label("expected `n = NUMBER_OF_SAMPLES`"),
+                );
+                return None;
+            };
+            ok.then_some(Source::Sample(SampleSpec {
+                truth,
+                n,
+                seed,
+                assigns,
+            }))
+        }
+    }
+}
+
+/// One `name = value` of `init` or `sample`: a coordinate, a velocity (or momentum), a
+/// param (sample only) or `t`.
+fn assign(
+    sys: &SystemModel,
+    diags: &mut Vec<Diagnostic>,
+    b: &ast::TargetBinding,
+    ctx: Ctx,
+) -> Option<Assign> {
+    let t = &b.target;
+    let name = t.name.name.as_str();
+    let scope = system_scope(sys);
+    let is_sample = ctx == Ctx::Distribution;
+    let mut indices = vec![];
+    let mut element = None;
+    match scope.get(name) {
+        Some(Name::Coord(c)) => {
+            if t.primes > 1 {
+                diags.push(
+                    Diagnostic::error(
+                        t.span,
+                        format!(
+                            "`{name}{}` is not part of the state",
+                            "'".repeat(t.primes as usize)
+                        ),
+                    )
+                    .with_label("expected a coordinate or its velocity"),
+                );
+                return None;
+            }
+            let coord = &sys.coords[c];
+            match (&t.index, coord.len) {
+                (None, _) => {}
+                (Some(_), None) => {
+                    diags.push(
+                        Diagnostic::error(t.span, format!("`{name}` is not an array"))
+                            .with_label("expected no index"),
+                    );
+                    return None;
+                }
+                (Some(ix), Some(len)) => match &ix.kind {
+                    ExprKind::Var {
+                        name: i,
+                        primes: 0,
+                        index: None,
+                    } if scope.get(&i.name).is_none() => indices.push(i.name.clone()),
+                    _ => {
+                        let k = constant(sys, diags, ix)?;
+                        if k.fract() != 0.0 || k < 0.0 || k >= len as f64 {
+                            diags.push(
+                                Diagnostic::error(
+                                    ix.span,
+                                    format!("index {k} out of range for `{name}`"),
+                                )
+                                .with_label(format!(
+                                    "expected an integer in 0..{len}, or a fresh index name"
+                                )),
+                            );
+                            return None;
+                        }
+                        element = Some(k as usize);
+                    }
+                },
+            }
+        }
+        Some(Name::Momentum(_)) if t.primes == 0 && t.index.is_none() => {}
+        Some(Name::Param(_)) if is_sample && t.primes == 0 && t.index.is_none() => {}
+        None if name == "t" && is_sample && t.primes == 0 && t.index.is_none() => {}
+        other => {
+            let what = match other {
+                Some(o) => format!("`{name}` is {}", o.describe()),
+                None => format!("`{name}` is not a variable of system `{}`", sys.name),
+            };
+            let expected = if is_sample {
+                "a coordinate, velocity, param or `t`"
+            } else {
+                "a coordinate or velocity"
+            };
+            let names: Vec<&str> = sys.coords.iter().map(|c| c.name.as_str()).collect();
+            diags.push(
+                Diagnostic::error(t.span, format!("cannot set this: {what}")).with_label(format!(
+                    "expected {expected} of `{}` ({})",
+                    sys.name,
+                    quote_list(&names)
+                )),
+            );
+            return None;
+        }
+    }
+    let mut r = Resolver {
+        scope: &scope,
+        diags,
+        ctx,
+        indices,
+        relu_used: None,
+    };
+    let value = r.expr(&b.value)?;
+    Some(Assign {
+        name: name.to_string(),
+        primes: t.primes,
+        element,
+        value,
+        span: t.span,
+    })
+}

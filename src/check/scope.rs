@@ -1,0 +1,109 @@
+//! The names visible inside one system, in declaration order.
+
+use super::model::{Builtin, Coord, Net};
+use crate::diagnostics::Span;
+use std::collections::HashMap;
+
+/// What a name refers to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Name {
+    /// A param with its folded value.
+    Param(f64),
+    /// Coordinate number k.
+    Coord(usize),
+    /// The momentum of coordinate k.
+    Momentum(usize),
+    /// `learn` param number k.
+    Learn(usize),
+    /// `let` binding number k.
+    Let(usize),
+    /// Net number k.
+    Net(usize),
+}
+
+impl Name {
+    /// "a param", "a coordinate", ... for messages.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Name::Param(_) => "a param",
+            Name::Coord(_) => "a coordinate",
+            Name::Momentum(_) => "a momentum",
+            Name::Learn(_) => "a learn param",
+            Name::Let(_) => "a let binding",
+            Name::Net(_) => "a net",
+        }
+    }
+}
+
+/// Names defined so far in a system, plus everything it declares later (for hints).
+#[derive(Default)]
+pub struct Scope {
+    names: HashMap<String, (Name, Span)>,
+    order: Vec<String>,
+    /// Names declared anywhere in the system, with their line:col, for "declared later".
+    pub declared_later: HashMap<String, String>,
+    /// Coordinates so far.
+    pub coords: Vec<Coord>,
+    /// Nets so far.
+    pub nets: Vec<Net>,
+}
+
+impl Scope {
+    /// What `name` refers to, if defined.
+    pub fn get(&self, name: &str) -> Option<Name> {
+        self.names.get(name).map(|(n, _)| *n)
+    }
+
+    /// Defines `name`; returns the earlier definition's span if it is taken.
+    pub fn define(&mut self, name: &str, what: Name, span: Span) -> Result<(), Span> {
+        if let Some((_, s)) = self.names.get(name) {
+            return Err(*s);
+        }
+        self.names.insert(name.to_string(), (what, span));
+        self.order.push(name.to_string());
+        Ok(())
+    }
+
+    /// The position of a later declaration of an undefined `name`.
+    pub fn later(&self, name: &str) -> Option<&str> {
+        self.declared_later.get(name).map(String::as_str)
+    }
+
+    /// The closest defined name, if close enough to be a likely typo.
+    pub fn suggest(&self, name: &str) -> Option<String> {
+        closest(
+            name,
+            self.order.iter().map(String::as_str).chain(["pi", "t"]),
+        )
+    }
+
+    /// The closest function or net name.
+    pub fn suggest_function(&self, name: &str) -> Option<String> {
+        let nets = self.nets.iter().map(|n| n.name.as_str());
+        closest(name, Builtin::ALL.iter().map(|(n, _)| *n).chain(nets))
+    }
+}
+
+/// The candidate nearest to `name` in edit distance, if at most 2 edits (1 for short names).
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let limit = if name.len() <= 3 { 1 } else { 2 };
+    candidates
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= limit && *c != name)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

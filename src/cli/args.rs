@@ -1,0 +1,213 @@
+//! clap definitions of every command in LANGUAGE.md §5.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// lagc: a compiler for Lagrangians.
+#[derive(Parser, Debug)]
+#[command(name = "lagc", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Evaluation backend.
+    #[arg(long, value_enum, default_value_t = BackendKind::Jit, global = true)]
+    pub backend: BackendKind,
+    /// Override a param: NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", global = true)]
+    pub set: Vec<String>,
+    /// Weights file (safetensors) for nets and learn params.
+    #[arg(long, global = true)]
+    pub weights: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+}
+
+/// Which backend evaluates kernels.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// Cranelift JIT-compiled native code.
+    Jit,
+    /// The reference interpreter.
+    Interp,
+}
+
+/// Output formats of `lagc derive`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeriveFormat {
+    /// Plain infix text.
+    Text,
+    /// LaTeX.
+    Latex,
+    /// One JSON object keyed by system.
+    Json,
+}
+
+/// Intermediate representations `lagc emit` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrKind {
+    /// The kernel program (SSA over f64 slots).
+    Kernel,
+    /// The Cranelift IR.
+    Clif,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run every simulate and train block in the file, in order.
+    Run {
+        /// The .lag file.
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Parse and check only.
+    Check {
+        /// The .lag file.
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print dL/dq, dL/dq', H, M, the energy and the accelerations.
+    Derive {
+        /// The .lag file.
+        file: PathBuf,
+        /// Only this system.
+        #[arg(long)]
+        system: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DeriveFormat::Text)]
+        format: DeriveFormat,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the kernel program or the Cranelift IR of a system.
+    Emit {
+        /// The .lag file.
+        file: PathBuf,
+        /// The system.
+        #[arg(long)]
+        system: String,
+        /// Which IR.
+        #[arg(long, value_enum, default_value_t = IrKind::Kernel)]
+        ir: IrKind,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Accelerations (and energy) at each state row of a CSV file.
+    Accel {
+        /// The .lag file.
+        file: PathBuf,
+        /// The system.
+        #[arg(long)]
+        system: String,
+        /// Input states (CSV).
+        #[arg(long)]
+        states: PathBuf,
+        /// Output CSV (stdout without it).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Integrate one trajectory.
+    Simulate {
+        /// The .lag file.
+        file: PathBuf,
+        /// The system.
+        #[arg(long)]
+        system: String,
+        /// Initial values: a=1,a'=0.
+        #[arg(long)]
+        init: Option<String>,
+        /// End time.
+        #[arg(long = "t-end")]
+        t_end: Option<f64>,
+        /// Output interval.
+        #[arg(long)]
+        dt: Option<f64>,
+        /// rk4, dopri5 or variational.
+        #[arg(long)]
+        method: Option<String>,
+        /// dopri5 relative tolerance.
+        #[arg(long)]
+        rtol: Option<f64>,
+        /// dopri5 absolute tolerance.
+        #[arg(long)]
+        atol: Option<f64>,
+        /// Trajectory CSV.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Plot (.png or .svg).
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run the train block of a system.
+    Train {
+        /// The .lag file.
+        file: PathBuf,
+        /// The system.
+        #[arg(long)]
+        system: String,
+        /// Optimiser steps.
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Batch size.
+        #[arg(long)]
+        batch: Option<usize>,
+        /// Learning rate.
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Learning-rate decay.
+        #[arg(long = "lr-decay")]
+        lr_decay: Option<f64>,
+        /// Seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Validation fraction.
+        #[arg(long)]
+        val: Option<f64>,
+        /// Training data CSV.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Output weights file.
+        #[arg(long)]
+        save: Option<PathBuf>,
+        /// Steps between checkpoints.
+        #[arg(long)]
+        checkpoint: Option<usize>,
+        /// Resume from a checkpoint.
+        #[arg(long)]
+        resume: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Compile time and cost per state, JIT and interpreter.
+    Bench {
+        /// The .lag file.
+        file: PathBuf,
+        /// The system.
+        #[arg(long)]
+        system: String,
+        /// Number of states.
+        #[arg(long, default_value_t = 10_000)]
+        n: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Also measure training throughput.
+        #[arg(long)]
+        train: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+}
