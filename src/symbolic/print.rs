@@ -135,6 +135,15 @@ impl Printer<'_> {
                 (s, ATOM)
             }
             Node::Add(ops) => {
+                // The constant is stored last; print it first when that avoids a
+                // leading minus (`1 - x^2` rather than `-x^2 + 1`).
+                let mut ops: Vec<ExprId> = ops.to_vec();
+                let last = ops[ops.len() - 1];
+                if dag.as_const(last).is_some_and(|c| c > 0.0)
+                    && dag.mul_parts(ops[0]).negative
+                {
+                    ops.rotate_right(1);
+                }
                 let mut out = String::new();
                 for (i, &t) in ops.iter().enumerate() {
                     let parts = dag.mul_parts(t);
