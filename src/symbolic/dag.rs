@@ -364,6 +364,11 @@ impl Dag {
         (self.nets.len() - 1) as u32
     }
 
+    /// Every declared net, indexed by net number.
+    pub fn nets(&self) -> &[NetInfo] {
+        &self.nets
+    }
+
     /// Information on a declared net (`None` for an undeclared index).
     pub fn net_info(&self, net: u32) -> Option<&NetInfo> {
         self.nets.get(net as usize)
