@@ -1,1 +1,49 @@
-//! backend stage (to be written).
+//! backend stage: evaluating kernel programs.
+//!
+//! [`interp::Interpreter`] is the reference backend; a Cranelift JIT will implement
+//! the same [`Backend`] trait. Architecture invariant: backends read
+//! [`crate::kernel::Program`]s only, never the DAG or the source.
+
+pub mod interp;
+pub mod solve;
+
+pub use interp::Interpreter;
+
+/// What an evaluation noticed besides its outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EvalReport {
+    /// Number of rows whose linear system was singular (solved with the pseudo-inverse).
+    pub singular: usize,
+}
+
+/// Why an evaluation could not run.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EvalError {
+    /// The program calls nets but no net evaluator was supplied.
+    #[error("the kernel calls neural nets but no net evaluator was supplied")]
+    MissingNets,
+    /// Input or output buffers do not fit the program.
+    #[error("buffer sizes do not fit the kernel: {inputs} inputs and {outputs} outputs for {n_inputs} inputs and {n_outputs} outputs per row")]
+    Shape {
+        /// Input buffer length.
+        inputs: usize,
+        /// Output buffer length.
+        outputs: usize,
+        /// Inputs per row of the program.
+        n_inputs: usize,
+        /// Outputs per row of the program.
+        n_outputs: usize,
+    },
+}
+
+/// A compiled kernel that maps input rows to output rows.
+pub trait Backend {
+    /// Inputs per row.
+    fn n_inputs(&self) -> usize;
+    /// Outputs per row.
+    fn n_outputs(&self) -> usize;
+    /// Evaluates one row: `input.len() == n_inputs()`, `output.len() == n_outputs()`.
+    fn eval(&mut self, input: &[f64], output: &mut [f64]) -> Result<EvalReport, EvalError>;
+    /// Evaluates many rows stored contiguously (row-major) in `inputs` into `outputs`.
+    fn eval_batch(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<EvalReport, EvalError>;
+}

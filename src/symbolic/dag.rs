@@ -1,0 +1,815 @@
+//! The hash-consed expression DAG: nodes, simplifying builders and evaluation.
+//!
+//! Invariants every builder maintains:
+//! - a node's operands always have smaller ids than the node itself, so ascending id
+//!   order is a topological order (evaluation and differentiation iterate, never recurse);
+//! - `Add` and `Mul` are flat (no `Add` inside `Add`, no `Mul` inside `Mul`), have at least
+//!   two operands and hold at most one constant: last in an `Add`, first in a `Mul`;
+//!   the other operands are sorted by id;
+//! - `Add` terms are `coefficient * rest` with distinct `rest`s (like terms collected),
+//!   `Mul` factors are `base ^ constant` with distinct bases (like factors collected);
+//! - `sqrt(x)` is represented as `x ^ 0.5`; `Func(Sqrt, _)` is never built.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+/// Handle of a node in a [`Dag`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct ExprId(pub u32);
+
+/// Handle of a named variable (a leaf) in a [`Dag`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct VarId(pub u32);
+
+/// Elementary functions of one argument.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum Func {
+    /// Sine.
+    Sin,
+    /// Cosine.
+    Cos,
+    /// Tangent.
+    Tan,
+    /// Arcsine.
+    Asin,
+    /// Arccosine.
+    Acos,
+    /// Arctangent.
+    Atan,
+    /// Hyperbolic sine.
+    Sinh,
+    /// Hyperbolic cosine.
+    Cosh,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Exponential.
+    Exp,
+    /// Natural logarithm.
+    Log,
+    /// Square root (the builder represents it as `x^0.5`).
+    Sqrt,
+    /// Absolute value.
+    Abs,
+    /// Sign (-1, 0 or 1): internal, the derivative of `abs`.
+    Sign,
+}
+
+impl Func {
+    /// Every function, for tests and tables.
+    pub const ALL: [Func; 14] = [
+        Func::Sin,
+        Func::Cos,
+        Func::Tan,
+        Func::Asin,
+        Func::Acos,
+        Func::Atan,
+        Func::Sinh,
+        Func::Cosh,
+        Func::Tanh,
+        Func::Exp,
+        Func::Log,
+        Func::Sqrt,
+        Func::Abs,
+        Func::Sign,
+    ];
+
+    /// Applies the function to a number (the single definition every evaluator uses).
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Func::Sin => x.sin(),
+            Func::Cos => x.cos(),
+            Func::Tan => x.tan(),
+            Func::Asin => x.asin(),
+            Func::Acos => x.acos(),
+            Func::Atan => x.atan(),
+            Func::Sinh => x.sinh(),
+            Func::Cosh => x.cosh(),
+            Func::Tanh => x.tanh(),
+            Func::Exp => x.exp(),
+            Func::Log => x.ln(),
+            Func::Sqrt => x.sqrt(),
+            Func::Abs => x.abs(),
+            Func::Sign => {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    x // 0, -0 or NaN
+                }
+            }
+        }
+    }
+
+    /// The name used in `.lag` source and in text output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Sin => "sin",
+            Func::Cos => "cos",
+            Func::Tan => "tan",
+            Func::Asin => "asin",
+            Func::Acos => "acos",
+            Func::Atan => "atan",
+            Func::Sinh => "sinh",
+            Func::Cosh => "cosh",
+            Func::Tanh => "tanh",
+            Func::Exp => "exp",
+            Func::Log => "log",
+            Func::Sqrt => "sqrt",
+            Func::Abs => "abs",
+            Func::Sign => "sign",
+        }
+    }
+}
+
+/// `x^n` by binary exponentiation (negative `n` gives `1 / x^|n|`): the integer power
+/// every evaluator uses, so that negative bases work and results agree bit for bit.
+pub fn powi(x: f64, n: i32) -> f64 {
+    let mut e = n.unsigned_abs();
+    let mut base = x;
+    let mut acc = 1.0;
+    while e > 0 {
+        if e & 1 == 1 {
+            acc *= base;
+        }
+        e >>= 1;
+        if e > 0 {
+            base *= base;
+        }
+    }
+    if n < 0 {
+        1.0 / acc
+    } else {
+        acc
+    }
+}
+
+/// Largest exponent magnitude evaluated by [`powi`] rather than `powf`.
+pub const MAX_POWI: f64 = 1024.0;
+
+/// How a constant power `x^c` is evaluated (shared by [`Dag::eval`] and the kernel).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum PowKind {
+    /// Integer exponent: [`powi`].
+    Int(i32),
+    /// `c = 0.5`: `sqrt(x)`.
+    Sqrt,
+    /// `c = -0.5`: `1 / sqrt(x)`.
+    InvSqrt,
+    /// Anything else: `x.powf(c)`.
+    Real(f64),
+}
+
+impl PowKind {
+    /// Classifies a constant exponent.
+    pub fn of(c: f64) -> PowKind {
+        if c.fract() == 0.0 && c.abs() <= MAX_POWI {
+            PowKind::Int(c as i32)
+        } else if c == 0.5 {
+            PowKind::Sqrt
+        } else if c == -0.5 {
+            PowKind::InvSqrt
+        } else {
+            PowKind::Real(c)
+        }
+    }
+
+    /// Evaluates `x^c`.
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            PowKind::Int(n) => powi(x, n),
+            PowKind::Sqrt => x.sqrt(),
+            PowKind::InvSqrt => 1.0 / x.sqrt(),
+            PowKind::Real(c) => x.powf(c),
+        }
+    }
+}
+
+/// One node of the DAG. Constants compare and hash by their bits (`-0.0` is stored as `0.0`).
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A number.
+    Const(f64),
+    /// A named leaf (coordinate, velocity, parameter, time, ...).
+    Var(VarId),
+    /// A sum of at least two terms.
+    Add(Box<[ExprId]>),
+    /// A product of at least two factors.
+    Mul(Box<[ExprId]>),
+    /// `base ^ exponent`.
+    Pow(ExprId, ExprId),
+    /// An elementary function applied to one argument.
+    Func(Func, ExprId),
+    /// `atan2(y, x)`.
+    Atan2(ExprId, ExprId),
+    /// The mixed partial derivative of output `out` of net `net` with respect to the
+    /// argument positions `partials` (sorted; empty means the value), at `args`.
+    Net {
+        /// Net index, from [`Dag::declare_net`].
+        net: u32,
+        /// Output index.
+        out: u32,
+        /// Argument expressions.
+        args: Box<[ExprId]>,
+        /// Sorted argument positions differentiated with respect to.
+        partials: Box<[u32]>,
+    },
+}
+
+impl PartialEq for Node {
+    fn eq(&self, other: &Node) -> bool {
+        use Node::*;
+        match (self, other) {
+            (Const(a), Const(b)) => a.to_bits() == b.to_bits(),
+            (Var(a), Var(b)) => a == b,
+            (Add(a), Add(b)) | (Mul(a), Mul(b)) => a == b,
+            (Pow(a, b), Pow(c, d)) | (Atan2(a, b), Atan2(c, d)) => a == c && b == d,
+            (Func(f, a), Func(g, b)) => f == g && a == b,
+            (
+                Net {
+                    net: n1,
+                    out: o1,
+                    args: a1,
+                    partials: p1,
+                },
+                Net {
+                    net: n2,
+                    out: o2,
+                    args: a2,
+                    partials: p2,
+                },
+            ) => n1 == n2 && o1 == o2 && a1 == a2 && p1 == p2,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Node {}
+
+impl Hash for Node {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Node::Const(c) => c.to_bits().hash(state),
+            Node::Var(v) => v.hash(state),
+            Node::Add(ops) | Node::Mul(ops) => ops.hash(state),
+            Node::Pow(a, b) | Node::Atan2(a, b) => (a, b).hash(state),
+            Node::Func(f, a) => (f, a).hash(state),
+            Node::Net {
+                net,
+                out,
+                args,
+                partials,
+            } => (net, out, args, partials).hash(state),
+        }
+    }
+}
+
+/// A declared neural net: its name (for printing) and shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetInfo {
+    /// Name used in printed expressions.
+    pub name: String,
+    /// Number of arguments.
+    pub arity: usize,
+    /// Number of outputs.
+    pub outs: usize,
+}
+
+/// The arena of hash-consed expression nodes.
+#[derive(Clone, Debug, Default)]
+pub struct Dag {
+    nodes: Vec<Node>,
+    index: HashMap<Node, ExprId>,
+    var_names: Vec<String>,
+    var_index: HashMap<String, VarId>,
+    var_nodes: Vec<ExprId>,
+    nets: Vec<NetInfo>,
+    pub(crate) diff_memo: HashMap<(ExprId, ExprId), ExprId>,
+}
+
+/// A product split for evaluation and printing: `sign * coef * num / den`, where each
+/// denominator entry is `(base, positive exponent)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MulParts {
+    /// True when the product's constant coefficient is negative.
+    pub negative: bool,
+    /// Magnitude of the constant coefficient (1 when absent).
+    pub coef: f64,
+    /// Numerator factors, in stored order.
+    pub num: Vec<ExprId>,
+    /// Denominator factors `base^exp` (exp > 0), from factors `base^-exp`.
+    pub den: Vec<(ExprId, f64)>,
+}
+
+impl Dag {
+    /// An empty DAG.
+    pub fn new() -> Dag {
+        Dag::default()
+    }
+
+    /// Number of nodes in the arena.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when the arena holds no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The node behind an id.
+    pub fn node(&self, id: ExprId) -> &Node {
+        &self.nodes[id.0 as usize]
+    }
+
+    /// The value of a constant node, `None` for other nodes.
+    pub fn as_const(&self, id: ExprId) -> Option<f64> {
+        match self.node(id) {
+            Node::Const(c) => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// The variable of a `Var` node, `None` for other nodes.
+    pub fn as_var(&self, id: ExprId) -> Option<VarId> {
+        match self.node(id) {
+            Node::Var(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The name of a variable.
+    pub fn var_name(&self, v: VarId) -> &str {
+        &self.var_names[v.0 as usize]
+    }
+
+    /// The `Var` node of a variable.
+    pub fn var_node(&self, v: VarId) -> ExprId {
+        self.var_nodes[v.0 as usize]
+    }
+
+    /// Number of variables created so far.
+    pub fn n_vars(&self) -> usize {
+        self.var_names.len()
+    }
+
+    /// Declares a neural net and returns its index (used by [`Dag::net`]).
+    pub fn declare_net(&mut self, name: &str, arity: usize, outs: usize) -> u32 {
+        self.nets.push(NetInfo {
+            name: name.to_string(),
+            arity,
+            outs,
+        });
+        (self.nets.len() - 1) as u32
+    }
+
+    /// Every declared net, indexed by net number.
+    pub fn nets(&self) -> &[NetInfo] {
+        &self.nets
+    }
+
+    /// Information on a declared net (`None` for an undeclared index).
+    pub fn net_info(&self, net: u32) -> Option<&NetInfo> {
+        self.nets.get(net as usize)
+    }
+
+    fn intern(&mut self, node: Node) -> ExprId {
+        if let Some(&id) = self.index.get(&node) {
+            return id;
+        }
+        let id = ExprId(self.nodes.len() as u32);
+        self.nodes.push(node.clone());
+        self.index.insert(node, id);
+        id
+    }
+
+    /// A constant (`-0.0` becomes `0.0`).
+    pub fn num(&mut self, c: f64) -> ExprId {
+        let c = if c == 0.0 { 0.0 } else { c };
+        self.intern(Node::Const(c))
+    }
+
+    /// The variable node named `name`, created on first use.
+    pub fn var(&mut self, name: &str) -> ExprId {
+        if let Some(&v) = self.var_index.get(name) {
+            return self.var_nodes[v.0 as usize];
+        }
+        let v = VarId(self.var_names.len() as u32);
+        self.var_names.push(name.to_string());
+        self.var_index.insert(name.to_string(), v);
+        let id = self.intern(Node::Var(v));
+        self.var_nodes.push(id);
+        id
+    }
+
+    /// `a + b`.
+    pub fn add(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        self.sum(&[a, b])
+    }
+
+    /// `a - b`, built as `a + (-1)*b`.
+    pub fn sub(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        let nb = self.neg(b);
+        self.sum(&[a, nb])
+    }
+
+    /// `a * b`.
+    pub fn mul(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        self.product(&[a, b])
+    }
+
+    /// `a / b`, built as `a * b^-1`.
+    pub fn div(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        let m1 = self.num(-1.0);
+        let inv = self.pow(b, m1);
+        self.product(&[a, inv])
+    }
+
+    /// `-a`, built as `(-1)*a`.
+    pub fn neg(&mut self, a: ExprId) -> ExprId {
+        let m1 = self.num(-1.0);
+        self.product(&[m1, a])
+    }
+
+    /// Splits a term into `(coefficient, rest)`; `rest` is `None` for a constant.
+    fn split_term(&mut self, t: ExprId) -> (f64, Option<ExprId>) {
+        match self.node(t) {
+            Node::Const(c) => (*c, None),
+            Node::Mul(ops) => {
+                if let Some(c) = self.as_const(ops[0]) {
+                    let rest: Vec<ExprId> = ops[1..].to_vec();
+                    let r = if rest.len() == 1 {
+                        rest[0]
+                    } else {
+                        self.intern(Node::Mul(rest.into()))
+                    };
+                    (c, Some(r))
+                } else {
+                    (1.0, Some(t))
+                }
+            }
+            _ => (1.0, Some(t)),
+        }
+    }
+
+    /// `c * rest` where `rest` is a non-constant term without coefficient.
+    fn scale(&mut self, c: f64, rest: ExprId) -> ExprId {
+        if c == 1.0 {
+            return rest;
+        }
+        let k = self.num(c);
+        let mut ops = vec![k];
+        match self.node(rest) {
+            Node::Mul(f) => ops.extend_from_slice(f),
+            _ => ops.push(rest),
+        }
+        self.intern(Node::Mul(ops.into()))
+    }
+
+    /// The sum of `terms` (flattened, like terms collected, constants folded).
+    pub fn sum(&mut self, terms: &[ExprId]) -> ExprId {
+        let mut flat = Vec::with_capacity(terms.len());
+        for &t in terms {
+            match self.node(t) {
+                Node::Add(ops) => flat.extend_from_slice(ops),
+                _ => flat.push(t),
+            }
+        }
+        let mut constant = 0.0;
+        let mut order: Vec<ExprId> = Vec::new();
+        let mut coefs: HashMap<ExprId, f64> = HashMap::new();
+        for t in flat {
+            match self.split_term(t) {
+                (c, None) => constant += c,
+                (c, Some(r)) => {
+                    let e = coefs.entry(r).or_insert_with(|| {
+                        order.push(r);
+                        0.0
+                    });
+                    *e += c;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(order.len() + 1);
+        for r in order {
+            let c = coefs[&r];
+            if c != 0.0 {
+                out.push(self.scale(c, r));
+            }
+        }
+        out.sort();
+        if constant != 0.0 || out.is_empty() {
+            out.push(self.num(constant));
+        }
+        if out.len() == 1 {
+            out[0]
+        } else {
+            self.intern(Node::Add(out.into()))
+        }
+    }
+
+    /// The product of `factors` (flattened, like factors collected, constants folded).
+    pub fn product(&mut self, factors: &[ExprId]) -> ExprId {
+        let mut coef = 1.0;
+        let mut order: Vec<ExprId> = Vec::new();
+        let mut exps: HashMap<ExprId, ExprId> = HashMap::new();
+        let mut stack: Vec<ExprId> = factors.iter().rev().copied().collect();
+        while let Some(f) = stack.pop() {
+            match self.node(f) {
+                Node::Mul(ops) => stack.extend(ops.iter().rev()),
+                Node::Const(c) => coef *= c,
+                node => {
+                    let (base, exp) = match node {
+                        Node::Pow(b, e) if self.as_const(*e).is_some() => (*b, *e),
+                        _ => (f, self.num(1.0)),
+                    };
+                    if let Some(old) = exps.get(&base).copied() {
+                        let e = self.add(old, exp);
+                        exps.insert(base, e);
+                    } else {
+                        order.push(base);
+                        exps.insert(base, exp);
+                    }
+                }
+            }
+        }
+        if coef == 0.0 {
+            return self.num(0.0);
+        }
+        let mut out = Vec::with_capacity(order.len() + 1);
+        let mut again = false;
+        for b in order {
+            let e = exps[&b];
+            let p = self.pow(b, e);
+            match self.node(p) {
+                Node::Const(c) => coef *= c,
+                Node::Mul(_) => {
+                    again = true;
+                    out.push(p);
+                }
+                _ => out.push(p),
+            }
+        }
+        if again {
+            let k = self.num(coef);
+            out.push(k);
+            return self.product(&out);
+        }
+        if coef == 0.0 {
+            return self.num(0.0);
+        }
+        out.sort();
+        if out.is_empty() {
+            return self.num(coef);
+        }
+        if coef != 1.0 {
+            out.insert(0, self.num(coef));
+        }
+        if out.len() == 1 {
+            out[0]
+        } else {
+            self.intern(Node::Mul(out.into()))
+        }
+    }
+
+    /// `a ^ b`.
+    pub fn pow(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        let (ca, cb) = (self.as_const(a), self.as_const(b));
+        if let (Some(x), Some(c)) = (ca, cb) {
+            return self.num(PowKind::of(c).apply(x));
+        }
+        if let Some(c) = cb {
+            if c == 0.0 {
+                return self.num(1.0);
+            }
+            if c == 1.0 {
+                return a;
+            }
+            let integer = c.fract() == 0.0 && c.abs() <= MAX_POWI;
+            match self.node(a).clone() {
+                Node::Pow(base, e) if integer => {
+                    if let Some(inner) = self.as_const(e) {
+                        let k = self.num(inner * c);
+                        return self.pow(base, k);
+                    }
+                    let k = self.mul(e, b);
+                    return self.pow(base, k);
+                }
+                Node::Mul(ops) if integer => {
+                    let parts: Vec<ExprId> = ops.iter().map(|&f| self.pow(f, b)).collect();
+                    return self.product(&parts);
+                }
+                _ => {}
+            }
+        }
+        if ca == Some(1.0) {
+            return self.num(1.0);
+        }
+        self.intern(Node::Pow(a, b))
+    }
+
+    /// `f(a)`; `sqrt(a)` is built as `a^0.5`.
+    pub fn func(&mut self, f: Func, a: ExprId) -> ExprId {
+        if let Some(x) = self.as_const(a) {
+            return self.num(f.apply(x));
+        }
+        match f {
+            Func::Sqrt => {
+                let h = self.num(0.5);
+                self.pow(a, h)
+            }
+            Func::Abs | Func::Sign => match self.node(a) {
+                Node::Func(Func::Abs, _) if f == Func::Abs => a,
+                Node::Func(Func::Sign, _) if f == Func::Sign => a,
+                _ => self.intern(Node::Func(f, a)),
+            },
+            _ => self.intern(Node::Func(f, a)),
+        }
+    }
+
+    /// `atan2(y, x)`.
+    pub fn atan2(&mut self, y: ExprId, x: ExprId) -> ExprId {
+        if let (Some(a), Some(b)) = (self.as_const(y), self.as_const(x)) {
+            return self.num(a.atan2(b));
+        }
+        self.intern(Node::Atan2(y, x))
+    }
+
+    /// The value of output `out` of net `net` at `args`.
+    pub fn net(&mut self, net: u32, out: u32, args: &[ExprId]) -> ExprId {
+        self.net_partial(net, out, args, &[])
+    }
+
+    /// The mixed partial of output `out` of net `net` with respect to the argument
+    /// positions `partials` (any order; stored sorted), at `args`.
+    pub fn net_partial(&mut self, net: u32, out: u32, args: &[ExprId], partials: &[u32]) -> ExprId {
+        let mut p = partials.to_vec();
+        p.sort_unstable();
+        self.intern(Node::Net {
+            net,
+            out,
+            args: args.into(),
+            partials: p.into(),
+        })
+    }
+
+    /// Splits a `Mul` node (or any node, as a one-factor product) for evaluation and
+    /// printing: constant sign and magnitude, numerator, and denominator factors
+    /// (those with negative constant exponents).
+    pub fn mul_parts(&self, id: ExprId) -> MulParts {
+        let single = [id];
+        let ops: &[ExprId] = match self.node(id) {
+            Node::Mul(ops) => ops,
+            _ => &single,
+        };
+        let mut parts = MulParts {
+            negative: false,
+            coef: 1.0,
+            num: Vec::new(),
+            den: Vec::new(),
+        };
+        for &f in ops {
+            match self.node(f) {
+                Node::Const(c) => {
+                    parts.negative = *c < 0.0;
+                    parts.coef = c.abs();
+                }
+                Node::Pow(b, e) => match self.as_const(*e) {
+                    Some(c) if c < 0.0 => parts.den.push((*b, -c)),
+                    _ => parts.num.push(f),
+                },
+                _ => parts.num.push(f),
+            }
+        }
+        parts
+    }
+
+    /// Nodes reachable from `roots`, in ascending id order (a topological order).
+    pub fn reachable(&self, roots: &[ExprId]) -> Vec<ExprId> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack: Vec<ExprId> = roots.to_vec();
+        let mut out = Vec::new();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id.0 as usize], true) {
+                continue;
+            }
+            out.push(id);
+            self.for_each_child(id, |c| stack.push(c));
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Number of distinct nodes reachable from `roots`.
+    pub fn count_reachable(&self, roots: &[ExprId]) -> usize {
+        self.reachable(roots).len()
+    }
+
+    /// Calls `f` on every direct operand of `id`.
+    pub fn for_each_child(&self, id: ExprId, mut f: impl FnMut(ExprId)) {
+        match self.node(id) {
+            Node::Const(_) | Node::Var(_) => {}
+            Node::Add(ops) | Node::Mul(ops) => ops.iter().for_each(|&c| f(c)),
+            Node::Pow(a, b) | Node::Atan2(a, b) => {
+                f(*a);
+                f(*b);
+            }
+            Node::Func(_, a) => f(*a),
+            Node::Net { args, .. } => args.iter().for_each(|&c| f(c)),
+        }
+    }
+
+    /// Evaluates `id` (every shared node once). `vars` gives variable values; `nets`
+    /// gives `(net, out, args, partials) -> value` for net nodes. The arithmetic is the
+    /// same, operation for operation, as the kernel interpreter's.
+    pub fn eval(
+        &self,
+        id: ExprId,
+        vars: &dyn Fn(VarId) -> f64,
+        nets: &dyn Fn(u32, u32, &[f64], &[u32]) -> f64,
+    ) -> f64 {
+        let order = self.reachable(&[id]);
+        let mut val: HashMap<ExprId, f64> = HashMap::with_capacity(order.len());
+        let mut args = Vec::new();
+        for &n in &order {
+            let v = |e: &ExprId| val[e];
+            let x = match self.node(n) {
+                Node::Const(c) => *c,
+                Node::Var(var) => vars(*var),
+                Node::Add(ops) => {
+                    let mut acc: Option<f64> = None;
+                    for t in ops.iter() {
+                        let parts = self.mul_parts(*t);
+                        let tv = self.eval_product(&parts, &val);
+                        acc = Some(match (acc, parts.negative) {
+                            (None, false) => tv,
+                            (None, true) => -tv,
+                            (Some(a), false) => a + tv,
+                            (Some(a), true) => a - tv,
+                        });
+                    }
+                    acc.unwrap_or(0.0)
+                }
+                Node::Mul(_) => {
+                    let parts = self.mul_parts(n);
+                    let m = self.eval_product(&parts, &val);
+                    if parts.negative {
+                        -m
+                    } else {
+                        m
+                    }
+                }
+                Node::Pow(a, b) => match self.as_const(*b) {
+                    Some(c) => PowKind::of(c).apply(v(a)),
+                    None => v(a).powf(v(b)),
+                },
+                Node::Func(f, a) => f.apply(v(a)),
+                Node::Atan2(y, x) => v(y).atan2(v(x)),
+                Node::Net {
+                    net,
+                    out,
+                    args: a,
+                    partials,
+                } => {
+                    args.clear();
+                    args.extend(a.iter().map(v));
+                    nets(*net, *out, &args, partials)
+                }
+            };
+            val.insert(n, x);
+        }
+        val[&id]
+    }
+
+    /// `coef * prod(num) / prod(den)` (without the sign), in the kernel's order.
+    fn eval_product(&self, parts: &MulParts, val: &HashMap<ExprId, f64>) -> f64 {
+        let mut n: Option<f64> = None;
+        for f in &parts.num {
+            n = Some(match n {
+                None => val[f],
+                Some(a) => a * val[f],
+            });
+        }
+        if parts.coef != 1.0 {
+            n = Some(match n {
+                None => parts.coef,
+                Some(a) => parts.coef * a,
+            });
+        }
+        let mut d: Option<f64> = None;
+        for (b, e) in &parts.den {
+            let p = PowKind::of(*e).apply(val[b]);
+            d = Some(match d {
+                None => p,
+                Some(a) => a * p,
+            });
+        }
+        match (n, d) {
+            (Some(n), Some(d)) => n / d,
+            (Some(n), None) => n,
+            (None, Some(d)) => 1.0 / d,
+            (None, None) => 1.0,
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Printing DAG expressions as readable infix text and as LaTeX.
+//!
+//! Both printers expand the DAG into a tree (shared subexpressions are printed at
+//! every use), with minimal parentheses: `+ -` bind loosest, then `* /`, then unary
+//! minus, then `^` (right-associative), as in the `.lag` language.
+
+use super::dag::{Dag, ExprId, Func, MulParts, Node};
+
+/// Binding strength of a printed expression.
+const ADD: u8 = 1;
+const MUL: u8 = 2;
+const NEG: u8 = 3;
+const POW: u8 = 4;
+const ATOM: u8 = 5;
+
+/// Formats a number: shortest round-trip digits, `2` rather than `2.0`, exponent
+/// notation for very large or small magnitudes.
+pub fn fmt_num(c: f64) -> String {
+    let a = c.abs();
+    if a != 0.0 && a.is_finite() && !(1e-4..1e16).contains(&a) {
+        format!("{c:e}")
+    } else {
+        format!("{c}")
+    }
+}
+
+/// LaTeX for a variable name: `theta'` -> `\dot{\theta}`, `t1''` -> `\ddot{t}_{1}`,
+/// `phi'[3]` -> `\dot{\phi}_{3}`, `omega` -> `\omega`, `mass` -> `\mathrm{mass}`.
+pub fn latex_name(name: &str) -> String {
+    let ident_len = name
+        .char_indices()
+        .find(|&(i, ch)| !(ch.is_ascii_alphanumeric() || ch == '_') || (i == 0 && ch.is_ascii_digit()))
+        .map_or(name.len(), |(i, _)| i);
+    let (ident, rest) = name.split_at(ident_len);
+    let primes = rest.chars().filter(|&c| c == '\'').count();
+    let index: String = match (rest.find('['), rest.find(']')) {
+        (Some(a), Some(b)) if a < b => rest[a + 1..b].to_string(),
+        _ => String::new(),
+    };
+    let (stem, mut sub) = match ident.split_once('_') {
+        Some((s, sub)) if !s.is_empty() => (s, sub.to_string()),
+        _ => {
+            let digits = ident.len() - ident.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            let cut = if digits == ident.len() { ident.len() } else { ident.len() - digits };
+            (&ident[..cut], ident[cut..].to_string())
+        }
+    };
+    if !index.is_empty() {
+        if !sub.is_empty() {
+            sub.push(',');
+        }
+        sub.push_str(&index);
+    }
+    let mut base = if GREEK.contains(&stem) {
+        format!("\\{stem}")
+    } else if stem.chars().count() > 1 {
+        format!("\\mathrm{{{stem}}}")
+    } else {
+        stem.to_string()
+    };
+    base = match primes {
+        0 => base,
+        1 => format!("\\dot{{{base}}}"),
+        2 => format!("\\ddot{{{base}}}"),
+        n => format!("{base}^{{({n})}}"),
+    };
+    if sub.is_empty() {
+        base
+    } else {
+        format!("{base}_{{{sub}}}")
+    }
+}
+
+const GREEK: &[&str] = &[
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
+    "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
+    "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+];
+
+impl Dag {
+    /// Readable infix text, e.g. `0.5*m*l^2*theta'^2 + 9.81*cos(theta)`.
+    pub fn to_text(&self, id: ExprId) -> String {
+        Printer { dag: self, tex: false }.expr(id).0
+    }
+
+    /// LaTeX, e.g. `0.5 m l^{2} \dot{\theta}^{2} + 9.81 \cos\left(\theta\right)`.
+    pub fn to_latex(&self, id: ExprId) -> String {
+        Printer { dag: self, tex: true }.expr(id).0
+    }
+}
+
+struct Printer<'a> {
+    dag: &'a Dag,
+    tex: bool,
+}
+
+impl Printer<'_> {
+    fn paren(&self, s: (String, u8), min: u8) -> String {
+        if s.1 >= min {
+            s.0
+        } else if self.tex {
+            format!("\\left({}\\right)", s.0)
+        } else {
+            format!("({})", s.0)
+        }
+    }
+
+    fn number(&self, c: f64) -> (String, u8) {
+        let mut s = fmt_num(c);
+        if self.tex {
+            if let Some((m, e)) = s.split_once('e') {
+                s = format!("{m} \\cdot 10^{{{e}}}");
+            }
+        }
+        (s, if c < 0.0 { NEG } else { ATOM })
+    }
+
+    fn call(&self, name: &str, args: &[String]) -> String {
+        let joined = args.join(", ");
+        if self.tex {
+            format!("{name}\\left({joined}\\right)")
+        } else {
+            format!("{name}({joined})")
+        }
+    }
+
+    fn expr(&self, id: ExprId) -> (String, u8) {
+        let dag = self.dag;
+        match dag.node(id) {
+            Node::Const(c) => self.number(*c),
+            Node::Var(v) => {
+                let name = dag.var_name(*v);
+                let s = if self.tex { latex_name(name) } else { name.to_string() };
+                (s, ATOM)
+            }
+            Node::Add(ops) => {
+                // The constant is stored last; print it first when that avoids a
+                // leading minus (`1 - x^2` rather than `-x^2 + 1`).
+                let mut ops: Vec<ExprId> = ops.to_vec();
+                let last = ops[ops.len() - 1];
+                if dag.as_const(last).is_some_and(|c| c > 0.0)
+                    && dag.mul_parts(ops[0]).negative
+                {
+                    ops.rotate_right(1);
+                }
+                let mut out = String::new();
+                for (i, &t) in ops.iter().enumerate() {
+                    let parts = dag.mul_parts(t);
+                    let body = self.product(&parts);
+                    let body = if body.1 < MUL { self.paren(body, MUL) } else { body.0 };
+                    match (i, parts.negative) {
+                        (0, false) => out.push_str(&body),
+                        (0, true) => {
+                            out.push('-');
+                            out.push_str(&body);
+                        }
+                        (_, false) => {
+                            out.push_str(" + ");
+                            out.push_str(&body);
+                        }
+                        (_, true) => {
+                            out.push_str(" - ");
+                            out.push_str(&body);
+                        }
+                    }
+                }
+                (out, ADD)
+            }
+            Node::Mul(_) | Node::Pow(..) => {
+                if let Node::Pow(a, b) = dag.node(id) {
+                    match dag.as_const(*b) {
+                        Some(c) if c > 0.0 => return self.const_pow(*a, c),
+                        Some(_) => {}
+                        None => {
+                            let base = self.paren(self.expr(*a), ATOM);
+                            let exp = self.paren(self.expr(*b), POW);
+                            return if self.tex {
+                                (format!("{base}^{{{exp}}}"), POW)
+                            } else {
+                                (format!("{base}^{exp}"), POW)
+                            };
+                        }
+                    }
+                }
+                let parts = dag.mul_parts(id);
+                let (s, p) = self.product(&parts);
+                if parts.negative {
+                    (format!("-{s}"), p.min(NEG))
+                } else {
+                    (s, p)
+                }
+            }
+            Node::Func(f, a) => {
+                let arg = self.expr(*a).0;
+                let s = if self.tex {
+                    match f {
+                        Func::Abs => format!("\\left|{arg}\\right|"),
+                        Func::Sqrt => format!("\\sqrt{{{arg}}}"),
+                        Func::Sign => self.call("\\operatorname{sign}", &[arg]),
+                        _ => self.call(&format!("\\{}", tex_func(*f)), &[arg]),
+                    }
+                } else {
+                    self.call(f.name(), &[arg])
+                };
+                (s, ATOM)
+            }
+            Node::Atan2(y, x) => {
+                let args = [self.expr(*y).0, self.expr(*x).0];
+                let name = if self.tex { "\\operatorname{atan2}" } else { "atan2" };
+                (self.call(name, &args), ATOM)
+            }
+            Node::Net {
+                net,
+                out,
+                args,
+                partials,
+            } => {
+                let info = dag.net_info(*net);
+                let name = info.map_or_else(|| format!("net{net}"), |i| i.name.clone());
+                let name = if self.tex && name.chars().count() > 1 {
+                    format!("\\mathrm{{{name}}}")
+                } else {
+                    name
+                };
+                let args: Vec<String> = args.iter().map(|&a| self.expr(a).0).collect();
+                let mut s = String::new();
+                if !partials.is_empty() {
+                    let list: Vec<String> = partials.iter().map(|p| p.to_string()).collect();
+                    if self.tex {
+                        s.push_str(&format!("\\partial_{{{}}} ", list.join(",")));
+                    } else {
+                        s.push_str(&format!("D[{}]", list.join(",")));
+                    }
+                }
+                s.push_str(&self.call(&name, &args));
+                if info.map_or(*out > 0, |i| i.outs > 1) {
+                    if self.tex {
+                        s.push_str(&format!("_{{[{out}]}}"));
+                    } else {
+                        s.push_str(&format!("[{out}]"));
+                    }
+                }
+                (s, ATOM)
+            }
+        }
+    }
+
+    /// `a^c` for a positive constant `c`.
+    fn const_pow(&self, a: ExprId, c: f64) -> (String, u8) {
+        if c == 1.0 {
+            return self.expr(a);
+        }
+        let base = self.expr(a);
+        if c == 0.5 {
+            return if self.tex {
+                (format!("\\sqrt{{{}}}", base.0), ATOM)
+            } else {
+                (self.call("sqrt", &[base.0]), ATOM)
+            };
+        }
+        let base = self.paren(base, ATOM);
+        if self.tex {
+            (format!("{base}^{{{}}}", fmt_num(c)), POW)
+        } else {
+            (format!("{base}^{}", fmt_num(c)), POW)
+        }
+    }
+
+    /// The magnitude of a product (the sign is the caller's).
+    fn product(&self, parts: &MulParts) -> (String, u8) {
+        let sep = |acc: &str, next: &str| -> &'static str {
+            if !self.tex {
+                "*"
+            } else if acc.is_empty() {
+                ""
+            } else if next.starts_with(|c: char| c.is_ascii_digit()) {
+                " \\cdot "
+            } else {
+                " "
+            }
+        };
+        let mut num = String::new();
+        let mut prec = ATOM;
+        let mut count = 0;
+        if parts.coef != 1.0 || parts.num.is_empty() {
+            num = self.number(parts.coef).0;
+            count += 1;
+        }
+        for &f in &parts.num {
+            let s = self.expr(f);
+            prec = if s.1 > MUL { s.1 } else { ATOM };
+            let s = self.paren(s, MUL + 1);
+            if !num.is_empty() {
+                num.push_str(sep(&num, &s));
+            }
+            num.push_str(&s);
+            count += 1;
+        }
+        if count > 1 {
+            prec = MUL;
+        } else if count == 1 && parts.num.is_empty() {
+            prec = ATOM;
+        }
+        if parts.den.is_empty() {
+            return (num, prec);
+        }
+        let dens: Vec<(String, u8)> = parts.den.iter().map(|&(b, e)| self.const_pow(b, e)).collect();
+        if self.tex {
+            let mut den = String::new();
+            for d in dens {
+                let s = self.paren(d, MUL + 1);
+                if !den.is_empty() {
+                    den.push_str(sep(&den, &s));
+                }
+                den.push_str(&s);
+            }
+            return (format!("\\frac{{{num}}}{{{den}}}"), ATOM);
+        }
+        let den = if dens.len() == 1 {
+            let d = dens.into_iter().next().map_or((String::new(), ATOM), |d| d);
+            self.paren(d, NEG)
+        } else {
+            let v: Vec<String> = dens.into_iter().map(|d| self.paren(d, MUL + 1)).collect();
+            format!("({})", v.join("*"))
+        };
+        (format!("{num}/{den}"), MUL)
+    }
+}
+
+fn tex_func(f: Func) -> &'static str {
+    match f {
+        Func::Asin => "arcsin",
+        Func::Acos => "arccos",
+        Func::Atan => "arctan",
+        _ => f.name(),
+    }
+}
