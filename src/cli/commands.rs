@@ -1,9 +1,15 @@
 //! One function per command. Each loads and checks the file the same way.
 
-use super::args::{Cli, Command, Common};
+use super::args::{BackendKind, Cli, Command, Common, DeriveFormat, IrKind};
+use super::derive::{self, Style};
 use super::{Failure, SourceFile};
+use crate::backend::{Backend, Interpreter};
+use crate::check::SystemModel;
 use crate::check::{self, Model};
 use crate::diagnostics::Diagnostic;
+use crate::kernel::{self, Program};
+use crate::report::csv::{self as csvio, CsvWriter};
+use crate::symbolic::eom::Eom;
 use crate::syntax;
 use std::path::Path;
 
@@ -18,9 +24,60 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Run { .. } => not_yet("run"),
-        Command::Derive { .. } => not_yet("derive"),
-        Command::Emit { .. } => not_yet("emit"),
-        Command::Accel { .. } => not_yet("accel"),
+        Command::Derive {
+            file,
+            system,
+            format,
+            common,
+        } => {
+            let (_, model) = load(&file, &common)?;
+            let systems = select(&model, system.as_deref())?;
+            let mut obj = serde_json::Map::new();
+            for sys in systems {
+                let mut eom = Eom::derive(sys);
+                match format {
+                    DeriveFormat::Json => {
+                        obj.insert(sys.name.clone(), derive::json(&mut eom));
+                    }
+                    DeriveFormat::Text => {
+                        print!("{}", derive::render(&sys.name, &mut eom, Style::Text))
+                    }
+                    DeriveFormat::Latex => {
+                        print!("{}", derive::render(&sys.name, &mut eom, Style::Latex))
+                    }
+                }
+            }
+            if format == DeriveFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&obj).unwrap_or_default());
+            }
+            Ok(())
+        }
+        Command::Emit {
+            file,
+            system,
+            ir,
+            common,
+        } => {
+            let (_, model) = load(&file, &common)?;
+            let sys = select(&model, Some(&system))?[0];
+            if ir == IrKind::Clif {
+                return not_yet("emit --ir clif");
+            }
+            let (program, _) = compile(sys)?;
+            print!("{program}");
+            Ok(())
+        }
+        Command::Accel {
+            file,
+            system,
+            states,
+            out,
+            common,
+        } => {
+            let (_, model) = load(&file, &common)?;
+            let sys = select(&model, Some(&system))?[0];
+            accel(sys, &states, out.as_deref(), &common)
+        }
         Command::Simulate { .. } => not_yet("simulate"),
         Command::Train { .. } => not_yet("train"),
         Command::Bench { .. } => not_yet("bench"),
@@ -89,4 +146,129 @@ pub fn load(path: &Path, common: &Common) -> Result<(SourceFile, Model), Failure
         .model
         .ok_or_else(|| Failure::user("error: the file did not check\n"))?;
     Ok((src, model))
+}
+
+/// The system named by `--system`, or every system; an unknown name is a usage error.
+fn select<'m>(model: &'m Model, name: Option<&str>) -> Result<Vec<&'m SystemModel>, Failure> {
+    match name {
+        None => Ok(model.systems.iter().collect()),
+        Some(n) => match model.system_index(n) {
+            Some(k) => Ok(vec![&model.systems[k]]),
+            None => {
+                let names: Vec<&str> = model.systems.iter().map(|s| s.name.as_str()).collect();
+                Err(Failure::usage(format!(
+                    "error: --system {n}: no such system (the file has: {})\n",
+                    names.join(", ")
+                )))
+            }
+        },
+    }
+}
+
+/// Derives and lowers the kernel of one system; returns it with its input names.
+fn compile(sys: &SystemModel) -> Result<(Program, Vec<String>), Failure> {
+    let mut eom = Eom::derive(sys);
+    let spec = kernel::spec_for(&mut eom);
+    let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
+        Failure::user(format!(
+            "error: internal: cannot lower system `{}`: {e}\n",
+            sys.name
+        ))
+    })?;
+    Ok((program, eom.input_names()))
+}
+
+/// `lagc accel`: accelerations and energy at every state row of a CSV file.
+fn accel(
+    sys: &SystemModel,
+    states: &Path,
+    out: Option<&Path>,
+    common: &Common,
+) -> Result<(), Failure> {
+    if common.backend == BackendKind::Jit && !common.quiet {
+        eprintln!("note: the JIT backend is not built yet; using the interpreter");
+    }
+    if !sys.nets.is_empty() {
+        let why = match &common.weights {
+            Some(w) => format!(
+                "reading weights files ({}) is not supported yet",
+                w.display()
+            ),
+            None => "it needs weights: give --weights FILE".to_string(),
+        };
+        return Err(Failure::user(format!(
+            "error: system `{}` calls neural nets, and {why}\n",
+            sys.name
+        )));
+    }
+    let mut eom = Eom::derive(sys);
+    let spec = kernel::spec_for(&mut eom);
+    let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
+        Failure::user(format!(
+            "error: internal: cannot lower system `{}`: {e}\n",
+            sys.name
+        ))
+    })?;
+    let inputs = eom.input_names();
+    let outputs = eom.output_names();
+    let table = read_csv(states)?;
+    // State columns are required; `t` defaults to 0 and learn params to their initial values.
+    let n_state = 2 * eom.dof();
+    let cols = table
+        .require_columns(&inputs[..n_state])
+        .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
+    let t_col = table.column("t");
+    let learn_values: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
+    let mut backend = Interpreter::new(program);
+    let mut input = vec![0.0; backend.n_inputs()];
+    let mut output = vec![0.0; backend.n_outputs()];
+    let sink: Box<dyn std::io::Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
+            |e| Failure::user(format!("error: cannot write {}: {e}\n", p.display())),
+        )?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let io_err =
+        |e: std::io::Error| Failure::user(format!("error: writing the output failed: {e}\n"));
+    let mut writer = CsvWriter::new(sink, &outputs).map_err(io_err)?;
+    let mut singular = 0;
+    for row in &table.rows {
+        for (k, &c) in cols.iter().enumerate() {
+            input[k] = row[c];
+        }
+        input[n_state] = t_col.map_or(0.0, |c| row[c]);
+        input[n_state + 1..].copy_from_slice(&learn_values);
+        let report = backend
+            .eval(&input, &mut output)
+            .map_err(|e| Failure::user(format!("error: system `{}`: {e}\n", sys.name)))?;
+        singular += report.singular;
+        writer.write_row(&output).map_err(io_err)?;
+    }
+    writer.flush().map_err(io_err)?;
+    if singular > 0 && !common.quiet {
+        eprintln!(
+            "warning: system `{}`: the mass matrix d2L/dq'dq' is singular at {singular} of {} states; used the pseudo-inverse there",
+            sys.name,
+            table.rows.len()
+        );
+    }
+    Ok(())
+}
+
+/// Reads a numeric CSV; errors are rendered against the CSV text with a caret.
+fn read_csv(path: &Path) -> Result<csvio::Table, Failure> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::user(format!("error: cannot read {}: {e}\n", path.display())))?;
+    csvio::parse_table_bytes(&bytes)
+        .map_err(|e| Failure::user(render_csv_error_text(path, &bytes, &e)))
+}
+
+fn render_csv_error(path: &Path, e: &csvio::CsvError) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    render_csv_error_text(path, &bytes, e)
+}
+
+fn render_csv_error_text(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    crate::diagnostics::render(&path.display().to_string(), &text, &[e.to_diagnostic()])
 }

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+pub mod derive;
 
 pub use args::Cli;
 

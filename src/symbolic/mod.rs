@@ -1,11 +1,12 @@
 //! symbolic stage: the hash-consed expression DAG, differentiation and printing.
 //!
 //! Architecture invariant: symbolic never sees pest types; it works on `ExprId`s.
-//! The equations of motion (`eom.rs`, written separately) assemble dL/dq, H, M, the
+//! The equations of motion ([`eom`]) assemble dL/dq, H, M, the
 //! energy and q'' from these primitives.
 
 pub mod dag;
 mod diff;
+pub mod eom;
 pub mod print;
 
 pub use dag::{powi, Dag, ExprId, Func, MulParts, NetInfo, Node, PowKind, VarId};

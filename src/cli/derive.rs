@@ -1,0 +1,257 @@
+//! `lagc derive`: the derived equations of each system as text, LaTeX or JSON.
+
+use crate::symbolic::eom::{velocity_name, Eom, EomKind};
+use crate::symbolic::ExprId;
+
+/// How to print one expression.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Infix text.
+    Text,
+    /// LaTeX.
+    Latex,
+}
+
+/// Explicit accelerations for up to two degrees of freedom (1x1 division or Cramer's
+/// rule); `None` for larger systems, which are solved numerically.
+pub fn explicit_accel(eom: &mut Eom) -> Option<Vec<ExprId>> {
+    let EomKind::Lagrangian { hess, rhs, .. } = &eom.kind else {
+        return None;
+    };
+    let (hess, rhs) = (hess.clone(), rhs.clone());
+    let dag = &mut eom.dag;
+    match rhs.len() {
+        1 => Some(vec![dag.div(rhs[0], hess[0])]),
+        2 => {
+            let (a, b, c, d) = (hess[0], hess[1], hess[2], hess[3]);
+            let ad = dag.mul(a, d);
+            let bc = dag.mul(b, c);
+            let det = dag.sub(ad, bc);
+            let dr0 = dag.mul(d, rhs[0]);
+            let br1 = dag.mul(b, rhs[1]);
+            let ar1 = dag.mul(a, rhs[1]);
+            let cr0 = dag.mul(c, rhs[0]);
+            let n0 = dag.sub(dr0, br1);
+            let n1 = dag.sub(ar1, cr0);
+            Some(vec![dag.div(n0, det), dag.div(n1, det)])
+        }
+        _ => None,
+    }
+}
+
+fn show(eom: &Eom, id: ExprId, style: Style) -> String {
+    match style {
+        Style::Text => eom.dag.to_text(id),
+        Style::Latex => eom.dag.to_latex(id),
+    }
+}
+
+fn lhs(name: &str, style: Style) -> String {
+    match style {
+        Style::Text => name.to_string(),
+        Style::Latex => crate::symbolic::print::latex_name(name),
+    }
+}
+
+/// The derivation of one system as text or LaTeX lines.
+pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
+    let accel = explicit_accel(eom);
+    let n = eom.dof();
+    let qn: Vec<String> = eom.q_names.clone();
+    let vn: Vec<String> = qn.iter().map(|q| velocity_name(q)).collect();
+    let mut lines: Vec<(String, String)> = vec![];
+    let (text, tex) = (style == Style::Text, style == Style::Latex);
+    let frac = |a: &str, b: &str| {
+        if text {
+            format!("dL/d{b}")
+        } else {
+            format!("\\frac{{\\partial L}}{{\\partial {}}}", lhs(a, style))
+        }
+    };
+    let second = |a: &str, b: &str| {
+        if text {
+            format!("d2L/d{a}d{b}")
+        } else {
+            format!(
+                "\\frac{{\\partial^2 L}}{{\\partial {} \\partial {}}}",
+                lhs(a, style),
+                lhs(b, style)
+            )
+        }
+    };
+    let kind;
+    match &eom.kind {
+        EomKind::Lagrangian {
+            l,
+            dl_dq,
+            dl_dv,
+            hess,
+            mixed,
+            rhs,
+            energy,
+        } => {
+            kind = "Lagrangian";
+            lines.push(("L".into(), show(eom, *l, style)));
+            for i in 0..n {
+                lines.push((frac(&qn[i], &qn[i]), show(eom, dl_dq[i], style)));
+            }
+            for i in 0..n {
+                lines.push((frac(&vn[i], &vn[i]), show(eom, dl_dv[i], style)));
+            }
+            let zero = eom.dag.as_const(hess[0]).is_some();
+            let _ = zero;
+            for (m, name, cols) in [(hess, "H", &vn), (mixed, "M", &qn)] {
+                let mut any = false;
+                for i in 0..n {
+                    for j in 0..n {
+                        let e = m[i * n + j];
+                        if eom.dag.as_const(e) == Some(0.0) {
+                            continue;
+                        }
+                        any = true;
+                        let key = if text {
+                            format!(
+                                "{name}[{}, {}] = {}",
+                                vn[i],
+                                cols[j],
+                                second(&vn[i], &cols[j])
+                            )
+                        } else {
+                            format!(
+                                "{name}_{{{},{}}} = {}",
+                                lhs(&vn[i], style),
+                                lhs(&cols[j], style),
+                                second(&vn[i], &cols[j])
+                            )
+                        };
+                        lines.push((key, show(eom, e, style)));
+                    }
+                }
+                if !any {
+                    lines.push((name.to_string(), "0".into()));
+                }
+            }
+            lines.push(("energy".into(), show(eom, *energy, style)));
+            match &accel {
+                Some(acc) => {
+                    for i in 0..n {
+                        lines.push((lhs(&velocity_name(&vn[i]), style), show(eom, acc[i], style)));
+                    }
+                }
+                None => {
+                    for i in 0..n {
+                        let key = if tex {
+                            format!("r_{{{}}}", lhs(&qn[i], style))
+                        } else {
+                            format!("r[{}]", qn[i])
+                        };
+                        lines.push((key, show(eom, rhs[i], style)));
+                    }
+                    let q2 = if tex { "\\ddot{q}" } else { "q''" };
+                    let r = if tex {
+                        "H^{-1} r"
+                    } else {
+                        "H^-1 r  (r = dL/dq - M q' - d2L/dq'dt + Q; solved by LU)"
+                    };
+                    lines.push((q2.into(), r.into()));
+                }
+            }
+        }
+        EomKind::Hamiltonian { h, dq, dp } => {
+            kind = "Hamiltonian";
+            lines.push(("H".into(), show(eom, *h, style)));
+            for i in 0..n {
+                lines.push((lhs(&velocity_name(&qn[i]), style), show(eom, dq[i], style)));
+            }
+            for i in 0..n {
+                let p = eom
+                    .dag
+                    .as_var(eom.v[i])
+                    .map(|v| eom.dag.var_name(v).to_string())
+                    .unwrap_or_default();
+                lines.push((lhs(&velocity_name(&p), style), show(eom, dp[i], style)));
+            }
+            lines.push(("energy".into(), "H".into()));
+        }
+        EomKind::Accel(acc) => {
+            kind = "explicit accelerations";
+            for i in 0..n {
+                lines.push((lhs(&velocity_name(&vn[i]), style), show(eom, acc[i], style)));
+            }
+            lines.push((
+                "energy".into(),
+                if text {
+                    "nan (accel systems have no energy)".into()
+                } else {
+                    "\\text{n/a}".into()
+                },
+            ));
+        }
+    }
+    let mut out = String::new();
+    if text {
+        out.push_str(&format!("system {name} ({kind})\n"));
+        for (k, v) in lines {
+            out.push_str(&format!("  {k} = {v}\n"));
+        }
+    } else {
+        out.push_str(&format!("% system {name} ({kind})\n\\begin{{align*}}\n"));
+        let body: Vec<String> = lines.iter().map(|(k, v)| format!("  {k} &= {v}")).collect();
+        out.push_str(&body.join(" \\\\\n"));
+        out.push_str("\n\\end{align*}\n");
+    }
+    out
+}
+
+/// The derivation of one system as a JSON object of expression strings.
+pub fn json(eom: &mut Eom) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let accel = explicit_accel(eom);
+    let n = eom.dof();
+    let s = |eom: &Eom, ids: &[ExprId]| -> Vec<Value> {
+        ids.iter()
+            .map(|&i| Value::String(eom.dag.to_text(i)))
+            .collect()
+    };
+    let rows = |eom: &Eom, m: &[ExprId]| -> Vec<Value> {
+        m.chunks(n.max(1))
+            .map(|r| Value::Array(s(eom, r)))
+            .collect()
+    };
+    match &eom.kind {
+        EomKind::Lagrangian {
+            l,
+            dl_dq,
+            dl_dv,
+            hess,
+            mixed,
+            rhs,
+            energy,
+        } => json!({
+            "kind": "L",
+            "coords": eom.q_names,
+            "L": eom.dag.to_text(*l),
+            "dL_dq": s(eom, dl_dq),
+            "dL_dqdot": s(eom, dl_dv),
+            "H": rows(eom, hess),
+            "M": rows(eom, mixed),
+            "energy": eom.dag.to_text(*energy),
+            "rhs": s(eom, rhs),
+            "accel": match &accel { Some(a) => Value::Array(s(eom, a)), None => Value::String("H^-1 rhs".into()) },
+        }),
+        EomKind::Hamiltonian { h, dq, dp } => json!({
+            "kind": "H",
+            "coords": eom.q_names,
+            "H": eom.dag.to_text(*h),
+            "dq": s(eom, dq),
+            "dp": s(eom, dp),
+            "energy": eom.dag.to_text(*h),
+        }),
+        EomKind::Accel(acc) => json!({
+            "kind": "accel",
+            "coords": eom.q_names,
+            "accel": s(eom, acc),
+            "energy": "nan",
+        }),
+    }
+}

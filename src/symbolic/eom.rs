@@ -1,0 +1,380 @@
+//! Model -> equations of motion in the DAG.
+//!
+//! For an L system with coordinates q and velocities v = q':
+//! g = dL/dq, p = dL/dv, H = d2L/dv dv, M_ij = d2L/dv_i dq_j, Q = forces - dD/dv,
+//! r = g - M v - d(dL/dv)/dt + Q, and q'' = H^-1 r (solved numerically).
+//! E = sum v dL/dv - L. H systems give q' = dH/dp, p' = -dH/dq + Q, E = H.
+//! Arrays are unrolled element by element (loops come with the array backend).
+
+use super::dag::{Dag, ExprId, Func};
+use crate::check::{Builtin, CExpr, Dynamics, Op, SystemModel};
+
+/// The derived equations of one system.
+pub struct Eom {
+    /// The expression arena every id below points into.
+    pub dag: Dag,
+    /// Scalar coordinate names (`theta`, `phi[3]`).
+    pub q_names: Vec<String>,
+    /// Coordinate variables.
+    pub q: Vec<ExprId>,
+    /// Velocity variables (L and accel systems) or momentum variables (H systems).
+    pub v: Vec<ExprId>,
+    /// Time.
+    pub t: ExprId,
+    /// `learn` parameters.
+    pub learns: Vec<ExprId>,
+    /// The derived quantities.
+    pub kind: EomKind,
+}
+
+/// What was derived, by system kind.
+pub enum EomKind {
+    /// An L system.
+    Lagrangian {
+        /// L itself.
+        l: ExprId,
+        /// dL/dq.
+        dl_dq: Vec<ExprId>,
+        /// dL/dq'.
+        dl_dv: Vec<ExprId>,
+        /// d2L/dq'dq', row-major.
+        hess: Vec<ExprId>,
+        /// d2L/dq'_i dq_j, row-major.
+        mixed: Vec<ExprId>,
+        /// g - M q' - d2L/dq'dt + Q.
+        rhs: Vec<ExprId>,
+        /// The energy.
+        energy: ExprId,
+    },
+    /// An H system.
+    Hamiltonian {
+        /// H itself.
+        h: ExprId,
+        /// q' = dH/dp.
+        dq: Vec<ExprId>,
+        /// p' = -dH/dq + Q.
+        dp: Vec<ExprId>,
+    },
+    /// Explicit accelerations.
+    Accel(Vec<ExprId>),
+}
+
+impl Eom {
+    /// Derives the equations of motion of `sys`.
+    pub fn derive(sys: &SystemModel) -> Eom {
+        let mut dag = Dag::new();
+        let mut q_names = vec![];
+        for c in &sys.coords {
+            match c.len {
+                None => q_names.push(c.name.clone()),
+                Some(n) => q_names.extend((0..n).map(|i| format!("{}[{i}]", c.name))),
+            }
+        }
+        let is_h = matches!(sys.dynamics, Dynamics::Hamiltonian(_));
+        let q: Vec<ExprId> = q_names.iter().map(|n| dag.var(n)).collect();
+        let v: Vec<ExprId> = if is_h {
+            sys.momenta.iter().map(|p| dag.var(p)).collect()
+        } else {
+            q_names.iter().map(|n| dag.var(&velocity_name(n))).collect()
+        };
+        let t = dag.var("t");
+        let learns = sys.learns.iter().map(|(n, _)| dag.var(n)).collect();
+        for net in &sys.nets {
+            dag.declare_net(&net.name, net.inputs, net.outputs);
+        }
+        let mut b = Builder {
+            sys,
+            q: q.clone(),
+            v: v.clone(),
+            t,
+            learns,
+            lets: vec![None; sys.lets.len()],
+            offsets: offsets(sys),
+            dag,
+        };
+        let forces: Vec<ExprId> = (0..sys.coords.len())
+            .flat_map(|c| b.per_element(c, &sys.forces[c]))
+            .collect();
+        let kind = match &sys.dynamics {
+            Dynamics::Lagrangian(l) => {
+                let l = b.expr(l, &mut vec![]);
+                let d = sys.dissipation.as_ref().map(|d| b.expr(d, &mut vec![]));
+                b.lagrangian(l, d, &forces)
+            }
+            Dynamics::Hamiltonian(h) => {
+                let h = b.expr(h, &mut vec![]);
+                let dag = &mut b.dag;
+                let dq = v.iter().map(|&p| dag.diff(h, p)).collect();
+                let dp = q
+                    .iter()
+                    .zip(&forces)
+                    .map(|(&qi, &f)| {
+                        let d = dag.diff(h, qi);
+                        dag.sub(f, d)
+                    })
+                    .collect();
+                EomKind::Hamiltonian { h, dq, dp }
+            }
+            Dynamics::Accel(exprs) => {
+                let acc = (0..sys.coords.len())
+                    .flat_map(|c| b.per_element(c, &exprs[c]))
+                    .collect();
+                EomKind::Accel(acc)
+            }
+        };
+        Eom {
+            dag: b.dag,
+            q_names,
+            q,
+            v,
+            t: b.t,
+            learns: b.learns,
+            kind,
+        }
+    }
+
+    /// Number of scalar degrees of freedom.
+    pub fn dof(&self) -> usize {
+        self.q.len()
+    }
+
+    /// The energy expression (NaN for accel systems).
+    pub fn energy(&mut self) -> ExprId {
+        match &self.kind {
+            EomKind::Lagrangian { energy, .. } => *energy,
+            EomKind::Hamiltonian { h, .. } => *h,
+            EomKind::Accel(_) => self.dag.num(f64::NAN),
+        }
+    }
+
+    /// Names of the kernel's inputs, in order: coordinates, velocities (or momenta),
+    /// `t`, learn params.
+    pub fn input_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .q
+            .iter()
+            .chain(&self.v)
+            .map(|&x| self.name_of(x))
+            .collect();
+        names.push("t".into());
+        names.extend(self.learns.iter().map(|&x| self.name_of(x)));
+        names
+    }
+
+    /// Names of the kernel's outputs: `q''...` (or `q'...,p'...`), then `energy`.
+    pub fn output_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = match self.kind {
+            EomKind::Hamiltonian { .. } => self
+                .q
+                .iter()
+                .chain(&self.v)
+                .map(|&x| velocity_name(&self.name_of(x)))
+                .collect(),
+            _ => self
+                .q_names
+                .iter()
+                .map(|n| velocity_name(&velocity_name(n)))
+                .collect(),
+        };
+        names.push("energy".into());
+        names
+    }
+
+    fn name_of(&self, var: ExprId) -> String {
+        self.dag
+            .as_var(var)
+            .map_or_else(String::new, |v| self.dag.var_name(v).to_string())
+    }
+}
+
+/// `x` -> `x'`, `phi[3]` -> `phi'[3]`.
+pub fn velocity_name(name: &str) -> String {
+    match name.find('[') {
+        Some(k) => format!("{}'{}", &name[..k], &name[k..]),
+        None => format!("{name}'"),
+    }
+}
+
+/// First scalar index of each coordinate.
+fn offsets(sys: &SystemModel) -> Vec<usize> {
+    let mut acc = 0;
+    sys.coords
+        .iter()
+        .map(|c| {
+            let o = acc;
+            acc += c.size();
+            o
+        })
+        .collect()
+}
+
+struct Builder<'a> {
+    sys: &'a SystemModel,
+    dag: Dag,
+    q: Vec<ExprId>,
+    v: Vec<ExprId>,
+    t: ExprId,
+    learns: Vec<ExprId>,
+    lets: Vec<Option<ExprId>>,
+    offsets: Vec<usize>,
+}
+
+impl Builder<'_> {
+    /// One expression per element of coordinate `c` (the element is `IndexVar(0)`).
+    fn per_element(&mut self, c: usize, e: &CExpr) -> Vec<ExprId> {
+        match self.sys.coords[c].len {
+            None => vec![self.expr(e, &mut vec![])],
+            Some(n) => (0..n as i64).map(|i| self.expr(e, &mut vec![i])).collect(),
+        }
+    }
+
+    fn lagrangian(&mut self, l: ExprId, d: Option<ExprId>, forces: &[ExprId]) -> EomKind {
+        let (q, v, t) = (self.q.clone(), self.v.clone(), self.t);
+        let n = q.len();
+        let dag = &mut self.dag;
+        let dl_dq: Vec<ExprId> = q.iter().map(|&x| dag.diff(l, x)).collect();
+        let dl_dv: Vec<ExprId> = v.iter().map(|&x| dag.diff(l, x)).collect();
+        let mut hess = Vec::with_capacity(n * n);
+        let mut mixed = Vec::with_capacity(n * n);
+        for &p in &dl_dv {
+            for &vj in &v {
+                hess.push(dag.diff(p, vj));
+            }
+            for &qj in &q {
+                mixed.push(dag.diff(p, qj));
+            }
+        }
+        let mut rhs = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut terms = vec![dl_dq[i], forces[i]];
+            for j in 0..n {
+                let mv = dag.mul(mixed[i * n + j], v[j]);
+                terms.push(dag.neg(mv));
+            }
+            let dpdt = dag.diff(dl_dv[i], t);
+            terms.push(dag.neg(dpdt));
+            if let Some(d) = d {
+                let dd = dag.diff(d, v[i]);
+                terms.push(dag.neg(dd));
+            }
+            rhs.push(dag.sum(&terms));
+        }
+        let pv: Vec<ExprId> = v.iter().zip(&dl_dv).map(|(&a, &b)| dag.mul(a, b)).collect();
+        let pv = dag.sum(&pv);
+        let energy = dag.sub(pv, l);
+        EomKind::Lagrangian {
+            l,
+            dl_dq,
+            dl_dv,
+            hess,
+            mixed,
+            rhs,
+            energy,
+        }
+    }
+
+    /// Converts a checked expression; `env` holds the values of enclosing sum indices.
+    fn expr(&mut self, e: &CExpr, env: &mut Vec<i64>) -> ExprId {
+        match e {
+            CExpr::Num(x) => self.dag.num(*x),
+            CExpr::Coord { coord, vel, index } => {
+                let k = self.offsets[*coord]
+                    + match index {
+                        None => 0,
+                        Some(ix) => {
+                            let c = &self.sys.coords[*coord];
+                            let i = int_value(ix, env);
+                            let n = c.size() as i64;
+                            // The checker proved non-periodic indices in range.
+                            i.rem_euclid(n) as usize
+                        }
+                    };
+                if *vel {
+                    self.v[k]
+                } else {
+                    self.q[k]
+                }
+            }
+            CExpr::Momentum { coord } => self.v[self.offsets[*coord]],
+            CExpr::Time => self.t,
+            CExpr::Learn(k) => self.learns[*k],
+            CExpr::Let(k) => match self.lets[*k] {
+                Some(id) => id,
+                None => {
+                    let body = self.sys.lets[*k].1.clone();
+                    let id = self.expr(&body, &mut vec![]);
+                    self.lets[*k] = Some(id);
+                    id
+                }
+            },
+            CExpr::IndexVar(level) => self.dag.num(env[*level] as f64),
+            CExpr::Neg(a) => {
+                let a = self.expr(a, env);
+                self.dag.neg(a)
+            }
+            CExpr::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a, env), self.expr(b, env));
+                match op {
+                    Op::Add => self.dag.add(a, b),
+                    Op::Sub => self.dag.sub(a, b),
+                    Op::Mul => self.dag.mul(a, b),
+                    Op::Div => self.dag.div(a, b),
+                    Op::Pow => self.dag.pow(a, b),
+                }
+            }
+            CExpr::Call(f, args) => {
+                let a: Vec<ExprId> = args.iter().map(|x| self.expr(x, env)).collect();
+                let func = match f {
+                    Builtin::Atan2 => return self.dag.atan2(a[0], a[1]),
+                    Builtin::Pow => return self.dag.pow(a[0], a[1]),
+                    Builtin::Sin => Func::Sin,
+                    Builtin::Cos => Func::Cos,
+                    Builtin::Tan => Func::Tan,
+                    Builtin::Asin => Func::Asin,
+                    Builtin::Acos => Func::Acos,
+                    Builtin::Atan => Func::Atan,
+                    Builtin::Sinh => Func::Sinh,
+                    Builtin::Cosh => Func::Cosh,
+                    Builtin::Tanh => Func::Tanh,
+                    Builtin::Exp => Func::Exp,
+                    Builtin::Log => Func::Log,
+                    Builtin::Sqrt => Func::Sqrt,
+                    Builtin::Abs => Func::Abs,
+                };
+                self.dag.func(func, a[0])
+            }
+            CExpr::Net { net, out, args } => {
+                let a: Vec<ExprId> = args.iter().map(|x| self.expr(x, env)).collect();
+                self.dag.net(*net as u32, *out as u32, &a)
+            }
+            CExpr::Sum { lo, hi, body, .. } => {
+                let mut terms = Vec::with_capacity((hi - lo).max(0) as usize);
+                for i in *lo..*hi {
+                    env.push(i);
+                    terms.push(self.expr(body, env));
+                    env.pop();
+                }
+                self.dag.sum(&terms)
+            }
+            // The checker only allows random atoms in run blocks.
+            CExpr::Random(..) => self.dag.num(f64::NAN),
+        }
+    }
+}
+
+/// The integer value of an index expression under the sum-index values `env`.
+fn int_value(e: &CExpr, env: &[i64]) -> i64 {
+    fn val(e: &CExpr, env: &[i64]) -> f64 {
+        match e {
+            CExpr::Num(x) => *x,
+            CExpr::IndexVar(l) => env[*l] as f64,
+            CExpr::Neg(a) => -val(a, env),
+            CExpr::Binary(op, a, b) => op.apply(val(a, env), val(b, env)),
+            CExpr::Call(f, args) => {
+                f.apply(val(&args[0], env), args.get(1).map_or(0.0, |b| val(b, env)))
+            }
+            _ => f64::NAN,
+        }
+    }
+    val(e, env).round() as i64
+}
