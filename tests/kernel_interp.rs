@@ -16,7 +16,12 @@ fn rel(a: f64, b: f64) -> f64 {
 fn read_csv(path: &str) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).expect("reference file");
     let mut lines = text.lines();
-    let header = lines.next().unwrap().split(',').map(str::to_string).collect();
+    let header = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
     let rows = lines
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
@@ -69,8 +74,9 @@ fn double_pendulum_matches_reference_and_closed_form() {
             - g * (a - 2.0 * b).sin()
             - 2.0 * (a - b).sin() * (wb * wb + wa * wa * (a - b).cos()))
             / den;
-        let a2 = 2.0 * (a - b).sin() * (2.0 * wa * wa + 2.0 * g * a.cos() + wb * wb * (a - b).cos())
-            / den;
+        let a2 =
+            2.0 * (a - b).sin() * (2.0 * wa * wa + 2.0 * g * a.cos() + wb * wb * (a - b).cos())
+                / den;
         assert!(rel(out[0], a1) < 1e-10 && rel(out[1], a2) < 1e-10);
     }
     // the batched entry point gives the same numbers
@@ -116,7 +122,10 @@ fn singular_mass_matrix_uses_pseudo_inverse() {
     assert_eq!(rep.singular, 2);
     interp.eval(&[1.0, 0.5, 0.0, 0.0], &mut out).unwrap();
     // H = [[1,1],[1,1]], rhs = -(x+y) (1, 1): minimum-norm solution q'' = -(x+y)/2 each
-    assert!((out[0] + 0.75).abs() < 1e-12 && (out[1] + 0.75).abs() < 1e-12, "{out:?}");
+    assert!(
+        (out[0] + 0.75).abs() < 1e-12 && (out[1] + 0.75).abs() < 1e-12,
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -132,10 +141,17 @@ fn lowering_errors_and_missing_nets() {
     assert_eq!(lower(&d, &spec), Err(LowerError::UnboundVar("y".into())));
     let bad = KernelSpec {
         inputs: vec![x, y],
-        solve: Some(SolveSpec { n: 2, matrix: vec![x], rhs: vec![y] }),
+        solve: Some(SolveSpec {
+            n: 2,
+            matrix: vec![x],
+            rhs: vec![y],
+        }),
         outputs: vec![],
     };
-    assert!(matches!(lower(&d, &bad), Err(LowerError::SolveShape { .. })));
+    assert!(matches!(
+        lower(&d, &bad),
+        Err(LowerError::SolveShape { .. })
+    ));
     let f = d.declare_net("f", 1, 1);
     let n = d.net(f, 0, &[x]);
     let spec = KernelSpec {
@@ -146,10 +162,13 @@ fn lowering_errors_and_missing_nets() {
     let p = lower(&d, &spec).unwrap();
     let mut interp = Interpreter::new(p.clone());
     assert_eq!(interp.eval(&[1.0], &mut [0.0]), Err(EvalError::MissingNets));
-    assert!(matches!(interp.eval(&[1.0, 2.0], &mut [0.0]), Err(EvalError::Shape { .. })));
+    assert!(matches!(
+        interp.eval(&[1.0, 2.0], &mut [0.0]),
+        Err(EvalError::Shape { .. })
+    ));
     let mut out = [0.0];
-    let mut interp = Interpreter::new(p)
-        .with_nets(Box::new(|_: u32, _: u32, a: &[f64], _: &[u32]| a[0] * 2.0));
+    let mut interp =
+        Interpreter::new(p).with_nets(Box::new(|_: u32, _: u32, a: &[f64], _: &[u32]| a[0] * 2.0));
     interp.eval(&[1.5], &mut out).unwrap();
     assert_eq!(out[0], 3.0);
 }

@@ -60,7 +60,9 @@ fn n_link_pendulum_scaling() {
         let insts = program.n_instructions();
         let mut interp = Interpreter::new(program);
         let rows = 1000;
-        let inputs: Vec<f64> = (0..rows * 2 * n).map(|k| ((k * 7919) % 1000) as f64 / 700.0).collect();
+        let inputs: Vec<f64> = (0..rows * 2 * n)
+            .map(|k| ((k * 7919) % 1000) as f64 / 700.0)
+            .collect();
         let mut outs = vec![0.0; rows * (n + 1)];
         let t2 = Instant::now();
         interp.eval_batch(&inputs, &mut outs).unwrap();
@@ -75,7 +77,11 @@ fn n_link_pendulum_scaling() {
     }
 }
 
-fn check_reference(file: &str, build: impl Fn(&mut Dag, &[ExprId], &[ExprId]) -> ExprId, names: &[&str]) {
+fn check_reference(
+    file: &str,
+    build: impl Fn(&mut Dag, &[ExprId], &[ExprId]) -> ExprId,
+    names: &[&str],
+) {
     let text = std::fs::read_to_string(format!("tests/data/reference/{file}")).unwrap();
     let mut d = Dag::new();
     let q: Vec<ExprId> = names.iter().map(|s| d.var(s)).collect();
@@ -90,7 +96,11 @@ fn check_reference(file: &str, build: impl Fn(&mut Dag, &[ExprId], &[ExprId]) ->
         interp.eval(&r[..2 * n], &mut out).unwrap();
         for k in 0..=n {
             let want = r[2 * n + k];
-            assert!((out[k] - want).abs() <= 1e-10 * want.abs().max(1.0), "{file}: {} vs {want}", out[k]);
+            assert!(
+                (out[k] - want).abs() <= 1e-10 * want.abs().max(1.0),
+                "{file}: {} vs {want}",
+                out[k]
+            );
         }
     }
 }

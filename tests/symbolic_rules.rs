@@ -141,7 +141,10 @@ fn net_partials_are_shared() {
     let d21 = b.d.diff(d2, qd);
     assert_eq!(d12, d21);
     assert_eq!(b.t(d12), "D[0,1]f(q, q')");
-    assert_eq!(b.d.to_latex(d12), "\\partial_{0,1} f\\left(q, \\dot{q}\\right)");
+    assert_eq!(
+        b.d.to_latex(d12),
+        "\\partial_{0,1} f\\left(q, \\dot{q}\\right)"
+    );
     let g = b.d.declare_net("g", 1, 2);
     let two = b.n(2.0);
     let arg = b.d.mul(two, q);

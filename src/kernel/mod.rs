@@ -108,9 +108,10 @@ impl Op {
                 *b = f(*b);
             }
             Op::Net { args, .. } => args.iter_mut().for_each(|s| *s = f(*s)),
-            Op::Solve { matrix, rhs, .. } => {
-                matrix.iter_mut().chain(rhs.iter_mut()).for_each(|s| *s = f(*s))
-            }
+            Op::Solve { matrix, rhs, .. } => matrix
+                .iter_mut()
+                .chain(rhs.iter_mut())
+                .for_each(|s| *s = f(*s)),
         }
     }
 }
@@ -399,7 +400,11 @@ impl Builder<'_> {
         }
     }
 
-    fn lower_node(&mut self, id: ExprId, inputs: &HashMap<ExprId, u32>) -> Result<Slot, LowerError> {
+    fn lower_node(
+        &mut self,
+        id: ExprId,
+        inputs: &HashMap<ExprId, u32>,
+    ) -> Result<Slot, LowerError> {
         let dag = self.dag;
         Ok(match dag.node(id) {
             Node::Const(c) => self.emit(Op::Const(*c)),
@@ -523,7 +528,9 @@ impl fmt::Display for Program {
         for inst in &self.insts {
             let d = inst.dst;
             match &inst.op {
-                Op::Const(c) => writeln!(f, "%{d} = const {}", crate::symbolic::print::fmt_num(*c))?,
+                Op::Const(c) => {
+                    writeln!(f, "%{d} = const {}", crate::symbolic::print::fmt_num(*c))?
+                }
                 Op::Input(i) => writeln!(f, "%{d} = input {i}")?,
                 Op::Func(func, a) => writeln!(f, "%{d} = {} %{a}", func.name())?,
                 Op::Neg(a) => writeln!(f, "%{d} = neg %{a}")?,

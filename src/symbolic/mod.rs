@@ -8,4 +8,4 @@ pub mod dag;
 mod diff;
 pub mod print;
 
-pub use dag::{powi, Dag, ExprId, Func, MulParts, NetInfo, Node, PowKind, VarId};
+pub use dag::{powi, Dag, ExprId, Func, MulParts, NetFn, NetInfo, Node, PowKind, VarId};

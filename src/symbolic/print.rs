@@ -29,7 +29,9 @@ pub fn fmt_num(c: f64) -> String {
 pub fn latex_name(name: &str) -> String {
     let ident_len = name
         .char_indices()
-        .find(|&(i, ch)| !(ch.is_ascii_alphanumeric() || ch == '_') || (i == 0 && ch.is_ascii_digit()))
+        .find(|&(i, ch)| {
+            !(ch.is_ascii_alphanumeric() || ch == '_') || (i == 0 && ch.is_ascii_digit())
+        })
         .map_or(name.len(), |(i, _)| i);
     let (ident, rest) = name.split_at(ident_len);
     let primes = rest.chars().filter(|&c| c == '\'').count();
@@ -41,7 +43,11 @@ pub fn latex_name(name: &str) -> String {
         Some((s, sub)) if !s.is_empty() => (s, sub.to_string()),
         _ => {
             let digits = ident.len() - ident.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-            let cut = if digits == ident.len() { ident.len() } else { ident.len() - digits };
+            let cut = if digits == ident.len() {
+                ident.len()
+            } else {
+                ident.len() - digits
+            };
             (&ident[..cut], ident[cut..].to_string())
         }
     };
@@ -72,21 +78,64 @@ pub fn latex_name(name: &str) -> String {
 }
 
 const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
-    "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
-    "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Sigma",
+    "Upsilon",
+    "Phi",
+    "Psi",
+    "Omega",
 ];
 
 impl Dag {
     /// Readable infix text, e.g. `0.5*m*l^2*theta'^2 + 9.81*cos(theta)`.
     pub fn to_text(&self, id: ExprId) -> String {
-        Printer { dag: self, tex: false }.expr(id).0
+        Printer {
+            dag: self,
+            tex: false,
+        }
+        .expr(id)
+        .0
     }
 
     /// LaTeX, e.g. `0.5 m l^{2} \dot{\theta}^{2} + 9.81 \cos\left(\theta\right)`.
     pub fn to_latex(&self, id: ExprId) -> String {
-        Printer { dag: self, tex: true }.expr(id).0
+        Printer {
+            dag: self,
+            tex: true,
+        }
+        .expr(id)
+        .0
     }
 }
 
@@ -131,7 +180,11 @@ impl Printer<'_> {
             Node::Const(c) => self.number(*c),
             Node::Var(v) => {
                 let name = dag.var_name(*v);
-                let s = if self.tex { latex_name(name) } else { name.to_string() };
+                let s = if self.tex {
+                    latex_name(name)
+                } else {
+                    name.to_string()
+                };
                 (s, ATOM)
             }
             Node::Add(ops) => {
@@ -139,16 +192,18 @@ impl Printer<'_> {
                 // leading minus (`1 - x^2` rather than `-x^2 + 1`).
                 let mut ops: Vec<ExprId> = ops.to_vec();
                 let last = ops[ops.len() - 1];
-                if dag.as_const(last).is_some_and(|c| c > 0.0)
-                    && dag.mul_parts(ops[0]).negative
-                {
+                if dag.as_const(last).is_some_and(|c| c > 0.0) && dag.mul_parts(ops[0]).negative {
                     ops.rotate_right(1);
                 }
                 let mut out = String::new();
                 for (i, &t) in ops.iter().enumerate() {
                     let parts = dag.mul_parts(t);
                     let body = self.product(&parts);
-                    let body = if body.1 < MUL { self.paren(body, MUL) } else { body.0 };
+                    let body = if body.1 < MUL {
+                        self.paren(body, MUL)
+                    } else {
+                        body.0
+                    };
                     match (i, parts.negative) {
                         (0, false) => out.push_str(&body),
                         (0, true) => {
@@ -207,7 +262,11 @@ impl Printer<'_> {
             }
             Node::Atan2(y, x) => {
                 let args = [self.expr(*y).0, self.expr(*x).0];
-                let name = if self.tex { "\\operatorname{atan2}" } else { "atan2" };
+                let name = if self.tex {
+                    "\\operatorname{atan2}"
+                } else {
+                    "atan2"
+                };
                 (self.call(name, &args), ATOM)
             }
             Node::Net {
@@ -305,7 +364,11 @@ impl Printer<'_> {
         if parts.den.is_empty() {
             return (num, prec);
         }
-        let dens: Vec<(String, u8)> = parts.den.iter().map(|&(b, e)| self.const_pow(b, e)).collect();
+        let dens: Vec<(String, u8)> = parts
+            .den
+            .iter()
+            .map(|&(b, e)| self.const_pow(b, e))
+            .collect();
         if self.tex {
             let mut den = String::new();
             for d in dens {
