@@ -206,3 +206,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn double_pendulum_printing_and_listing() {
+    let mut d = Dag::new();
+    let (l, q, qd) = double_pendulum(&mut d);
+    let spec = lagrangian_spec(&mut d, l, &q, &qd);
+    let s = spec.solve.as_ref().unwrap();
+    let text: Vec<String> = s
+        .matrix
+        .iter()
+        .chain(&s.rhs)
+        .map(|&e| d.to_text(e))
+        .collect();
+    assert_eq!(
+        text,
+        [
+            "2",
+            "cos(t1 - t2)",
+            "cos(t1 - t2)",
+            "1",
+            "-19.6*sin(t1) - t2'^2*sin(t1 - t2)",
+            "-9.8*sin(t2) + t1'^2*sin(t1 - t2)",
+        ]
+    );
+    let program = lower(&d, &spec).unwrap();
+    let listing = program.to_string();
+    assert!(listing.contains("%44..%45 = solve 2x2 [%4, %12, %12, %10] [%34, %39]"));
+    assert!(listing.ends_with("out %44, %45, %43\n"), "{listing}");
+    assert_eq!(program.n_instructions(), 45);
+    assert!(d
+        .to_latex(l)
+        .starts_with("\\dot{t}_{1}^{2} + 0.5 \\dot{t}_{2}^{2}"));
+}

@@ -6,6 +6,7 @@
 
 pub mod dag;
 mod diff;
+// `pub mod eom;` (equations of motion, written by the lead) goes here.
 pub mod print;
 
 pub use dag::{powi, Dag, ExprId, Func, MulParts, NetFn, NetInfo, Node, PowKind, VarId};
