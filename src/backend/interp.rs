@@ -151,13 +151,11 @@ impl Backend for Interpreter {
 
     fn eval_batch(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<EvalReport, EvalError> {
         let (ni, no) = (self.program.n_inputs, self.n_outputs);
-        let rows = if ni > 0 {
-            inputs.len() / ni
-        } else if no > 0 {
-            outputs.len() / no
-        } else {
-            0
-        };
+        let rows = inputs
+            .len()
+            .checked_div(ni)
+            .or_else(|| outputs.len().checked_div(no))
+            .unwrap_or(0);
         self.check(rows, inputs.len(), outputs.len())?;
         let mut report = EvalReport::default();
         for r in 0..rows {

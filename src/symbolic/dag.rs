@@ -13,6 +13,9 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+/// A net evaluator for [`Dag::eval`]: `(net, out, args, partials) -> value`.
+pub type NetFn<'a> = dyn Fn(u32, u32, &[f64], &[u32]) -> f64 + 'a;
+
 /// Handle of a node in a [`Dag`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct ExprId(pub u32);
@@ -723,12 +726,7 @@ impl Dag {
     /// Evaluates `id` (every shared node once). `vars` gives variable values; `nets`
     /// gives `(net, out, args, partials) -> value` for net nodes. The arithmetic is the
     /// same, operation for operation, as the kernel interpreter's.
-    pub fn eval(
-        &self,
-        id: ExprId,
-        vars: &dyn Fn(VarId) -> f64,
-        nets: &dyn Fn(u32, u32, &[f64], &[u32]) -> f64,
-    ) -> f64 {
+    pub fn eval(&self, id: ExprId, vars: &dyn Fn(VarId) -> f64, nets: &NetFn) -> f64 {
         let order = self.reachable(&[id]);
         let mut val: HashMap<ExprId, f64> = HashMap::with_capacity(order.len());
         let mut args = Vec::new();

@@ -9,4 +9,4 @@ mod diff;
 pub mod eom;
 pub mod print;
 
-pub use dag::{powi, Dag, ExprId, Func, MulParts, NetInfo, Node, PowKind, VarId};
+pub use dag::{powi, Dag, ExprId, Func, MulParts, NetFn, NetInfo, Node, PowKind, VarId};

@@ -191,9 +191,9 @@ pub fn lagrangian_spec(d: &mut Dag, l: ExprId, q: &[ExprId], qd: &[ExprId]) -> K
     let p: Vec<ExprId> = qd.iter().map(|&v| d.diff(l, v)).collect();
     let mut matrix = Vec::with_capacity(n * n);
     let mut rhs = Vec::with_capacity(n);
-    for i in 0..n {
-        for j in 0..n {
-            matrix.push(d.diff(p[i], qd[j]));
+    for &pi in &p {
+        for &v in qd {
+            matrix.push(d.diff(pi, v));
         }
     }
     for i in 0..n {
