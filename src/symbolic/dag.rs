@@ -566,6 +566,14 @@ impl Dag {
         if out.is_empty() {
             return self.num(coef);
         }
+        // A numeric coefficient distributes over a lone sum: -(a + b) -> -a - b,
+        // 0.5*(2*x + 2*y) -> x + y, so like terms meet and collect in `sum`.
+        if let (1, false, Node::Add(ops)) = (out.len(), coef == 1.0, self.node(out[0])) {
+            let ops = ops.clone();
+            let k = self.num(coef);
+            let terms: Vec<ExprId> = ops.iter().map(|&t| self.product(&[k, t])).collect();
+            return self.sum(&terms);
+        }
         if coef != 1.0 {
             out.insert(0, self.num(coef));
         }
