@@ -186,7 +186,7 @@ fn printing() {
     assert_eq!(b.t(neg), "-theta/(l*m)");
     let s = b.d.add(m, l);
     let ns = b.d.neg(s);
-    assert_eq!(b.t(ns), "-(m + l)");
+    assert_eq!(b.t(ns), "-m - l"); // the coefficient distributes over the sum
     let p = b.d.pow(s, m);
     assert_eq!(b.t(p), "(m + l)^m");
     let t1 = b.v("t1''");
