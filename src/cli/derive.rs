@@ -39,7 +39,17 @@ pub fn explicit_accel(eom: &mut Eom) -> Option<Vec<ExprId>> {
     }
 }
 
+/// Expressions larger than this (written out as trees) are summarised, not printed.
+pub const MAX_PRINTED_NODES: f64 = 20_000.0;
+
 fn show(eom: &Eom, id: ExprId, style: Style) -> String {
+    let size = eom.dag.tree_size(id);
+    if size > MAX_PRINTED_NODES {
+        return format!(
+            "<{size:.0} operations written out ({} shared): too large to print; see `lagc emit --ir kernel`>",
+            eom.dag.count_reachable(&[id])
+        );
+    }
     match style {
         Style::Text => eom.dag.to_text(id),
         Style::Latex => eom.dag.to_latex(id),
@@ -210,7 +220,7 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
     let n = eom.dof();
     let s = |eom: &Eom, ids: &[ExprId]| -> Vec<Value> {
         ids.iter()
-            .map(|&i| Value::String(eom.dag.to_text(i)))
+            .map(|&i| Value::String(show(eom, i, Style::Text)))
             .collect()
     };
     let rows = |eom: &Eom, m: &[ExprId]| -> Vec<Value> {
@@ -230,22 +240,22 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
         } => json!({
             "kind": "L",
             "coords": eom.q_names,
-            "L": eom.dag.to_text(*l),
+            "L": show(eom, *l, Style::Text),
             "dL_dq": s(eom, dl_dq),
             "dL_dqdot": s(eom, dl_dv),
             "H": rows(eom, hess),
             "M": rows(eom, mixed),
-            "energy": eom.dag.to_text(*energy),
+            "energy": show(eom, *energy, Style::Text),
             "rhs": s(eom, rhs),
             "accel": match &accel { Some(a) => Value::Array(s(eom, a)), None => Value::String("H^-1 rhs".into()) },
         }),
         EomKind::Hamiltonian { h, dq, dp } => json!({
             "kind": "H",
             "coords": eom.q_names,
-            "H": eom.dag.to_text(*h),
+            "H": show(eom, *h, Style::Text),
             "dq": s(eom, dq),
             "dp": s(eom, dp),
-            "energy": eom.dag.to_text(*h),
+            "energy": show(eom, *h, Style::Text),
         }),
         EomKind::Accel(acc) => json!({
             "kind": "accel",

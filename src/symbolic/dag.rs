@@ -712,6 +712,19 @@ impl Dag {
         out
     }
 
+    /// Number of nodes of `id` written out as a tree (a shared node counts at every
+    /// use), as f64 because it can grow exponentially with the sharing depth.
+    pub fn tree_size(&self, id: ExprId) -> f64 {
+        let order = self.reachable(&[id]);
+        let mut size: HashMap<ExprId, f64> = HashMap::with_capacity(order.len());
+        for &n in &order {
+            let mut s = 1.0;
+            self.for_each_child(n, |c| s += size[&c]);
+            size.insert(n, s);
+        }
+        size[&id]
+    }
+
     /// Number of distinct nodes reachable from `roots`.
     pub fn count_reachable(&self, roots: &[ExprId]) -> usize {
         self.reachable(roots).len()
