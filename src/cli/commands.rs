@@ -9,7 +9,7 @@ use crate::check::{self, Model};
 use crate::diagnostics::Diagnostic;
 use crate::kernel::{self, Program};
 use crate::report::csv::{self as csvio, CsvWriter};
-use crate::symbolic::eom::Eom;
+use crate::symbolic::eom::{Eom, MAX_UNROLLED_DOF};
 use crate::syntax;
 use std::path::Path;
 
@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let systems = select(&model, system.as_deref())?;
             let mut obj = serde_json::Map::new();
             for sys in systems {
-                let mut eom = Eom::derive(sys);
+                let mut eom = derive_eom(sys)?;
                 match format {
                     DeriveFormat::Json => {
                         obj.insert(sys.name.clone(), derive::json(&mut eom));
@@ -167,7 +167,7 @@ fn select<'m>(model: &'m Model, name: Option<&str>) -> Result<Vec<&'m SystemMode
 
 /// Derives and lowers the kernel of one system; returns it with its input names.
 fn compile(sys: &SystemModel) -> Result<(Program, Vec<String>), Failure> {
-    let mut eom = Eom::derive(sys);
+    let mut eom = derive_eom(sys)?;
     let spec = kernel::spec_for(&mut eom);
     let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
         Failure::user(format!(
@@ -201,7 +201,7 @@ fn accel(
             sys.name
         )));
     }
-    let mut eom = Eom::derive(sys);
+    let mut eom = derive_eom(sys)?;
     let spec = kernel::spec_for(&mut eom);
     let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
         Failure::user(format!(
@@ -271,4 +271,16 @@ fn render_csv_error(path: &Path, e: &csvio::CsvError) -> String {
 fn render_csv_error_text(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> String {
     let text = String::from_utf8_lossy(bytes);
     crate::diagnostics::render(&path.display().to_string(), &text, &[e.to_diagnostic()])
+}
+
+/// Derives a system's equations, refusing systems too large for the unrolled form.
+fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
+    let dof = sys.dof();
+    if dof > MAX_UNROLLED_DOF {
+        return Err(Failure::user(format!(
+            "error: system `{}` has {dof} scalar coordinates; this version unrolls arrays and handles at most {MAX_UNROLLED_DOF}\n",
+            sys.name
+        )));
+    }
+    Ok(Eom::derive(sys))
 }

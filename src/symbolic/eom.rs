@@ -9,6 +9,10 @@
 use super::dag::{Dag, ExprId, Func};
 use crate::check::{Builtin, CExpr, Dynamics, Op, SystemModel};
 
+/// Most scalar degrees of freedom derived in the unrolled form (the dense Hessian
+/// has this many squared entries).
+pub const MAX_UNROLLED_DOF: usize = 500;
+
 /// The derived equations of one system.
 pub struct Eom {
     /// The expression arena every id below points into.
