@@ -19,7 +19,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check { file, common } => {
             let (_, model) = load(&file, &common)?;
             for sys in &model.systems {
-                println!("{}", sys.summary());
+                stdout(&format!("{}\n", sys.summary()))?;
             }
             Ok(())
         }
@@ -40,15 +40,18 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                         obj.insert(sys.name.clone(), derive::json(&mut eom));
                     }
                     DeriveFormat::Text => {
-                        print!("{}", derive::render(&sys.name, &mut eom, Style::Text))
+                        stdout(&derive::render(&sys.name, &mut eom, Style::Text))?
                     }
                     DeriveFormat::Latex => {
-                        print!("{}", derive::render(&sys.name, &mut eom, Style::Latex))
+                        stdout(&derive::render(&sys.name, &mut eom, Style::Latex))?
                     }
                 }
             }
             if format == DeriveFormat::Json {
-                println!("{}", serde_json::to_string_pretty(&obj).unwrap_or_default());
+                stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&obj).unwrap_or_default()
+                ))?;
             }
             Ok(())
         }
@@ -64,7 +67,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 return not_yet("emit --ir clif");
             }
             let (program, _) = compile(sys)?;
-            print!("{program}");
+            stdout(&program.to_string())?;
             Ok(())
         }
         Command::Accel {
@@ -283,4 +286,15 @@ fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
         )));
     }
     Ok(Eom::derive(sys))
+}
+
+/// Writes to stdout; a closed pipe (`lagc derive ... | head`) ends output quietly.
+fn stdout(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::user(format!(
+            "error: writing to stdout failed: {e}\n"
+        ))),
+        _ => Ok(()),
+    }
 }
