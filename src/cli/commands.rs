@@ -168,8 +168,9 @@ fn select<'m>(model: &'m Model, name: Option<&str>) -> Result<Vec<&'m SystemMode
     }
 }
 
-/// Derives and lowers the kernel of one system; returns it with its input names.
-fn compile(sys: &SystemModel) -> Result<(Program, Vec<String>), Failure> {
+/// Derives and lowers the kernel of one system; returns it with the derivation (which
+/// names the kernel's inputs and outputs).
+fn compile(sys: &SystemModel) -> Result<(Program, Eom), Failure> {
     let mut eom = derive_eom(sys)?;
     let spec = kernel::spec_for(&mut eom);
     let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
@@ -178,7 +179,7 @@ fn compile(sys: &SystemModel) -> Result<(Program, Vec<String>), Failure> {
             sys.name
         ))
     })?;
-    Ok((program, eom.input_names()))
+    Ok((program, eom))
 }
 
 /// `lagc accel`: accelerations and energy at every state row of a CSV file.
@@ -204,14 +205,7 @@ fn accel(
             sys.name
         )));
     }
-    let mut eom = derive_eom(sys)?;
-    let spec = kernel::spec_for(&mut eom);
-    let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
-        Failure::user(format!(
-            "error: internal: cannot lower system `{}`: {e}\n",
-            sys.name
-        ))
-    })?;
+    let (program, eom) = compile(sys)?;
     let inputs = eom.input_names();
     let outputs = eom.output_names();
     let table = read_csv(states)?;

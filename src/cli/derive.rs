@@ -108,8 +108,6 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
             for i in 0..n {
                 lines.push((frac(&vn[i], &vn[i]), show(eom, dl_dv[i], style)));
             }
-            let zero = eom.dag.as_const(hess[0]).is_some();
-            let _ = zero;
             for (m, name, cols) in [(hess, "H", &vn), (mixed, "M", &qn)] {
                 let mut any = false;
                 for i in 0..n {
@@ -173,13 +171,13 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
             for i in 0..n {
                 lines.push((lhs(&velocity_name(&qn[i]), style), show(eom, dq[i], style)));
             }
-            for i in 0..n {
+            for (&p, &d) in eom.v.iter().zip(dp) {
                 let p = eom
                     .dag
-                    .as_var(eom.v[i])
+                    .as_var(p)
                     .map(|v| eom.dag.var_name(v).to_string())
                     .unwrap_or_default();
-                lines.push((lhs(&velocity_name(&p), style), show(eom, dp[i], style)));
+                lines.push((lhs(&velocity_name(&p), style), show(eom, d, style)));
             }
             lines.push(("energy".into(), "H".into()));
         }
