@@ -25,8 +25,7 @@ fn every_example_checks_without_errors() {
     let _guard = settings.bind_to_scope();
     for path in files {
         let src = SourceFile::read(&path).unwrap_or_else(|f| panic!("{}", f.message));
-        let ast = lagc::syntax::parse(&src.text)
-            .unwrap_or_else(|d| panic!("{}", src.render(&[d])));
+        let ast = lagc::syntax::parse(&src.text).unwrap_or_else(|d| panic!("{}", src.render(&[d])));
         let checked = lagc::check::check(&src.text, &ast, &[]);
         let errors: Vec<_> = checked
             .diagnostics

@@ -58,7 +58,11 @@ fn a_missing_file_exits_1() {
 fn set_of_an_unknown_param_exits_2() {
     let out = lagc(&["check", PENDULUM, "--set", "nosuch=1"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("nosuch"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nosuch"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -25,11 +25,7 @@ fn pipeline(name: &str, text: &str) -> Outcome {
         }
     };
     let checked = lagc::check::check(text, &ast, &[]);
-    let errors = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .count();
+    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
     assert_eq!(
         errors == 0,
         checked.model.is_some(),
@@ -43,7 +39,10 @@ fn pipeline(name: &str, text: &str) -> Outcome {
 
 /// Read a corpus file the way the CLI does; unreadable text is one error.
 fn run_file(path: &Path) -> Outcome {
-    let name = format!("tests/errors/{}", path.file_name().unwrap().to_string_lossy());
+    let name = format!(
+        "tests/errors/{}",
+        path.file_name().unwrap().to_string_lossy()
+    );
     match SourceFile::read(path) {
         Ok(src) => pipeline(&name, &src.text),
         Err(f) => {

@@ -133,7 +133,9 @@ impl Resolver<'_> {
             };
             return self.err(
                 Diagnostic::error(span, format!("velocity of a non-coordinate: {what}"))
-                    .with_label("expected a coordinate before `'` (only coordinates have velocities)"),
+                    .with_label(
+                        "expected a coordinate before `'` (only coordinates have velocities)",
+                    ),
             );
         }
         if index.is_some() && !matches!(found, Some(Name::Coord(_))) && found.is_some() {

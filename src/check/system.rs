@@ -223,17 +223,15 @@ pub fn check_system(
                     }
                 }
             }
-            Item::Net(decl) => {
-                match check_net(&scope, decl, diags) {
-                    Some(net) => {
-                        let k = scope.nets.len();
-                        if define(&mut scope, &decl.name, Name::Net(k), diags) {
-                            scope.nets.push(net);
-                        }
+            Item::Net(decl) => match check_net(&scope, decl, diags) {
+                Some(net) => {
+                    let k = scope.nets.len();
+                    if define(&mut scope, &decl.name, Name::Net(k), diags) {
+                        scope.nets.push(net);
                     }
-                    None => scope.poison(&decl.name.name, decl.name.span),
                 }
-            }
+                None => scope.poison(&decl.name.name, decl.name.span),
+            },
             Item::Lagrangian(e, sp) | Item::Hamiltonian(e, sp) => {
                 let is_h = matches!(item, Item::Hamiltonian(..));
                 if is_h && m.momenta.is_empty() {

@@ -543,8 +543,8 @@ fn lexical_error(src: &str, pos: usize) -> Option<Diagnostic> {
             continue;
         }
         let prev_ok = i == 0 || !(is_ident(bytes[i - 1]) || bytes[i - 1] == b'.');
-        let starts_number = b.is_ascii_digit()
-            || (b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+        let starts_number =
+            b.is_ascii_digit() || (b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
         if !(prev_ok && starts_number) {
             i += 1;
             continue;
@@ -563,7 +563,8 @@ fn lexical_error(src: &str, pos: usize) -> Option<Diagnostic> {
                 j = digits(j + 1);
             } else {
                 j += 1;
-                problem = Some("expected a digit after the decimal point (write `1` or `1.0`, not `1.`)");
+                problem =
+                    Some("expected a digit after the decimal point (write `1` or `1.0`, not `1.`)");
             }
         }
         if problem.is_none() && matches!(bytes.get(j), Some(b'e' | b'E')) {
