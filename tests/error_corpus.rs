@@ -146,14 +146,20 @@ fn generated_inputs() {
     assert_eq!(out.errors, 1, "{}", out.rendered);
     insta::assert_snapshot!("gen_garbage_1mb", out.rendered);
 
-    // 100,000 nested parentheses: rejected before any recursion.
-    let n = 100_000;
-    let deep = format!(
-        "system p {{\n    coord x;\n    L = {}x'{};\n}}\n",
-        "(".repeat(n),
-        ")".repeat(n)
-    );
-    let out = pipeline("deep.lag", &deep);
+    // Nested parentheses are rejected before any recursion: 100,000 of them must not
+    // overflow the stack; the snapshot uses a short (but still too deep) nest.
+    let parens = |n: usize| {
+        format!(
+            "system p {{\n    coord x;\n    L = {}x'{};\n}}\n",
+            "(".repeat(n),
+            ")".repeat(n)
+        )
+    };
+    let out = pipeline("deep.lag", &parens(100_000));
+    assert_eq!(out.errors, 1);
+    assert!(out.rendered.contains("expression nested too deeply"));
+    assert!(out.rendered.contains("deep.lag:3:209"), "{}", out.rendered);
+    let out = pipeline("deep.lag", &parens(lagc::syntax::MAX_NESTING + 5));
     assert_eq!(out.errors, 1);
     insta::assert_snapshot!("gen_deep_parens", out.rendered);
 
@@ -168,11 +174,16 @@ fn generated_inputs() {
     assert_eq!(out.errors, 0, "{}", out.rendered);
 
     // A deep chain of `^` and unary minus.
-    let chain = format!(
-        "system p {{\n    coord x;\n    L = x'^2 + x{};\n}}\n",
-        "^-x".repeat(n)
-    );
-    let out = pipeline("chain.lag", &chain);
+    let chain = |n: usize| {
+        format!(
+            "system p {{\n    coord x;\n    L = x'^2 + x{};\n}}\n",
+            "^-x".repeat(n)
+        )
+    };
+    let out = pipeline("chain.lag", &chain(100_000));
+    assert_eq!(out.errors, 1);
+    assert!(out.rendered.contains("expression nested too deeply"));
+    let out = pipeline("chain.lag", &chain(lagc::syntax::MAX_NESTING / 2 + 5));
     assert_eq!(out.errors, 1);
     insta::assert_snapshot!("gen_deep_power_chain", out.rendered);
 }
