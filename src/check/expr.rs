@@ -83,7 +83,7 @@ impl Resolver<'_> {
                     };
                     return self.err(
                         Diagnostic::error(den.span, "division by zero")
-                            .with_label("this divisor is the constant 0"),
+                            .with_label("expected a divisor that is not the constant 0"),
                     );
                 }
                 CExpr::Binary(op, Box::new(a), Box::new(b))
@@ -123,6 +123,9 @@ impl Resolver<'_> {
             return Some(CExpr::IndexVar(level));
         }
         let found = self.scope.get(n);
+        if found == Some(Name::Broken) {
+            return None;
+        }
         if primes > 0 && !matches!(found, Some(Name::Coord(_))) {
             let what = match found {
                 Some(f) => format!("`{n}` is {}, not a coordinate", f.describe()),
@@ -130,7 +133,9 @@ impl Resolver<'_> {
             };
             return self.err(
                 Diagnostic::error(span, format!("velocity of a non-coordinate: {what}"))
-                    .with_label("only coordinates have velocities (`x'`)"),
+                    .with_label(
+                        "expected a coordinate before `'` (only coordinates have velocities)",
+                    ),
             );
         }
         if index.is_some() && !matches!(found, Some(Name::Coord(_))) && found.is_some() {
@@ -140,6 +145,7 @@ impl Resolver<'_> {
             );
         }
         match found {
+            Some(Name::Broken) => None,
             Some(Name::Param(v)) => Some(CExpr::Num(v)),
             Some(Name::Coord(c)) => self.coord(span, name, c, primes, index),
             Some(Name::Momentum(c)) => {
@@ -217,7 +223,7 @@ impl Resolver<'_> {
         if primes == 1 && self.ctx == Ctx::Hamiltonian {
             return self.err(
                 Diagnostic::error(span, format!("velocity `{n}'` inside H")).with_label(
-                    "H is a function of coordinates and momenta; use the momentum instead",
+                    "expected coordinates and momenta only (H is a function of q and p); use the momentum",
                 ),
             );
         }
@@ -323,6 +329,7 @@ impl Resolver<'_> {
             return Some(CExpr::Random(kind, Box::new(a), Box::new(b)));
         }
         match self.scope.get(n) {
+            Some(Name::Broken) => None,
             Some(Name::Net(k)) => {
                 self.system_only(span, n)?;
                 let net = &self.scope.nets[k];
@@ -427,6 +434,10 @@ impl Resolver<'_> {
             None => {
                 let lens = index_lengths(body, v, self.scope);
                 let Some(&(len, _)) = lens.first() else {
+                    if mentions_broken(body, self.scope) {
+                        // An array declared with an error: already reported.
+                        return None;
+                    }
                     return self.err(
                         Diagnostic::error(span, format!("cannot tell how far `sum({v}, ...)` runs"))
                             .with_label(format!("expected an array indexed by `{v}`, or a range `sum({v} in 0..N, ...)`")),
@@ -446,14 +457,29 @@ impl Resolver<'_> {
                 (0, len as i64)
             }
         };
+        let ast_body = body;
         self.indices.push(v.to_string());
         let level = self.indices.len() - 1;
         let body = self.expr(body);
         self.indices.pop();
         let body = body?;
         // Non-periodic arrays indexed by i +- k must stay in range over the whole sum.
-        if let Some(d) = out_of_range(&body, level, lo, hi, self.scope, span) {
-            return self.err(d);
+        if let Some(bad) = out_of_range(&body, level, lo, hi, self.scope) {
+            let at = self.element_span(ast_body, v, &bad).unwrap_or(span);
+            let name = &self.scope.coords[bad.coord].name;
+            return self.err(
+                Diagnostic::error(
+                    at,
+                    format!(
+                        "index out of range: `{name}[{}]` when `{v}` is {}",
+                        bad.k, bad.i
+                    ),
+                )
+                .with_label(format!(
+                    "expected indices in 0..{}; declare `{name}` periodic to wrap around",
+                    bad.len
+                )),
+            );
         }
         Some(CExpr::Sum {
             level,
@@ -461,6 +487,53 @@ impl Resolver<'_> {
             hi,
             body: Box::new(body),
         })
+    }
+
+    /// The span of the element `coord[...]` in the sum body `body` (index variable
+    /// `var`) whose index is the one `bad` found out of range, if it can be told.
+    fn element_span(&mut self, body: &Expr, var: &str, bad: &OutOfRange) -> Option<Span> {
+        fn elements<'e>(e: &'e Expr, name: &str, out: &mut Vec<(&'e Expr, Span)>) {
+            match &e.kind {
+                ExprKind::Num(_) => {}
+                ExprKind::Var { name: n, index, .. } => {
+                    if let Some(ix) = index {
+                        if n.name == name {
+                            out.push((ix, e.span));
+                        }
+                        elements(ix, name, out);
+                    }
+                }
+                ExprKind::Call { args, index, .. } => {
+                    args.iter().for_each(|a| elements(a, name, out));
+                    if let Some(ix) = index {
+                        elements(ix, name, out);
+                    }
+                }
+                ExprKind::Neg(a) => elements(a, name, out),
+                ExprKind::Binary(_, a, b) => {
+                    elements(a, name, out);
+                    elements(b, name, out);
+                }
+                // Elements inside inner sums depend on other indices too.
+                ExprKind::Sum { .. } => {}
+            }
+        }
+        let name = self.scope.coords[bad.coord].name.clone();
+        let mut found = vec![];
+        elements(body, &name, &mut found);
+        let mark = self.diags.len();
+        self.indices.push(var.to_string());
+        let level = self.indices.len() - 1;
+        let saved = self.ctx;
+        self.ctx = Ctx::Init;
+        let at = found.into_iter().find_map(|(ix, sp)| {
+            let k = self.expr(ix)?;
+            (eval_index(&k, level, bad.i) == Some(bad.k)).then_some(sp)
+        });
+        self.ctx = saved;
+        self.indices.pop();
+        self.diags.truncate(mark);
+        at
     }
 
     fn int_const(&mut self, e: &Expr, what: &str) -> Option<i64> {
@@ -495,6 +568,30 @@ fn uses_only_indices(e: &CExpr) -> bool {
         CExpr::Binary(_, a, b) => uses_only_indices(a) && uses_only_indices(b),
         CExpr::Call(_, args) => args.iter().all(uses_only_indices),
         _ => false,
+    }
+}
+
+/// True when `e` refers to a name whose declaration had an error.
+fn mentions_broken(e: &Expr, scope: &Scope) -> bool {
+    match &e.kind {
+        ExprKind::Num(_) => false,
+        ExprKind::Var { name, index, .. } => {
+            scope.get(&name.name) == Some(Name::Broken)
+                || index.as_deref().is_some_and(|i| mentions_broken(i, scope))
+        }
+        ExprKind::Call { name, args, index } => {
+            scope.get(&name.name) == Some(Name::Broken)
+                || args.iter().any(|a| mentions_broken(a, scope))
+                || index.as_deref().is_some_and(|i| mentions_broken(i, scope))
+        }
+        ExprKind::Neg(a) => mentions_broken(a, scope),
+        ExprKind::Binary(_, a, b) => mentions_broken(a, scope) || mentions_broken(b, scope),
+        ExprKind::Sum { range, body, .. } => {
+            mentions_broken(body, scope)
+                || range
+                    .as_ref()
+                    .is_some_and(|(a, b)| mentions_broken(a, scope) || mentions_broken(b, scope))
+        }
     }
 }
 
@@ -563,34 +660,42 @@ fn index_lengths(body: &Expr, var: &str, scope: &Scope) -> Vec<(usize, Span)> {
     out
 }
 
+/// An array element found out of range by [`out_of_range`].
+struct OutOfRange {
+    /// The coordinate array.
+    coord: usize,
+    /// Its length.
+    len: usize,
+    /// The value of the sum index.
+    i: i64,
+    /// The element index it gives.
+    k: f64,
+}
+
+/// Value of index expression `e` when index `level` is `i`; `None` if it depends on
+/// anything else.
+fn eval_index(e: &CExpr, level: usize, i: i64) -> Option<f64> {
+    Some(match e {
+        CExpr::Num(x) => *x,
+        CExpr::IndexVar(l) if *l == level => i as f64,
+        CExpr::Neg(a) => -eval_index(a, level, i)?,
+        CExpr::Binary(op, a, b) => op.apply(eval_index(a, level, i)?, eval_index(b, level, i)?),
+        CExpr::Call(f, args) => {
+            let a = eval_index(args.first()?, level, i)?;
+            let b = args
+                .get(1)
+                .map(|b| eval_index(b, level, i))
+                .unwrap_or(Some(0.0))?;
+            f.apply(a, b)
+        }
+        _ => return None,
+    })
+}
+
 /// Finds a non-periodic array element indexed out of range for some value of index
 /// `level` in `lo..hi` (other indices fixed at 0 is not attempted: only indices that
 /// depend on `level` alone are checked).
-fn out_of_range(
-    body: &CExpr,
-    level: usize,
-    lo: i64,
-    hi: i64,
-    scope: &Scope,
-    span: Span,
-) -> Option<Diagnostic> {
-    fn eval_index(e: &CExpr, level: usize, i: i64) -> Option<f64> {
-        Some(match e {
-            CExpr::Num(x) => *x,
-            CExpr::IndexVar(l) if *l == level => i as f64,
-            CExpr::Neg(a) => -eval_index(a, level, i)?,
-            CExpr::Binary(op, a, b) => op.apply(eval_index(a, level, i)?, eval_index(b, level, i)?),
-            CExpr::Call(f, args) => {
-                let a = eval_index(args.first()?, level, i)?;
-                let b = args
-                    .get(1)
-                    .map(|b| eval_index(b, level, i))
-                    .unwrap_or(Some(0.0))?;
-                f.apply(a, b)
-            }
-            _ => return None,
-        })
-    }
+fn out_of_range(body: &CExpr, level: usize, lo: i64, hi: i64, scope: &Scope) -> Option<OutOfRange> {
     let mut found = None;
     visit(body, &mut |e| {
         if found.is_some() {
@@ -610,19 +715,12 @@ fn out_of_range(
                 };
                 let bad = k.fract() != 0.0 || (!c.periodic && (k < 0.0 || k >= len as f64));
                 if bad {
-                    found = Some(
-                        Diagnostic::error(
-                            span,
-                            format!(
-                                "index out of range: `{}[{k}]` when the sum index is {i}",
-                                c.name
-                            ),
-                        )
-                        .with_label(format!(
-                            "expected indices in 0..{len}; declare `{}` periodic to wrap around",
-                            c.name
-                        )),
-                    );
+                    found = Some(OutOfRange {
+                        coord: *coord,
+                        len,
+                        i,
+                        k,
+                    });
                     return;
                 }
             }

@@ -65,7 +65,8 @@ pub fn check(src: &str, file: &File, overrides: &[(String, f64)]) -> Checked {
         }
     }
     if systems.is_empty() && !diags.iter().any(Diagnostic::is_error) {
-        let end = src.len();
+        // At the end of the last non-blank line, not past the final newline.
+        let end = src.trim_end().len();
         diags.push(
             Diagnostic::error(Span::new(end, end), "no system in this file")
                 .with_label("expected at least one `system NAME { ... }` block"),

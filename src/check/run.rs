@@ -61,6 +61,8 @@ pub fn check_run(
     let mut seen: HashMap<String, Span> = HashMap::new();
     let mut keys: HashMap<&str, (&Value, Span)> = HashMap::new();
     let mut init: Option<Source> = None;
+    // Settings an unknown key was probably meant to be: not also reported missing.
+    let mut misspelled: Vec<String> = vec![];
     let mut set = vec![];
     let keys_allowed: &[&str] = if block.kind == RunKind::Train {
         &TRAIN_KEYS
@@ -93,6 +95,7 @@ pub fn check_run(
                     ));
                     if let Some(s) = closest(&k.name, keys_allowed.iter().copied()) {
                         d = d.with_note(format!("did you mean `{s}`?"));
+                        misspelled.push(s);
                     }
                     diags.push(d);
                 } else if once(&k.name, k.span, diags) {
@@ -264,7 +267,7 @@ pub fn check_run(
             let t_end = positive("t_end", None, diags);
             let dt = positive("dt", None, diags);
             for (key, v) in [("t_end", t_end), ("dt", dt)] {
-                if v.is_none() && !keys.contains_key(key) {
+                if v.is_none() && !keys.contains_key(key) && !misspelled.iter().any(|m| m == key) {
                     diags.push(
                         Diagnostic::error(
                             block.system.span,
@@ -328,6 +331,7 @@ pub fn check_run(
         RunKind::Train => {
             let data = match keys.get("data") {
                 Some((v, _)) => source(v, sys, systems, diags, true),
+                None if misspelled.iter().any(|m| m == "data") => None,
                 None => {
                     diags.push(
                         Diagnostic::error(block.system.span, "train block without `data`")
@@ -339,7 +343,7 @@ pub fn check_run(
                 }
             };
             let steps = integer("steps", None, 1, diags);
-            if !keys.contains_key("steps") {
+            if !keys.contains_key("steps") && !misspelled.iter().any(|m| m == "steps") {
                 diags.push(
                     Diagnostic::error(block.system.span, "train block without `steps`")
                         .with_label("expected `steps = N;` in this block"),

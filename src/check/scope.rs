@@ -19,6 +19,9 @@ pub enum Name {
     Let(usize),
     /// Net number k.
     Net(usize),
+    /// A name whose declaration had an error (already reported): uses of it are
+    /// invalid but not reported again.
+    Broken,
 }
 
 impl Name {
@@ -31,6 +34,7 @@ impl Name {
             Name::Learn(_) => "a learn param",
             Name::Let(_) => "a let binding",
             Name::Net(_) => "a net",
+            Name::Broken => "a name declared with an error",
         }
     }
 }
@@ -62,6 +66,12 @@ impl Scope {
         self.names.insert(name.to_string(), (what, span));
         self.order.push(name.to_string());
         Ok(())
+    }
+
+    /// Marks `name` as declared with an error, unless it is already defined, so that
+    /// its uses do not cascade into "unknown name" errors.
+    pub fn poison(&mut self, name: &str, span: Span) {
+        let _ = self.define(name, Name::Broken, span);
     }
 
     /// The position of a later declaration of an undefined `name`.

@@ -78,12 +78,15 @@ pub fn check_system(
     let mut forces: Vec<(usize, CExpr)> = vec![];
     let mut relu: Option<Span> = None;
     let mut dissipation_span = None;
+    // A coordinate declaration failed (and was reported): do not also say "no coordinates".
+    let mut coord_failed = false;
 
     for item in &sys.items {
         let define =
             |scope: &mut Scope, id: &Ident, what: Name, diags: &mut Vec<Diagnostic>| -> bool {
                 if let Some(d) = reserved(id) {
                     diags.push(d);
+                    scope.poison(&id.name, id.span);
                     return false;
                 }
                 match scope.define(&id.name, what, id.span) {
@@ -110,10 +113,13 @@ pub fn check_system(
                         }
                         None => value.and_then(|e| num(e, &b.value, "a param", diags)),
                     };
-                    if let Some(v) = value {
-                        if define(&mut scope, &b.name, Name::Param(v), diags) {
-                            m.params.push((b.name.name.clone(), v));
+                    match value {
+                        Some(v) => {
+                            if define(&mut scope, &b.name, Name::Param(v), diags) {
+                                m.params.push((b.name.name.clone(), v));
+                            }
                         }
+                        None => scope.poison(&b.name.name, b.name.span),
                     }
                 }
             }
@@ -123,7 +129,11 @@ pub fn check_system(
                         None => None,
                         Some(e) => match array_len(&scope, diags, e, &c.name) {
                             Some(n) => Some(n),
-                            None => continue,
+                            None => {
+                                coord_failed = true;
+                                scope.poison(&c.name.name, c.name.span);
+                                continue;
+                            }
                         },
                     };
                     if c.periodic && len.is_none() {
@@ -134,6 +144,8 @@ pub fn check_system(
                             )
                             .with_label("expected an array, e.g. `phi[N] periodic`"),
                         );
+                        coord_failed = true;
+                        scope.poison(&c.name.name, c.name.span);
                         continue;
                     }
                     let k = scope.coords.len();
@@ -143,6 +155,8 @@ pub fn check_system(
                             len,
                             periodic: c.periodic,
                         });
+                    } else {
+                        coord_failed = true;
                     }
                 }
             }
@@ -159,6 +173,7 @@ pub fn check_system(
                                     if scope.coords.len() == 1 { "" } else { "s" }
                                 )),
                         );
+                        scope.poison(&id.name, id.span);
                         continue;
                     }
                     if scope.coords[k].len.is_some() {
@@ -169,6 +184,7 @@ pub fn check_system(
                             )
                             .with_label("expected scalar coordinates in an H system"),
                         );
+                        scope.poison(&id.name, id.span);
                         continue;
                     }
                     if define(&mut scope, id, Name::Momentum(k), diags) {
@@ -180,10 +196,13 @@ pub fn check_system(
                 for b in bs {
                     let v = resolve(&scope, diags, Ctx::Constant, &b.value, &mut relu)
                         .and_then(|e| num(e, &b.value, "a learn param's initial value", diags));
-                    if let Some(v) = v {
-                        if define(&mut scope, &b.name, Name::Learn(m.learns.len()), diags) {
-                            m.learns.push((b.name.name.clone(), v));
+                    match v {
+                        Some(v) => {
+                            if define(&mut scope, &b.name, Name::Learn(m.learns.len()), diags) {
+                                m.learns.push((b.name.name.clone(), v));
+                            }
                         }
+                        None => scope.poison(&b.name.name, b.name.span),
                     }
                 }
             }
@@ -194,21 +213,25 @@ pub fn check_system(
                     } else {
                         Ctx::Lagrangian
                     };
-                    if let Some(e) = resolve(&scope, diags, ctx, &b.value, &mut relu) {
-                        if define(&mut scope, &b.name, Name::Let(m.lets.len()), diags) {
-                            m.lets.push((b.name.name.clone(), e));
+                    match resolve(&scope, diags, ctx, &b.value, &mut relu) {
+                        Some(e) => {
+                            if define(&mut scope, &b.name, Name::Let(m.lets.len()), diags) {
+                                m.lets.push((b.name.name.clone(), e));
+                            }
                         }
+                        None => scope.poison(&b.name.name, b.name.span),
                     }
                 }
             }
-            Item::Net(decl) => {
-                if let Some(net) = check_net(&scope, decl, diags) {
+            Item::Net(decl) => match check_net(&scope, decl, diags) {
+                Some(net) => {
                     let k = scope.nets.len();
                     if define(&mut scope, &decl.name, Name::Net(k), diags) {
                         scope.nets.push(net);
                     }
                 }
-            }
+                None => scope.poison(&decl.name.name, decl.name.span),
+            },
             Item::Lagrangian(e, sp) | Item::Hamiltonian(e, sp) => {
                 let is_h = matches!(item, Item::Hamiltonian(..));
                 if is_h && m.momenta.is_empty() {
@@ -317,7 +340,7 @@ pub fn check_system(
         }
         return None;
     };
-    if scope.coords.is_empty() {
+    if scope.coords.is_empty() && !coord_failed {
         diags.push(
             Diagnostic::error(
                 sys.name.span,
@@ -329,7 +352,7 @@ pub fn check_system(
     if let (Some(sp), false) = (momentum_span, matches!(dyn_, Dynamics::Hamiltonian(_))) {
         diags.push(
             Diagnostic::error(sp, "momenta declared in a system without H")
-                .with_label("`momentum` pairs coordinates with momenta for `H = ...;`"),
+                .with_label("expected `H = ...;` with momenta, or no `momentum` in a system with `L` or `accel`"),
         );
     }
     if let Dynamics::Hamiltonian(_) = dyn_ {

@@ -3,4 +3,4 @@
 pub mod ast;
 mod parse;
 
-pub use parse::parse;
+pub use parse::{parse, MAX_NESTING};

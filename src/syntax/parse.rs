@@ -410,6 +410,9 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if let Some(d) = lexical_error(src, pos) {
+        return d;
+    }
     let end = src[pos..]
         .chars()
         .next()
@@ -431,7 +434,8 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         for t in attempts.expected_tokens() {
             // Only literal punctuation is worth naming; ParsingToken is not re-exported.
             let token = t.to_string();
-            let trivia = token.trim().is_empty() || ["'", "#", "//"].contains(&token.as_str());
+            let trivia = token.trim().is_empty()
+                || ["'", "#", "//", ".", "e", "E"].contains(&token.as_str());
             if format!("{t:?}").starts_with("Sensitive") && !trivia {
                 words.push(format!("`{token}`"));
             }
@@ -455,11 +459,146 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     } else {
         expected
     };
+    // A missing `;` (or `}`) is noticed only at the next token, often on the next
+    // line: point just after the last token instead, where it belongs.
+    let prev = last_token_end(src, pos);
+    let missing_end = seen.contains(&"`;`") || seen.contains(&"`}`");
+    if prev < pos && (found == "end of file" || (missing_end && src[prev..pos].contains('\n'))) {
+        let (line, col) = crate::diagnostics::line_col(src, pos);
+        let before = if found == "end of file" {
+            "before the end of the file".to_string()
+        } else {
+            format!("before {found} at {line}:{col}")
+        };
+        return Diagnostic::error(
+            Span::new(prev, prev),
+            format!("syntax error: unexpected {found}"),
+        )
+        .with_label(format!("expected {expected} here, {before}"));
+    }
     Diagnostic::error(
         Span::new(pos, end),
         format!("syntax error: unexpected {found}"),
     )
     .with_label(format!("expected {expected}"))
+}
+
+/// The end of the last token (not whitespace, not a comment) that starts before `pos`.
+fn last_token_end(src: &str, pos: usize) -> usize {
+    let mut end = 0;
+    let mut chars = src[..pos].char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let comment = c == '#' || (c == '/' && chars.peek().is_some_and(|&(_, d)| d == '/'));
+        if comment {
+            while chars.next_if(|&(_, d)| d != '\n').is_some() {}
+        } else if c == '"' {
+            let mut last = i + 1;
+            while let Some((j, d)) = chars.next_if(|&(_, d)| d != '\n') {
+                last = j + d.len_utf8();
+                if d == '"' {
+                    break;
+                }
+            }
+            end = last;
+        } else if !c.is_whitespace() {
+            end = i + c.len_utf8();
+        }
+    }
+    end
+}
+
+/// A malformed number or an unterminated string at or just before `pos`, the place
+/// where the parser gave up: these get a message of their own.
+fn lexical_error(src: &str, pos: usize) -> Option<Diagnostic> {
+    let bytes = src.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < bytes.len() && i <= pos {
+        let b = bytes[i];
+        if b == b'#' || (b == b'/' && bytes.get(i + 1) == Some(&b'/')) {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if b == b'"' {
+            let close = bytes[i + 1..]
+                .iter()
+                .position(|&c| c == b'"' || c == b'\n')
+                .map(|k| i + 1 + k);
+            match close {
+                Some(k) if bytes[k] == b'"' => i = k + 1,
+                _ => {
+                    let line_end = close.unwrap_or(bytes.len());
+                    if pos < i || pos > line_end {
+                        i = line_end;
+                        continue;
+                    }
+                    return Some(
+                        Diagnostic::error(Span::new(i, i + 1), "unterminated string")
+                            .with_label("expected a closing `\"` on the same line"),
+                    );
+                }
+            }
+            continue;
+        }
+        let prev_ok = i == 0 || !(is_ident(bytes[i - 1]) || bytes[i - 1] == b'.');
+        let starts_number =
+            b.is_ascii_digit() || (b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if !(prev_ok && starts_number) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let digits = |mut j: usize| {
+            while j < bytes.len() && bytes[j].is_ascii_digit() {
+                j += 1;
+            }
+            j
+        };
+        let mut j = digits(i);
+        let mut problem = None;
+        if bytes.get(j) == Some(&b'.') && bytes.get(j + 1) != Some(&b'.') {
+            if bytes.get(j + 1).is_some_and(u8::is_ascii_digit) {
+                j = digits(j + 1);
+            } else {
+                j += 1;
+                problem =
+                    Some("expected a digit after the decimal point (write `1` or `1.0`, not `1.`)");
+            }
+        }
+        if problem.is_none() && matches!(bytes.get(j), Some(b'e' | b'E')) {
+            let mut k = j + 1;
+            if matches!(bytes.get(k), Some(b'+' | b'-')) {
+                k += 1;
+            }
+            if bytes.get(k).is_some_and(u8::is_ascii_digit) {
+                j = digits(k);
+            } else {
+                j = k;
+                problem = Some("expected digits after the exponent, e.g. `1e-3`");
+            }
+        }
+        if problem.is_none() && bytes.get(j).is_some_and(|&c| is_ident(c)) {
+            problem = Some("expected an operator between a number and a name, e.g. `2*x`");
+            while j < bytes.len() && is_ident(bytes[j]) {
+                j += 1;
+            }
+        }
+        match problem {
+            Some(label) if start <= pos && pos <= j => {
+                return Some(
+                    Diagnostic::error(
+                        Span::new(start, j),
+                        format!("bad number `{}`", &src[start..j]),
+                    )
+                    .with_label(label),
+                )
+            }
+            _ => i = j.max(i + 1),
+        }
+    }
+    None
 }
 
 fn join_or(words: &[&str]) -> String {
