@@ -8,9 +8,14 @@ use lagc::symbolic::eom::Eom;
 use lagc::syntax;
 
 fn model(path: &str) -> Model {
+    model_with(path, &[])
+}
+
+/// The checked model of `path` with `--set` overrides.
+fn model_with(path: &str, overrides: &[(String, f64)]) -> Model {
     let src = std::fs::read_to_string(path).expect("example readable");
     let ast = syntax::parse(&src).expect("parses");
-    let checked = check::check(&src, &ast, &[]);
+    let checked = check::check(&src, &ast, overrides);
     assert!(
         checked.diagnostics.iter().all(|d| !d.is_error()),
         "{path}: {:?}",
@@ -21,7 +26,11 @@ fn model(path: &str) -> Model {
 
 /// The whole `lagc derive` output of one file in one style.
 fn derive_all(path: &str, style: Style) -> String {
-    let m = model(path);
+    derive_all_with(path, &[], style)
+}
+
+fn derive_all_with(path: &str, overrides: &[(String, f64)], style: Style) -> String {
+    let m = model_with(path, overrides);
     let mut out = String::new();
     for sys in &m.systems {
         let mut eom = Eom::derive(sys);
@@ -56,8 +65,17 @@ example_snapshots!(
     pendulum,
     relativistic,
     two_body,
-    wave,
 );
+
+/// The wave example unrolls N = 100 elements (about 1.3 MB of derive output), so its
+/// snapshot is taken with `--set N=5`: every system the same, just five elements.
+#[test]
+fn wave() {
+    let set = [("N".to_string(), 5.0)];
+    let path = "examples/wave.lag";
+    insta::assert_snapshot!("wave_N5_text", derive_all_with(path, &set, Style::Text));
+    insta::assert_snapshot!("wave_N5_latex", derive_all_with(path, &set, Style::Latex));
+}
 
 /// Every example has a snapshot test above.
 #[test]
