@@ -95,7 +95,10 @@ fn every_example_is_covered() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "lag") {
             let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-            assert!(covered.contains(&stem.as_str()), "no snapshot test for {stem}");
+            assert!(
+                covered.contains(&stem.as_str()),
+                "no snapshot test for {stem}"
+            );
         }
     }
 }
