@@ -76,7 +76,7 @@ fn check_pendulum_output(text: &str, reference: &[Vec<f64>]) {
     }
 }
 
-fn pendulum_args<'a>(states: &'a str) -> Vec<&'a str> {
+fn pendulum_args(states: &str) -> Vec<&str> {
     vec![
         "accel",
         "tests/data/reference/systems.lag",

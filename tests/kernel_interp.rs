@@ -232,12 +232,22 @@ fn double_pendulum_printing_and_listing() {
     );
     let program = lower(&d, &spec).unwrap();
     let listing = program.to_string();
-    let solve_line = listing.lines().find(|l| l.contains("= solve 2x2 [")).expect("a 2x2 solve");
+    let solve_line = listing
+        .lines()
+        .find(|l| l.contains("= solve 2x2 ["))
+        .expect("a 2x2 solve");
     let (dst, _) = solve_line.split_once(" = ").unwrap();
     let (first, second) = dst.split_once("..").unwrap();
     let last = listing.lines().last().unwrap();
-    assert!(last.starts_with(&format!("out {first}, {second}, %")), "{listing}");
-    assert!(program.n_instructions() <= 45, "{}", program.n_instructions());
+    assert!(
+        last.starts_with(&format!("out {first}, {second}, %")),
+        "{listing}"
+    );
+    assert!(
+        program.n_instructions() <= 45,
+        "{}",
+        program.n_instructions()
+    );
     assert!(d
         .to_latex(l)
         .starts_with("\\dot{t}_{1}^{2} + 0.5 \\dot{t}_{2}^{2}"));

@@ -11,7 +11,11 @@ use std::path::Path;
 fn model(src: &str) -> Model {
     let ast = syntax::parse(src).expect("parses");
     let checked = check::check(src, &ast, &[]);
-    assert!(checked.diagnostics.iter().all(|d| !d.is_error()), "{:?}", checked.diagnostics);
+    assert!(
+        checked.diagnostics.iter().all(|d| !d.is_error()),
+        "{:?}",
+        checked.diagnostics
+    );
     checked.model.expect("checks")
 }
 
@@ -42,7 +46,13 @@ fn compare(name: &str, csv: &str) {
         let report = interp.eval(&x, &mut y).unwrap();
         assert_eq!(report.singular, 0);
         for (k, &c) in out_cols.iter().enumerate() {
-            assert!(close(y[k], row[c], 1e-10), "{name}: {} = {} but the reference says {}", outputs[k], y[k], row[c]);
+            assert!(
+                close(y[k], row[c], 1e-10),
+                "{name}: {} = {} but the reference says {}",
+                outputs[k],
+                y[k],
+                row[c]
+            );
         }
     }
 }
@@ -93,12 +103,24 @@ fn double_pendulum_matches_textbook_closed_form() {
     let mut y = [0.0; 3];
     for k in 0..50 {
         let s = k as f64;
-        let (t1, t2, w1, w2) = ((0.37 * s).sin() * 3.0, (1.3 * s).cos() * 2.5, (0.7 * s).sin() * 4.0, (0.11 * s).cos() * 5.0);
+        let (t1, t2, w1, w2) = (
+            (0.37 * s).sin() * 3.0,
+            (1.3 * s).cos() * 2.5,
+            (0.7 * s).sin() * 4.0,
+            (0.11 * s).cos() * 5.0,
+        );
         interp.eval(&[t1, t2, w1, w2, 0.0], &mut y).unwrap();
         let d = t1 - t2;
         let den = 3.0 - (2.0 * d).cos();
-        let a1 = (-3.0 * g * t1.sin() - g * (t1 - 2.0 * t2).sin() - 2.0 * d.sin() * (w2 * w2 + w1 * w1 * d.cos())) / den;
+        let a1 = (-3.0 * g * t1.sin()
+            - g * (t1 - 2.0 * t2).sin()
+            - 2.0 * d.sin() * (w2 * w2 + w1 * w1 * d.cos()))
+            / den;
         let a2 = 2.0 * d.sin() * (2.0 * w1 * w1 + 2.0 * g * t1.cos() + w2 * w2 * d.cos()) / den;
-        assert!(close(y[0], a1, 1e-12) && close(y[1], a2, 1e-12), "state {k}: {:?} vs ({a1}, {a2})", &y[..2]);
+        assert!(
+            close(y[0], a1, 1e-12) && close(y[1], a2, 1e-12),
+            "state {k}: {:?} vs ({a1}, {a2})",
+            &y[..2]
+        );
     }
 }
