@@ -189,9 +189,6 @@ fn accel(
     out: Option<&Path>,
     common: &Common,
 ) -> Result<(), Failure> {
-    if common.backend == BackendKind::Jit && !common.quiet {
-        eprintln!("note: the JIT backend is not built yet; using the interpreter");
-    }
     if !sys.nets.is_empty() {
         let why = match &common.weights {
             Some(w) => format!(
@@ -204,6 +201,9 @@ fn accel(
             "error: system `{}` calls neural nets, and {why}\n",
             sys.name
         )));
+    }
+    if common.backend == BackendKind::Jit && !common.quiet {
+        eprintln!("note: the JIT backend is not built yet; using the interpreter");
     }
     let (program, eom) = compile(sys)?;
     let inputs = eom.input_names();
@@ -219,15 +219,8 @@ fn accel(
     let mut backend = Interpreter::new(program);
     let mut input = vec![0.0; backend.n_inputs()];
     let mut output = vec![0.0; backend.n_outputs()];
-    let sink: Box<dyn std::io::Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
-            |e| Failure::user(format!("error: cannot write {}: {e}\n", p.display())),
-        )?)),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let io_err =
-        |e: std::io::Error| Failure::user(format!("error: writing the output failed: {e}\n"));
-    let mut writer = CsvWriter::new(sink, &outputs).map_err(io_err)?;
+    // Every row is evaluated before the output is opened, so a failure leaves no file.
+    let mut results = Vec::with_capacity(table.rows.len() * output.len());
     let mut singular = 0;
     for row in &table.rows {
         for (k, &c) in cols.iter().enumerate() {
@@ -239,7 +232,19 @@ fn accel(
             .eval(&input, &mut output)
             .map_err(|e| Failure::user(format!("error: system `{}`: {e}\n", sys.name)))?;
         singular += report.singular;
-        writer.write_row(&output).map_err(io_err)?;
+        results.extend_from_slice(&output);
+    }
+    let sink: Box<dyn std::io::Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
+            |e| Failure::user(format!("error: cannot write {}: {e}\n", p.display())),
+        )?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let io_err =
+        |e: std::io::Error| Failure::user(format!("error: writing the output failed: {e}\n"));
+    let mut writer = CsvWriter::new(sink, &outputs).map_err(io_err)?;
+    for row in results.chunks(output.len()) {
+        writer.write_row(row).map_err(io_err)?;
     }
     writer.flush().map_err(io_err)?;
     if singular > 0 && !common.quiet {

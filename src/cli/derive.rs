@@ -179,7 +179,7 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
                     .unwrap_or_default();
                 lines.push((lhs(&velocity_name(&p), style), show(eom, d, style)));
             }
-            lines.push(("energy".into(), "H".into()));
+            lines.push(("energy".into(), show(eom, *h, style)));
         }
         EomKind::Accel(acc) => {
             kind = "explicit accelerations";

@@ -103,7 +103,7 @@ pub enum CsvErrorKind {
         name: String,
     },
     /// A data line with the wrong number of cells.
-    #[error("line {line} has {found} cells, expected {expected}")]
+    #[error("line {line} has {found} cell{}, expected {expected}", if *found == 1 { "" } else { "s" })]
     RowLength {
         /// 1-based line number.
         line: usize,
