@@ -5,12 +5,13 @@
 //!
 //! Timing table (release): `cargo test --release --test chain_growth -- --ignored --nocapture`.
 
+mod common;
+
+use common::{checked_model, compile_system};
 use lagc::backend::{Backend, Interpreter};
-use lagc::check::{self, Model};
-use lagc::kernel::{self, Output, Program};
+use lagc::kernel::{self, Output};
 use lagc::symbolic::eom::{Eom, EomKind};
 use lagc::symbolic::ExprId;
-use lagc::syntax;
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -54,28 +55,8 @@ fn chain_source(n: usize) -> String {
     writeln!(s, "}}").unwrap();
     s
 }
-
 fn chain_path(n: usize) -> String {
     format!("tests/data/chains/chain{n}.lag")
-}
-
-fn model(src: &str) -> Model {
-    let ast = syntax::parse(src).expect("parses");
-    let checked = check::check(src, &ast, &[]);
-    assert!(
-        checked.diagnostics.iter().all(|d| !d.is_error()),
-        "{:?}",
-        checked.diagnostics
-    );
-    checked.model.expect("checks")
-}
-
-/// Derives and lowers system `k` of `m`.
-fn compile(m: &Model, k: usize) -> (Eom, Program) {
-    let mut eom = Eom::derive(&m.systems[k]);
-    let spec = kernel::spec_for(&mut eom);
-    let program = kernel::lower(&eom.dag, &spec).expect("lowers");
-    (eom, program)
 }
 
 /// Deterministic pseudo-random states in [-1.5, 1.5) (no rand dependency).
@@ -110,7 +91,7 @@ fn committed_chain_files_are_current() {
 #[test]
 fn every_chain_checks() {
     for n in SIZES {
-        let m = model(&std::fs::read_to_string(chain_path(n)).unwrap());
+        let m = checked_model(&std::fs::read_to_string(chain_path(n)).unwrap(), &[]);
         assert_eq!(m.systems.len(), 1);
         let eom = Eom::derive(&m.systems[0]);
         assert_eq!(eom.dof(), n);
@@ -120,11 +101,14 @@ fn every_chain_checks() {
 
 #[test]
 fn chain2_is_the_double_pendulum() {
-    let chain = model(&std::fs::read_to_string(chain_path(2)).unwrap());
-    let reference = model(&std::fs::read_to_string("tests/data/reference/systems.lag").unwrap());
+    let chain = checked_model(&std::fs::read_to_string(chain_path(2)).unwrap(), &[]);
+    let reference = checked_model(
+        &std::fs::read_to_string("tests/data/reference/systems.lag").unwrap(),
+        &[],
+    );
     let k = reference.system_index("double_pendulum").unwrap();
-    let (ce, cp) = compile(&chain, 0);
-    let (re, rp) = compile(&reference, k);
+    let (ce, cp) = compile_system(&chain, 0);
+    let (re, rp) = compile_system(&reference, k);
     assert_eq!(ce.input_names()[..4], ["a1", "a2", "a1'", "a2'"]);
     assert_eq!(re.input_names()[..4], ["t1", "t2", "t1'", "t2'"]);
     let (mut ci, mut ri) = (Interpreter::new(cp), Interpreter::new(rp));
@@ -150,8 +134,8 @@ fn chain2_is_the_double_pendulum() {
 #[test]
 fn chain_accelerations_conserve_energy() {
     for n in SIZES {
-        let m = model(&std::fs::read_to_string(chain_path(n)).unwrap());
-        let (_, program) = compile(&m, 0);
+        let m = checked_model(&std::fs::read_to_string(chain_path(n)).unwrap(), &[]);
+        let (_, program) = compile_system(&m, 0);
         let mut interp = Interpreter::new(program);
         let mut out = vec![0.0; n + 1];
         let mut energy = |interp: &mut Interpreter, x: &[f64]| {
@@ -208,7 +192,7 @@ fn chain_scaling() {
     for n in SIZES {
         let src = std::fs::read_to_string(chain_path(n)).unwrap();
         let t0 = Instant::now();
-        let m = model(&src);
+        let m = checked_model(&src, &[]);
         let check_ms = t0.elapsed().as_secs_f64() * 1e3;
         let t1 = Instant::now();
         let mut eom = Eom::derive(&m.systems[0]);

@@ -1,23 +1,14 @@
 //! q'' and energy from the whole pipeline (text -> check -> DAG -> kernel -> interpreter)
 //! against the independent SymPy references in tests/data/reference/.
 
+mod common;
+
+use common::checked_model;
 use lagc::backend::{Backend, Interpreter};
-use lagc::check::{self, Model};
+use lagc::kernel;
 use lagc::report::csv::read_table;
 use lagc::symbolic::eom::Eom;
-use lagc::{kernel, syntax};
 use std::path::Path;
-
-fn model(src: &str) -> Model {
-    let ast = syntax::parse(src).expect("parses");
-    let checked = check::check(src, &ast, &[]);
-    assert!(
-        checked.diagnostics.iter().all(|d| !d.is_error()),
-        "{:?}",
-        checked.diagnostics
-    );
-    checked.model.expect("checks")
-}
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1.0)
@@ -26,7 +17,7 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 /// Evaluates system `name` at every row of `csv` and compares q'' and energy.
 fn compare(name: &str, csv: &str) {
     let src = std::fs::read_to_string("tests/data/reference/systems.lag").unwrap();
-    let m = model(&src);
+    let m = checked_model(&src, &[]);
     let sys = &m.systems[m.system_index(name).expect("system")];
     let mut eom = Eom::derive(sys);
     let spec = kernel::spec_for(&mut eom);
@@ -94,7 +85,7 @@ fn wave8_periodic_array() {
 #[test]
 fn double_pendulum_matches_textbook_closed_form() {
     let src = std::fs::read_to_string("tests/data/reference/systems.lag").unwrap();
-    let m = model(&src);
+    let m = checked_model(&src, &[]);
     let sys = &m.systems[m.system_index("double_pendulum").unwrap()];
     let mut eom = Eom::derive(sys);
     let spec = kernel::spec_for(&mut eom);

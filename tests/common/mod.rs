@@ -1,7 +1,10 @@
-//! Shared test helpers: random expression trees and the L-system kernel spec.
+//! Shared test helpers: checking `.lag` text, compiling a system, random expression
+//! trees and the L-system kernel spec.
 #![allow(dead_code)]
 
-use lagc::kernel::{KernelSpec, Output, SolveSpec};
+use lagc::check::Model;
+use lagc::kernel::{KernelSpec, Output, Program, SolveSpec};
+use lagc::symbolic::eom::Eom;
 use lagc::symbolic::{Dag, ExprId, Func};
 use proptest::prelude::*;
 
@@ -221,4 +224,24 @@ pub fn lagrangian_spec(d: &mut Dag, l: ExprId, q: &[ExprId], qd: &[ExprId]) -> K
         solve: Some(SolveSpec { n, matrix, rhs }),
         outputs,
     }
+}
+
+/// The checked model of `src` with `--set` overrides; fails the test on any error.
+pub fn checked_model(src: &str, overrides: &[(String, f64)]) -> Model {
+    let ast = lagc::syntax::parse(src).expect("parses");
+    let checked = lagc::check::check(src, &ast, overrides);
+    assert!(
+        checked.diagnostics.iter().all(|d| !d.is_error()),
+        "{:?}",
+        checked.diagnostics
+    );
+    checked.model.expect("checks")
+}
+
+/// Derives and lowers system `k` of `m`.
+pub fn compile_system(m: &Model, k: usize) -> (Eom, Program) {
+    let mut eom = Eom::derive(&m.systems[k]);
+    let spec = lagc::kernel::spec_for(&mut eom);
+    let program = lagc::kernel::lower(&eom.dag, &spec).expect("lowers");
+    (eom, program)
 }
