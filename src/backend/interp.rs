@@ -74,20 +74,17 @@ impl Interpreter {
                 Op::Powi(a, n) => powi(v(a), *n),
                 Op::Powf(a, b) => v(a).powf(v(b)),
                 Op::Atan2(a, b) => v(a).atan2(v(b)),
-                Op::Net {
-                    net,
-                    out,
-                    args,
-                    partials,
-                } => {
+                Op::Net { net, args, lanes } => {
                     let buf = &mut self.args[..args.len()];
                     for (b, a) in buf.iter_mut().zip(args.iter()) {
                         *b = s[*a as usize];
                     }
+                    let out = &mut s[d..d + lanes.len()];
                     match &self.nets {
-                        Some(nets) => nets.eval(*net, *out, buf, partials),
-                        None => f64::NAN, // unreachable: checked before running
+                        Some(nets) => nets.eval(*net, buf, lanes, out),
+                        None => out.fill(f64::NAN), // unreachable: checked before running
                     }
+                    continue;
                 }
                 Op::Solve { n, matrix, rhs } => {
                     let n = *n as usize;

@@ -45,17 +45,16 @@ pub enum Op {
     Powf(Slot, Slot),
     /// `atan2(y, x)`.
     Atan2(Slot, Slot),
-    /// The mixed partial of output `out` of net `net` w.r.t. the sorted argument
-    /// positions `partials` (empty: the value), at `args`; computed by a [`NetEval`].
+    /// One call of net `net` at `args`: lane `k` (slot `dst + k`) is the partial that
+    /// `lanes[k]` names. All partials of one call are computed together by a
+    /// [`NetEval`] (one jet pass through the layers).
     Net {
         /// Net index (as declared in the DAG).
         net: u32,
-        /// Output index.
-        out: u32,
         /// Argument slots.
         args: Box<[Slot]>,
-        /// Sorted argument positions.
-        partials: Box<[u32]>,
+        /// The values the call produces, one slot each.
+        lanes: Box<[NetLane]>,
     },
     /// Solves the dense system `matrix * x = rhs` (matrix row-major `n x n`); `x`
     /// occupies the `n` slots starting at the instruction's `dst`. A singular matrix
@@ -75,6 +74,7 @@ impl Op {
     pub fn width(&self) -> u32 {
         match self {
             Op::Solve { n, .. } => *n,
+            Op::Net { lanes, .. } => lanes.len() as u32,
             _ => 1,
         }
     }
@@ -120,6 +120,16 @@ impl Op {
     }
 }
 
+/// One value of a net call: the mixed partial of output `out` with respect to the
+/// sorted argument positions `partials` (empty: the value itself).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NetLane {
+    /// Output index.
+    pub out: u32,
+    /// Sorted argument positions differentiated with respect to (at most two).
+    pub partials: Box<[u32]>,
+}
+
 /// One instruction: `op` writing slot `dst` (and the following `op.width() - 1`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inst {
@@ -161,16 +171,18 @@ impl Program {
     }
 }
 
-/// Evaluates net nodes for a backend (value or mixed partials of one output).
+/// Evaluates net calls for a backend.
 pub trait NetEval {
-    /// The partial of output `out` of net `net` w.r.t. the sorted argument positions
-    /// `partials` (empty: the value) at `args`.
-    fn eval(&self, net: u32, out: u32, args: &[f64], partials: &[u32]) -> f64;
+    /// Writes `out[k]` = the value `lanes[k]` names, of net `net` at `args`
+    /// (`out.len() == lanes.len()`).
+    fn eval(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]);
 }
 
 impl<F: Fn(u32, u32, &[f64], &[u32]) -> f64> NetEval for F {
-    fn eval(&self, net: u32, out: u32, args: &[f64], partials: &[u32]) -> f64 {
-        self(net, out, args, partials)
+    fn eval(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]) {
+        for (o, l) in out.iter_mut().zip(lanes) {
+            *o = self(net, l.out, args, &l.partials);
+        }
     }
 }
 
@@ -270,8 +282,11 @@ pub fn lower(dag: &Dag, spec: &KernelSpec) -> Result<Program, LowerError> {
         n_slots: 0,
         cse: HashMap::new(),
         slot_of: HashMap::new(),
+        net_calls: HashMap::new(),
     };
-    for id in dag.reachable(&roots) {
+    let order = dag.reachable(&roots);
+    b.group_net_calls(&order);
+    for id in order {
         let s = b.lower_node(id, &inputs)?;
         b.slot_of.insert(id, s);
     }
@@ -315,9 +330,37 @@ struct Builder<'a> {
     n_slots: u32,
     cse: HashMap<(u8, u32, u32, u64), Slot>,
     slot_of: HashMap<ExprId, Slot>,
+    /// Net calls by (net, args): their lanes, and the block's first slot once emitted.
+    net_calls: HashMap<(u32, Box<[ExprId]>), (Vec<NetLane>, Option<Slot>)>,
 }
 
 impl Builder<'_> {
+    /// Collects, for every distinct call `(net, args)` among `order`, the lanes that
+    /// are needed, so that each call is lowered as one block.
+    fn group_net_calls(&mut self, order: &[ExprId]) {
+        for &id in order {
+            if let Node::Net {
+                net,
+                out,
+                args,
+                partials,
+            } = self.dag.node(id)
+            {
+                let lane = NetLane {
+                    out: *out,
+                    partials: partials.clone(),
+                };
+                let entry = self
+                    .net_calls
+                    .entry((*net, args.clone()))
+                    .or_insert_with(|| (Vec::new(), None));
+                if !entry.0.contains(&lane) {
+                    entry.0.push(lane);
+                }
+            }
+        }
+    }
+
     /// Emits `op` (or reuses an identical earlier scalar instruction).
     fn emit(&mut self, op: Op) -> Slot {
         let key = match &op {
@@ -466,13 +509,29 @@ impl Builder<'_> {
                 args,
                 partials,
             } => {
-                let args = args.iter().map(|&a| self.slot(a)).collect();
-                self.emit(Op::Net {
-                    net: *net,
+                let key = (*net, args.clone());
+                let (lanes, first) = &self.net_calls[&key];
+                let lane = NetLane {
                     out: *out,
-                    args,
                     partials: partials.clone(),
-                })
+                };
+                let k = lanes.iter().position(|l| *l == lane).unwrap_or(0) as Slot;
+                let first = match first {
+                    Some(f) => *f,
+                    None => {
+                        let op = Op::Net {
+                            net: *net,
+                            args: args.iter().map(|&a| self.slot(a)).collect(),
+                            lanes: lanes.clone().into_boxed_slice(),
+                        };
+                        let f = self.emit(op);
+                        if let Some(e) = self.net_calls.get_mut(&key) {
+                            e.1 = Some(f);
+                        }
+                        f
+                    }
+                };
+                first + k
             }
         })
     }
@@ -545,22 +604,24 @@ impl fmt::Display for Program {
                 Op::Powi(a, n) => writeln!(f, "%{d} = powi %{a}, {n}")?,
                 Op::Powf(a, b) => writeln!(f, "%{d} = powf %{a}, %{b}")?,
                 Op::Atan2(a, b) => writeln!(f, "%{d} = atan2 %{a}, %{b}")?,
-                Op::Net {
-                    net,
-                    out,
-                    args,
-                    partials,
-                } => {
+                Op::Net { net, args, lanes } => {
                     let name = self
                         .nets
                         .get(*net as usize)
                         .map_or_else(|| format!("net{net}"), |n| n.name.clone());
-                    let p: Vec<String> = partials.iter().map(|p| p.to_string()).collect();
+                    let l: Vec<String> = lanes
+                        .iter()
+                        .map(|l| {
+                            let p: Vec<String> = l.partials.iter().map(|p| p.to_string()).collect();
+                            format!("[{}]d[{}]", l.out, p.join(","))
+                        })
+                        .collect();
                     writeln!(
                         f,
-                        "%{d} = net {name}[{out}] d[{}] ({})",
-                        p.join(","),
-                        list(args)
+                        "%{d}..%{} = net {name}({}) lanes {}",
+                        d + (lanes.len() as u32).saturating_sub(1),
+                        list(args),
+                        l.join(" ")
                     )?
                 }
                 Op::Solve { n, matrix, rhs } => writeln!(
