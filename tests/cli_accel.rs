@@ -134,7 +134,7 @@ fn columns_in_any_order_with_extra_and_time_columns() {
 }
 
 #[test]
-fn the_jit_note_goes_to_stderr_and_quiet_silences_it() {
+fn both_backends_agree_and_stderr_stays_clean() {
     let base = [
         "accel",
         "tests/data/reference/systems.lag",
@@ -143,15 +143,14 @@ fn the_jit_note_goes_to_stderr_and_quiet_silences_it() {
         "--states",
         "tests/data/reference/pendulum.csv",
     ];
-    let o = lagc(&base);
-    assert!(o.status.success());
-    assert!(stderr(&o).contains("interpreter"), "{}", stderr(&o));
-    check_pendulum_output(&stdout(&o), &pendulum_reference());
-    let mut quiet = base.to_vec();
-    quiet.push("--quiet");
-    let o = lagc(&quiet);
-    assert!(o.status.success());
-    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    for backend in ["jit", "interp"] {
+        let mut args = base.to_vec();
+        args.extend(["--backend", backend]);
+        let o = lagc(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{backend}: {}", stderr(&o));
+        check_pendulum_output(&stdout(&o), &pendulum_reference());
+    }
 }
 
 /// Runs the pendulum on a bad states file, with and without `--out`; checks exit 1,

@@ -168,7 +168,7 @@ fn lowering_errors_and_missing_nets() {
     ));
     let mut out = [0.0];
     let mut interp =
-        Interpreter::new(p).with_nets(Box::new(|_: u32, _: u32, a: &[f64], _: &[u32]| a[0] * 2.0));
+        Interpreter::new(p).with_nets(std::sync::Arc::new(|_: u32, _: u32, a: &[f64], _: &[u32]| a[0] * 2.0));
     interp.eval(&[1.5], &mut out).unwrap();
     assert_eq!(out[0], 3.0);
 }
@@ -194,7 +194,7 @@ proptest! {
             outputs: roots.iter().map(|&r| Output::Expr(r)).collect(),
         };
         let program = lower(&d, &spec).unwrap();
-        let mut interp = Interpreter::new(program).with_nets(Box::new(test_net));
+        let mut interp = Interpreter::new(program).with_nets(std::sync::Arc::new(test_net));
         let mut out = vec![0.0; roots.len()];
         interp.eval(&x, &mut out).unwrap();
         for (k, &r) in roots.iter().enumerate() {

@@ -1,15 +1,15 @@
 //! The reference interpreter for kernel programs.
 
 use super::solve::{lu_solve_in_place, pinv_solve};
-use super::{Backend, EvalError, EvalReport};
-use crate::kernel::{NetEval, Op, Program};
+use super::{Backend, EvalError, EvalReport, SharedNets};
+use crate::kernel::{Op, Program};
 use crate::symbolic::powi;
 
 /// Interprets a [`Program`], reusing its scratch buffers (no allocation per row, except
 /// in the pseudo-inverse fallback of a singular solve).
 pub struct Interpreter {
     program: Program,
-    nets: Option<Box<dyn NetEval + Send>>,
+    nets: Option<SharedNets>,
     has_nets: bool,
     n_outputs: usize,
     slots: Vec<f64>,
@@ -45,7 +45,7 @@ impl Interpreter {
     }
 
     /// Supplies the evaluator for the program's net instructions.
-    pub fn with_nets(mut self, nets: Box<dyn NetEval + Send>) -> Interpreter {
+    pub fn with_nets(mut self, nets: SharedNets) -> Interpreter {
         self.nets = Some(nets);
         self
     }

@@ -9,6 +9,32 @@ pub mod solve;
 
 pub use interp::Interpreter;
 
+use crate::kernel::{NetEval, Program};
+use std::sync::Arc;
+
+/// Which backend evaluates kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Cranelift JIT-compiled native code (the default).
+    Jit,
+    /// The reference interpreter.
+    Interp,
+}
+
+/// Net evaluator shared by the kernels of one system (and across threads).
+pub type SharedNets = Arc<dyn NetEval + Send + Sync>;
+
+/// Builds a backend of `kind` for `program`, with `nets` evaluating its net calls.
+/// The JIT is not built yet: `Kind::Jit` gives the interpreter for now.
+pub fn create(program: Program, kind: Kind, nets: Option<SharedNets>) -> Box<dyn Backend + Send> {
+    let _ = kind;
+    let interp = Interpreter::new(program);
+    Box::new(match nets {
+        Some(n) => interp.with_nets(n),
+        None => interp,
+    })
+}
+
 /// What an evaluation noticed besides its outputs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EvalReport {

@@ -3,7 +3,7 @@
 use super::args::{BackendKind, Cli, Command, Common, DeriveFormat, IrKind};
 use super::derive::{self, Style};
 use super::{Failure, SourceFile};
-use crate::backend::{Backend, Interpreter};
+use crate::backend;
 use crate::check::SystemModel;
 use crate::check::{self, Model};
 use crate::diagnostics::Diagnostic;
@@ -202,9 +202,6 @@ fn accel(
             sys.name
         )));
     }
-    if common.backend == BackendKind::Jit && !common.quiet {
-        eprintln!("note: the JIT backend is not built yet; using the interpreter");
-    }
     let (program, eom) = compile(sys)?;
     let inputs = eom.input_names();
     let outputs = eom.output_names();
@@ -216,7 +213,7 @@ fn accel(
         .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
     let t_col = table.column("t");
     let learn_values: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
-    let mut backend = Interpreter::new(program);
+    let mut backend = backend::create(program, backend_kind(common), None);
     let mut input = vec![0.0; backend.n_inputs()];
     let mut output = vec![0.0; backend.n_outputs()];
     // Every row is evaluated before the output is opened, so a failure leaves no file.
@@ -255,6 +252,14 @@ fn accel(
         );
     }
     Ok(())
+}
+
+/// The backend the command line asks for.
+pub fn backend_kind(common: &Common) -> backend::Kind {
+    match common.backend {
+        BackendKind::Jit => backend::Kind::Jit,
+        BackendKind::Interp => backend::Kind::Interp,
+    }
 }
 
 /// Reads a numeric CSV; errors are rendered against the CSV text with a caret.
