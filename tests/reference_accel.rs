@@ -1,10 +1,11 @@
-//! q'' and energy from the whole pipeline (text -> check -> DAG -> kernel -> interpreter)
+//! q'' and energy from the whole pipeline (text -> check -> DAG -> kernel -> interpreter
+//! and JIT)
 //! against the independent SymPy references in tests/data/reference/.
 
 mod common;
 
 use common::checked_model;
-use lagc::backend::{Backend, Interpreter};
+use lagc::backend::{self, Backend, Interpreter, Kind};
 use lagc::kernel;
 use lagc::report::csv::read_table;
 use lagc::symbolic::eom::Eom;
@@ -14,14 +15,21 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1.0)
 }
 
-/// Evaluates system `name` at every row of `csv` and compares q'' and energy.
+/// Evaluates system `name` at every row of `csv` with both backends and compares q''
+/// and energy.
 fn compare(name: &str, csv: &str) {
+    for kind in [Kind::Interp, Kind::Jit] {
+        compare_with(name, csv, kind);
+    }
+}
+
+fn compare_with(name: &str, csv: &str, kind: Kind) {
     let src = std::fs::read_to_string("tests/data/reference/systems.lag").unwrap();
     let m = checked_model(&src, &[]);
     let sys = &m.systems[m.system_index(name).expect("system")];
     let mut eom = Eom::derive(sys);
     let spec = kernel::spec_for(&mut eom);
-    let mut interp = Interpreter::new(kernel::lower(&eom.dag, &spec).unwrap());
+    let mut interp = backend::create(kernel::lower(&eom.dag, &spec).unwrap(), kind, None);
     let table = read_table(Path::new("tests/data/reference").join(csv).as_path()).unwrap();
     let inputs = eom.input_names();
     let outputs = eom.output_names();
@@ -39,7 +47,7 @@ fn compare(name: &str, csv: &str) {
         for (k, &c) in out_cols.iter().enumerate() {
             assert!(
                 close(y[k], row[c], 1e-10),
-                "{name}: {} = {} but the reference says {}",
+                "{name} ({kind:?}): {} = {} but the reference says {}",
                 outputs[k],
                 y[k],
                 row[c]

@@ -1,10 +1,11 @@
 //! backend stage: evaluating kernel programs.
 //!
-//! [`interp::Interpreter`] is the reference backend; a Cranelift JIT will implement
-//! the same [`Backend`] trait. Architecture invariant: backends read
+//! [`interp::Interpreter`] is the reference backend; [`jit::JitKernel`] compiles the
+//! same programs to native code with Cranelift. Both implement [`Backend`]. Architecture invariant: backends read
 //! [`crate::kernel::Program`]s only, never the DAG or the source.
 
 pub mod interp;
+pub mod jit;
 pub mod solve;
 
 pub use interp::Interpreter;
@@ -25,9 +26,14 @@ pub enum Kind {
 pub type SharedNets = Arc<dyn NetEval + Send + Sync>;
 
 /// Builds a backend of `kind` for `program`, with `nets` evaluating its net calls.
-/// The JIT is not built yet: `Kind::Jit` gives the interpreter for now.
+/// Should Cranelift fail on a program (a bug), this warns on stderr and interprets it.
 pub fn create(program: Program, kind: Kind, nets: Option<SharedNets>) -> Box<dyn Backend + Send> {
-    let _ = kind;
+    if kind == Kind::Jit {
+        match jit::JitKernel::compile(&program, nets.clone()) {
+            Ok(k) => return Box::new(k),
+            Err(e) => eprintln!("warning: {e}; using the interpreter"),
+        }
+    }
     let interp = Interpreter::new(program);
     Box::new(match nets {
         Some(n) => interp.with_nets(n),

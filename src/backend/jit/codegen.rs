@@ -1,0 +1,482 @@
+//! Kernel program -> one Cranelift function that evaluates the program for every row
+//! of a batch: `kernel(inputs, outputs, rows, net_calls) -> singular rows`.
+//!
+//! Each program slot becomes an SSA value inside the loop body; inputs are loaded from
+//! the row's input slice and outputs stored to its output slice. Solves of up to
+//! [`INLINE_SOLVE_MAX`] unknowns are unrolled inline (the interpreter's Gaussian
+//! elimination with partial pivoting, pivot choice by `select`), with a branch to the
+//! Rust solver when a pivot is too small; larger solves call it directly.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, AbiParam, BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
+    Type, UserFuncName, Value,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+
+use super::{ffi, runtime, JitError};
+use crate::backend::solve::PIVOT_TOL;
+use crate::kernel::{Op, Program, Slot};
+use crate::symbolic::Func;
+
+/// Largest linear system solved by inline unrolled code.
+pub const INLINE_SOLVE_MAX: usize = 4;
+
+/// A finalized module holding the kernel function, and its IR text if asked for.
+pub(super) struct Compiled {
+    /// The module owning the machine code.
+    pub module: JITModule,
+    /// The kernel function.
+    pub func: FuncId,
+    /// The Cranelift IR as text (empty unless requested).
+    pub text: String,
+}
+
+fn codegen_err(e: impl std::fmt::Debug) -> JitError {
+    JitError::Codegen(format!("{e:?}"))
+}
+
+/// Generates, compiles and finalizes the kernel of `program`.
+pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, JitError> {
+    let mut flags = settings::builder();
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    for (k, v) in [
+        ("opt_level", "speed"),
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+        ("enable_verifier", verify),
+    ] {
+        flags.set(k, v).map_err(codegen_err)?;
+    }
+    let isa = cranelift_native::builder()
+        .map_err(|e| JitError::Host(e.to_string()))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| JitError::Host(e.to_string()))?;
+    let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
+    let unary = Func::ALL.iter().filter_map(|&f| runtime::unary_symbol(f));
+    for (name, ptr) in unary
+        .chain(runtime::binary_symbols())
+        .chain(ffi::callback_symbols())
+    {
+        jb.symbol(name, ptr);
+    }
+    let mut module = JITModule::new(jb);
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params
+        .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
+    sig.returns.push(AbiParam::new(types::I64));
+    let func = module
+        .declare_function("lagc_kernel", Linkage::Local, &sig)
+        .map_err(codegen_err)?;
+    let mut ctx = module.make_context();
+    ctx.func.signature = sig;
+    ctx.func.name = UserFuncName::user(0, func.as_u32());
+    let mut fbc = FunctionBuilderContext::new();
+    let target = module.target_config();
+    {
+        let b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+        let mut g = Gen {
+            b,
+            module: &mut module,
+            ptr,
+            funcs: HashMap::new(),
+            vals: vec![None; program.n_slots],
+        };
+        g.kernel(program)?;
+        g.b.finalize(target);
+    }
+    let text = if want_text {
+        ctx.func.display().to_string()
+    } else {
+        String::new()
+    };
+    module
+        .define_function(func, &mut ctx)
+        .map_err(codegen_err)?;
+    module.clear_context(&mut ctx);
+    module.finalize_definitions().map_err(codegen_err)?;
+    Ok(Compiled { module, func, text })
+}
+
+struct Gen<'a> {
+    b: FunctionBuilder<'a>,
+    module: &'a mut JITModule,
+    ptr: Type,
+    funcs: HashMap<&'static str, FuncRef>,
+    vals: Vec<Option<Value>>,
+}
+
+const F64: Type = types::F64;
+
+impl Gen<'_> {
+    fn kernel(&mut self, p: &Program) -> Result<(), JitError> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let params = self.b.block_params(entry).to_vec();
+        let (inp, outp, rows, ctxp) = (params[0], params[1], params[2], params[3]);
+        let count = self.b.declare_var(types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(count, zero);
+        let header = self.b.create_block();
+        let i = self.b.append_block_param(header, types::I64);
+        let body = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.ins().jump(header, &[BlockArg::Value(zero)]);
+
+        self.b.switch_to_block(header);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, rows);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+
+        self.b.switch_to_block(body);
+        let in_off = self.b.ins().imul_imm_s(i, 8 * p.n_inputs as i64);
+        let in_base = self.b.ins().iadd(inp, in_off);
+        let out_off = self.b.ins().imul_imm_s(i, 8 * p.outputs.len() as i64);
+        let out_base = self.b.ins().iadd(outp, out_off);
+        let mut call_site = 0i64;
+        for inst in &p.insts {
+            let d = inst.dst as usize;
+            let v = match &inst.op {
+                Op::Const(c) => self.b.ins().f64const(*c),
+                Op::Input(k) => {
+                    self.b
+                        .ins()
+                        .load(F64, MemFlagsData::trusted(), in_base, 8 * *k as i32)
+                }
+                Op::Func(f, a) => {
+                    let a = self.val(*a);
+                    self.func(*f, a)?
+                }
+                Op::Neg(a) => {
+                    let a = self.val(*a);
+                    self.b.ins().fneg(a)
+                }
+                Op::Add(a, c) => {
+                    let (a, c) = (self.val(*a), self.val(*c));
+                    self.b.ins().fadd(a, c)
+                }
+                Op::Sub(a, c) => {
+                    let (a, c) = (self.val(*a), self.val(*c));
+                    self.b.ins().fsub(a, c)
+                }
+                Op::Mul(a, c) => {
+                    let (a, c) = (self.val(*a), self.val(*c));
+                    self.b.ins().fmul(a, c)
+                }
+                Op::Div(a, c) => {
+                    let (a, c) = (self.val(*a), self.val(*c));
+                    self.b.ins().fdiv(a, c)
+                }
+                Op::Powi(a, n) => {
+                    let a = self.val(*a);
+                    self.powi(a, *n)
+                }
+                Op::Powf(a, c) => {
+                    let (a, c) = (self.val(*a), self.val(*c));
+                    self.call_f64("lagc_powf", &[a, c])?
+                }
+                Op::Atan2(a, c) => {
+                    let (a, c) = (self.val(*a), self.val(*c));
+                    self.call_f64("lagc_atan2", &[a, c])?
+                }
+                Op::Net { args, lanes, .. } => {
+                    let args: Vec<Value> = args.iter().map(|&s| self.val(s)).collect();
+                    let outs = self.net(ctxp, call_site, &args, lanes.len())?;
+                    call_site += 1;
+                    for (k, o) in outs.into_iter().enumerate() {
+                        self.vals[d + k] = Some(o);
+                    }
+                    continue;
+                }
+                Op::Solve { n, matrix, rhs } => {
+                    let a: Vec<Value> = matrix.iter().map(|&s| self.val(s)).collect();
+                    let r: Vec<Value> = rhs.iter().map(|&s| self.val(s)).collect();
+                    let (x, singular) = self.solve(*n as usize, &a, &r)?;
+                    for (k, xv) in x.into_iter().enumerate() {
+                        self.vals[d + k] = Some(xv);
+                    }
+                    let c = self.b.use_var(count);
+                    let c = self.b.ins().iadd(c, singular);
+                    self.b.def_var(count, c);
+                    continue;
+                }
+            };
+            self.vals[d] = Some(v);
+        }
+        for (k, &s) in p.outputs.iter().enumerate() {
+            let v = self.val(s);
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), v, out_base, 8 * k as i32);
+        }
+        let next = self.b.ins().iadd_imm_s(i, 1);
+        self.b.ins().jump(header, &[BlockArg::Value(next)]);
+
+        self.b.switch_to_block(exit);
+        let c = self.b.use_var(count);
+        self.b.ins().return_(&[c]);
+        self.b.seal_all_blocks();
+        Ok(())
+    }
+
+    fn val(&self, s: Slot) -> Value {
+        // Programs are SSA with operands defined before use (kernel invariant).
+        self.vals[s as usize].expect("kernel operand defined before use")
+    }
+
+    /// A reference to the imported function `name` taking `n_f64` f64s (and, for the
+    /// callbacks, the given integer/pointer parameters) returning `ret`.
+    fn import(
+        &mut self,
+        name: &'static str,
+        params: &[Type],
+        ret: Option<Type>,
+    ) -> Result<FuncRef, JitError> {
+        if let Some(&f) = self.funcs.get(name) {
+            return Ok(f);
+        }
+        let mut sig = self.module.make_signature();
+        sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+        sig.returns.extend(ret.map(AbiParam::new));
+        let id = self
+            .module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(codegen_err)?;
+        let f = self.module.declare_func_in_func(id, self.b.func);
+        self.funcs.insert(name, f);
+        Ok(f)
+    }
+
+    fn call_f64(&mut self, name: &'static str, args: &[Value]) -> Result<Value, JitError> {
+        let f = self.import(name, &vec![F64; args.len()], Some(F64))?;
+        let call = self.b.ins().call(f, args);
+        Ok(self.b.inst_results(call)[0])
+    }
+
+    fn func(&mut self, f: Func, a: Value) -> Result<Value, JitError> {
+        Ok(match f {
+            Func::Sqrt => self.b.ins().sqrt(a),
+            Func::Abs => self.b.ins().fabs(a),
+            Func::Sign => {
+                let zero = self.b.ins().f64const(0.0);
+                let one = self.b.ins().f64const(1.0);
+                let minus = self.b.ins().f64const(-1.0);
+                let pos = self.b.ins().fcmp(FloatCC::GreaterThan, a, zero);
+                let neg = self.b.ins().fcmp(FloatCC::LessThan, a, zero);
+                let s = self.b.ins().select(neg, minus, a);
+                self.b.ins().select(pos, one, s)
+            }
+            _ => match runtime::unary_symbol(f) {
+                Some((name, _)) => self.call_f64(name, &[a])?,
+                None => return Err(JitError::Codegen(format!("no code for {}", f.name()))),
+            },
+        })
+    }
+
+    /// `x ^ n` by binary exponentiation, multiplication for multiplication as
+    /// [`crate::symbolic::powi`] does it.
+    fn powi(&mut self, x: Value, n: i32) -> Value {
+        let mut e = n.unsigned_abs();
+        let mut base = x;
+        let mut acc: Option<Value> = None;
+        while e > 0 {
+            if e & 1 == 1 {
+                acc = Some(match acc {
+                    None => base, // 1.0 * base == base exactly
+                    Some(a) => self.b.ins().fmul(a, base),
+                });
+            }
+            e >>= 1;
+            if e > 0 {
+                base = self.b.ins().fmul(base, base);
+            }
+        }
+        let acc = match acc {
+            Some(a) => a,
+            None => self.b.ins().f64const(1.0),
+        };
+        if n < 0 {
+            let one = self.b.ins().f64const(1.0);
+            self.b.ins().fdiv(one, acc)
+        } else {
+            acc
+        }
+    }
+
+    fn stack_slot(&mut self, n_f64: usize) -> cranelift_codegen::ir::StackSlot {
+        self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (8 * n_f64.max(1)) as u32,
+            3,
+        ))
+    }
+
+    fn store_all(&mut self, vals: &[Value]) -> Value {
+        let ss = self.stack_slot(vals.len());
+        for (k, &v) in vals.iter().enumerate() {
+            self.b.ins().stack_store(self.ptr, v, ss, 8 * k as i32);
+        }
+        self.b.ins().stack_addr(self.ptr, ss, 0)
+    }
+
+    /// Calls net call site `site` through the `lagc_net` callback; returns its lanes.
+    fn net(
+        &mut self,
+        ctxp: Value,
+        site: i64,
+        args: &[Value],
+        lanes: usize,
+    ) -> Result<Vec<Value>, JitError> {
+        let ptr = self.ptr;
+        let f = self.import("lagc_net", &[ptr, types::I64, ptr, ptr], None)?;
+        let args_addr = self.store_all(args);
+        let out = self.stack_slot(lanes);
+        let out_addr = self.b.ins().stack_addr(ptr, out, 0);
+        let site = self.b.ins().iconst(types::I64, site);
+        self.b.ins().call(f, &[ctxp, site, args_addr, out_addr]);
+        Ok((0..lanes)
+            .map(|k| self.b.ins().stack_load(ptr, F64, out, 8 * k as i32))
+            .collect())
+    }
+
+    /// Solves `a x = r` through the `lagc_solve` callback; returns x and the singular
+    /// flag (i64).
+    fn solve_call(
+        &mut self,
+        n: usize,
+        a: &[Value],
+        r: &[Value],
+    ) -> Result<(Vec<Value>, Value), JitError> {
+        let ptr = self.ptr;
+        let f = self.import("lagc_solve", &[types::I64, ptr, ptr, ptr], Some(types::I64))?;
+        let a_addr = self.store_all(a);
+        let r_addr = self.store_all(r);
+        let x = self.stack_slot(n);
+        let x_addr = self.b.ins().stack_addr(ptr, x, 0);
+        let nv = self.b.ins().iconst(types::I64, n as i64);
+        let call = self.b.ins().call(f, &[nv, a_addr, r_addr, x_addr]);
+        let singular = self.b.inst_results(call)[0];
+        let xs = (0..n)
+            .map(|k| self.b.ins().stack_load(ptr, F64, x, 8 * k as i32))
+            .collect();
+        Ok((xs, singular))
+    }
+
+    /// Solves `a x = r`: inline for small `n`, falling back to the callback when a
+    /// pivot is below the singularity threshold.
+    fn solve(
+        &mut self,
+        n: usize,
+        a: &[Value],
+        r: &[Value],
+    ) -> Result<(Vec<Value>, Value), JitError> {
+        if n > INLINE_SOLVE_MAX {
+            return self.solve_call(n, a, r);
+        }
+        let (x, singular) = self.lu_inline(n, a, r);
+        let slow = self.b.create_block();
+        let merge = self.b.create_block();
+        let xs: Vec<Value> = (0..n)
+            .map(|_| self.b.append_block_param(merge, F64))
+            .collect();
+        let flag = self.b.append_block_param(merge, types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let fast_args: Vec<BlockArg> = x
+            .iter()
+            .chain([&zero])
+            .map(|&v| BlockArg::Value(v))
+            .collect();
+        self.b.ins().brif(singular, slow, &[], merge, &fast_args);
+        self.b.switch_to_block(slow);
+        let (sx, sflag) = self.solve_call(n, a, r)?;
+        let slow_args: Vec<BlockArg> = sx
+            .iter()
+            .chain([&sflag])
+            .map(|&v| BlockArg::Value(v))
+            .collect();
+        self.b.ins().jump(merge, &slow_args);
+        self.b.switch_to_block(merge);
+        Ok((xs, flag))
+    }
+
+    /// Unrolled Gaussian elimination with partial pivoting, operation for operation as
+    /// [`crate::backend::solve::lu_solve_in_place`]; returns x and an i8 flag that is
+    /// set when a pivot fell below the threshold (x is then meaningless).
+    fn lu_inline(&mut self, n: usize, a0: &[Value], r: &[Value]) -> (Vec<Value>, Value) {
+        let mut a = a0.to_vec();
+        let mut b = r.to_vec();
+        let zero = self.b.ins().f64const(0.0);
+        // finite <=> sum of 0*a_ij is 0 (it is NaN when any entry is infinite or NaN).
+        let mut z = zero;
+        let mut max = zero;
+        for &x in a0 {
+            let x0 = self.b.ins().fmul(x, zero);
+            z = self.b.ins().fadd(z, x0);
+            let ax = self.b.ins().fabs(x);
+            max = self.b.ins().fmax(max, ax);
+        }
+        let finite = self.b.ins().fcmp(FloatCC::Equal, z, zero);
+        let k_tol = self.b.ins().f64const(PIVOT_TOL);
+        let tol_fin = self.b.ins().fmul(max, k_tol);
+        let minus = self.b.ins().f64const(-1.0);
+        let tol = self.b.ins().select(finite, tol_fin, minus);
+        let mut singular = self.b.ins().iconst(types::I8, 0);
+        for k in 0..n {
+            let mut best = self.b.ins().fabs(a[k * n + k]);
+            let mut p = self.b.ins().iconst(types::I32, k as i64);
+            for i in k + 1..n {
+                let v = self.b.ins().fabs(a[i * n + k]);
+                let c = self.b.ins().fcmp(FloatCC::GreaterThan, v, best);
+                best = self.b.ins().select(c, v, best);
+                let iv = self.b.ins().iconst(types::I32, i as i64);
+                p = self.b.ins().select(c, iv, p);
+            }
+            let small = self.b.ins().fcmp(FloatCC::LessThanOrEqual, best, tol);
+            let small = self.b.ins().band(small, finite);
+            singular = self.b.ins().bor(singular, small);
+            for i in k + 1..n {
+                let is_i = self.b.ins().icmp_imm_s(IntCC::Equal, p, i as i64);
+                for j in k..n {
+                    let (kj, ij) = (a[k * n + j], a[i * n + j]);
+                    a[k * n + j] = self.b.ins().select(is_i, ij, kj);
+                    a[i * n + j] = self.b.ins().select(is_i, kj, ij);
+                }
+                let (bk, bi) = (b[k], b[i]);
+                b[k] = self.b.ins().select(is_i, bi, bk);
+                b[i] = self.b.ins().select(is_i, bk, bi);
+            }
+            let pivot = a[k * n + k];
+            for i in k + 1..n {
+                let f = self.b.ins().fdiv(a[i * n + k], pivot);
+                let skip = self.b.ins().fcmp(FloatCC::Equal, f, zero);
+                for j in k + 1..n {
+                    let prod = self.b.ins().fmul(f, a[k * n + j]);
+                    let upd = self.b.ins().fsub(a[i * n + j], prod);
+                    a[i * n + j] = self.b.ins().select(skip, a[i * n + j], upd);
+                }
+                let prod = self.b.ins().fmul(f, b[k]);
+                let upd = self.b.ins().fsub(b[i], prod);
+                b[i] = self.b.ins().select(skip, b[i], upd);
+            }
+        }
+        for k in (0..n).rev() {
+            let mut s = b[k];
+            for j in k + 1..n {
+                let prod = self.b.ins().fmul(a[k * n + j], b[j]);
+                s = self.b.ins().fsub(s, prod);
+            }
+            b[k] = self.b.ins().fdiv(s, a[k * n + k]);
+        }
+        (b, singular)
+    }
+}
