@@ -199,7 +199,13 @@ fn clif_text_shows_the_loop_calls_and_inline_solve() {
     let m = checked_model(&src, &[]);
     let (_, program) = compile_system(&m, 0);
     let text = clif_text(&program).unwrap();
-    assert!(text.starts_with("function"), "{text}");
+    assert!(text.starts_with("; u0:0 = lagc_kernel\n"), "{text}");
+    assert!(text.contains("\nfunction"), "{text}");
+    assert!(
+        text.contains(" = sincos\n") || text.contains(" = lagc_sin\n"),
+        "{text}"
+    );
+    assert!(text.contains(" = lagc_solve\n"), "{text}");
     // the row loop, math calls, row loads/stores, and the inline 2x2 solve: pivoting by
     // select, with the solver callback on the singular path only
     for needle in ["brif", "fdiv", "select", "call fn", "load.f64", "store"] {

@@ -63,12 +63,15 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let (_, model) = load(&file, &common)?;
             let sys = select(&model, Some(&system))?[0];
-            if ir == IrKind::Clif {
-                return not_yet("emit --ir clif");
-            }
             let (program, _) = compile(sys)?;
-            stdout(&program.to_string())?;
-            Ok(())
+            match ir {
+                IrKind::Kernel => stdout(&program.to_string()),
+                IrKind::Clif => {
+                    let text = backend::jit::clif_text(&program)
+                        .map_err(|e| Failure::user(format!("error: {e}\n")))?;
+                    stdout(&text)
+                }
+            }
         }
         Command::Accel {
             file,
@@ -83,7 +86,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Simulate { .. } => not_yet("simulate"),
         Command::Train { .. } => not_yet("train"),
-        Command::Bench { .. } => not_yet("bench"),
+        Command::Bench {
+            file,
+            system,
+            n,
+            json,
+            train,
+            common,
+        } => {
+            let (_, model) = load(&file, &common)?;
+            let sys = select(&model, Some(&system))?[0];
+            if train {
+                return not_yet("bench --train");
+            }
+            super::bench::bench(sys, n, json, &common)
+        }
     }
 }
 
@@ -189,19 +206,7 @@ fn accel(
     out: Option<&Path>,
     common: &Common,
 ) -> Result<(), Failure> {
-    if !sys.nets.is_empty() {
-        let why = match &common.weights {
-            Some(w) => format!(
-                "reading weights files ({}) is not supported yet",
-                w.display()
-            ),
-            None => "it needs weights: give --weights FILE".to_string(),
-        };
-        return Err(Failure::user(format!(
-            "error: system `{}` calls neural nets, and {why}\n",
-            sys.name
-        )));
-    }
+    let nets = net_evaluator(sys, common, false)?;
     let (program, eom) = compile(sys)?;
     let inputs = eom.input_names();
     let outputs = eom.output_names();
@@ -213,7 +218,7 @@ fn accel(
         .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
     let t_col = table.column("t");
     let learn_values: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
-    let mut backend = backend::create(program, backend_kind(common), None);
+    let mut backend = backend::create(program, backend_kind(common), nets);
     let mut input = vec![0.0; backend.n_inputs()];
     let mut output = vec![0.0; backend.n_outputs()];
     // Every row is evaluated before the output is opened, so a failure leaves no file.
@@ -252,6 +257,30 @@ fn accel(
         );
     }
     Ok(())
+}
+
+/// The evaluator of `sys`'s nets, or `None` when it has none. `seeded_ok`: without
+/// weights, use the seeded initial weights (`lagc bench`) instead of failing.
+pub fn net_evaluator(
+    sys: &SystemModel,
+    common: &Common,
+    seeded_ok: bool,
+) -> Result<Option<backend::SharedNets>, Failure> {
+    if sys.nets.is_empty() {
+        return Ok(None);
+    }
+    let _ = seeded_ok;
+    let why = match &common.weights {
+        Some(w) => format!(
+            "reading weights files ({}) is not supported yet",
+            w.display()
+        ),
+        None => "it needs weights: give --weights FILE".to_string(),
+    };
+    Err(Failure::user(format!(
+        "error: system `{}` calls neural nets, and {why}\n",
+        sys.name
+    )))
 }
 
 /// The backend the command line asks for.
@@ -293,7 +322,7 @@ fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
 }
 
 /// Writes to stdout; a closed pipe (`lagc derive ... | head`) ends output quietly.
-fn stdout(text: &str) -> Result<(), Failure> {
+pub fn stdout(text: &str) -> Result<(), Failure> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::user(format!(

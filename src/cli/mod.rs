@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one function per command.
 
 mod args;
+mod bench;
 mod commands;
 pub mod derive;
 

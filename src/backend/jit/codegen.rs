@@ -27,6 +27,29 @@ use crate::symbolic::Func;
 /// Largest linear system solved by inline unrolled code.
 pub const INLINE_SOLVE_MAX: usize = 4;
 
+/// Whether `sin` and `cos` of one argument are computed by one call of the C library's
+/// `sincos` (glibc's gives the same results as its `sin` and `cos`, which Rust's
+/// `f64::sin` and `f64::cos` call; the JIT resolves it in the running process).
+const SINCOS: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
+
+/// The slots whose sine and cosine the program both computes.
+fn sin_cos_pairs(p: &Program) -> std::collections::HashSet<Slot> {
+    let mut sin = std::collections::HashSet::new();
+    let mut cos = std::collections::HashSet::new();
+    for inst in &p.insts {
+        match inst.op {
+            Op::Func(Func::Sin, a) => {
+                sin.insert(a);
+            }
+            Op::Func(Func::Cos, a) => {
+                cos.insert(a);
+            }
+            _ => {}
+        }
+    }
+    sin.intersection(&cos).copied().collect()
+}
+
 /// A finalized module holding the kernel function, and its IR text if asked for.
 pub(super) struct Compiled {
     /// The module owning the machine code.
@@ -83,6 +106,7 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
     ctx.func.name = UserFuncName::user(0, func.as_u32());
     let mut fbc = FunctionBuilderContext::new();
     let target = module.target_config();
+    let mut text = String::new();
     {
         let b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
         let mut g = Gen {
@@ -90,16 +114,20 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
             module: &mut module,
             ptr,
             funcs: HashMap::new(),
+            names: vec![(func.as_u32(), "lagc_kernel")],
             vals: vec![None; program.n_slots],
         };
         g.kernel(program)?;
         g.b.finalize(target);
+        if want_text {
+            let legend: Vec<String> = g
+                .names
+                .iter()
+                .map(|(id, name)| format!("; u0:{id} = {name}"))
+                .collect();
+            text = format!("{}\n{}", legend.join("\n"), ctx.func.display());
+        }
     }
-    let text = if want_text {
-        ctx.func.display().to_string()
-    } else {
-        String::new()
-    };
     module
         .define_function(func, &mut ctx)
         .map_err(codegen_err)?;
@@ -113,6 +141,8 @@ struct Gen<'a> {
     module: &'a mut JITModule,
     ptr: Type,
     funcs: HashMap<&'static str, FuncRef>,
+    /// Function ids and symbols, for the IR listing's legend.
+    names: Vec<(u32, &'static str)>,
     vals: Vec<Option<Value>>,
 }
 
@@ -144,6 +174,8 @@ impl Gen<'_> {
         let out_off = self.b.ins().imul_imm_s(i, 8 * p.outputs.len() as i64);
         let out_base = self.b.ins().iadd(outp, out_off);
         let mut call_site = 0i64;
+        let paired = sin_cos_pairs(p);
+        let mut sincos: HashMap<Slot, (Value, Value)> = HashMap::new();
         for inst in &p.insts {
             let d = inst.dst as usize;
             let v = match &inst.op {
@@ -152,6 +184,22 @@ impl Gen<'_> {
                     self.b
                         .ins()
                         .load(F64, MemFlagsData::trusted(), in_base, 8 * *k as i32)
+                }
+                Op::Func(f @ (Func::Sin | Func::Cos), a) if SINCOS && paired.contains(a) => {
+                    let (sin, cos) = match sincos.get(a) {
+                        Some(&pair) => pair,
+                        None => {
+                            let x = self.val(*a);
+                            let pair = self.sincos(x)?;
+                            sincos.insert(*a, pair);
+                            pair
+                        }
+                    };
+                    if *f == Func::Sin {
+                        sin
+                    } else {
+                        cos
+                    }
                 }
                 Op::Func(f, a) => {
                     let a = self.val(*a);
@@ -254,6 +302,7 @@ impl Gen<'_> {
             .map_err(codegen_err)?;
         let f = self.module.declare_func_in_func(id, self.b.func);
         self.funcs.insert(name, f);
+        self.names.push((id.as_u32(), name));
         Ok(f)
     }
 
@@ -261,6 +310,19 @@ impl Gen<'_> {
         let f = self.import(name, &vec![F64; args.len()], Some(F64))?;
         let call = self.b.ins().call(f, args);
         Ok(self.b.inst_results(call)[0])
+    }
+
+    /// `(sin x, cos x)` by one call of the C library's `sincos`.
+    fn sincos(&mut self, x: Value) -> Result<(Value, Value), JitError> {
+        let ptr = self.ptr;
+        let f = self.import("sincos", &[F64, ptr, ptr], None)?;
+        let out = self.stack_slot(2);
+        let s_addr = self.b.ins().stack_addr(ptr, out, 0);
+        let c_addr = self.b.ins().stack_addr(ptr, out, 8);
+        self.b.ins().call(f, &[x, s_addr, c_addr]);
+        let sin = self.b.ins().stack_load(ptr, F64, out, 0);
+        let cos = self.b.ins().stack_load(ptr, F64, out, 8);
+        Ok((sin, cos))
     }
 
     fn func(&mut self, f: Func, a: Value) -> Result<Value, JitError> {

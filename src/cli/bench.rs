@@ -1,0 +1,174 @@
+//! `lagc bench`: compile time and the cost of one batched evaluation per state, with the
+//! JIT and with the interpreter, measured side by side in one run.
+
+use std::time::{Duration, Instant};
+
+use super::args::Common;
+use super::commands::{net_evaluator, stdout};
+use super::Failure;
+use crate::backend::jit::JitKernel;
+use crate::backend::{Backend, Interpreter};
+use crate::check::SystemModel;
+use crate::kernel;
+use crate::symbolic::eom::Eom;
+
+/// What `lagc bench` measured for one system.
+#[derive(Clone, Debug)]
+pub struct BenchResult {
+    /// System name.
+    pub system: String,
+    /// Number of states per batch.
+    pub n: usize,
+    /// Kernel instructions.
+    pub instructions: usize,
+    /// Symbolic derivation time.
+    pub derive: Duration,
+    /// Lowering to the kernel program.
+    pub lower: Duration,
+    /// Cranelift code generation and compilation.
+    pub compile: Duration,
+    /// JIT nanoseconds per state.
+    pub jit_ns: f64,
+    /// Interpreter nanoseconds per state.
+    pub interp_ns: f64,
+}
+
+impl BenchResult {
+    /// The JSON object of LANGUAGE.md (`compile_ms`, `jit_ns_per_eval`,
+    /// `interp_ns_per_eval`, and more).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "system": self.system,
+            "n": self.n,
+            "instructions": self.instructions,
+            "derive_ms": ms(self.derive),
+            "lower_ms": ms(self.lower),
+            "compile_ms": ms(self.compile),
+            "jit_ns_per_eval": self.jit_ns,
+            "interp_ns_per_eval": self.interp_ns,
+            "speedup": self.interp_ns / self.jit_ns,
+        })
+    }
+
+    /// A short human-readable report.
+    pub fn text(&self) -> String {
+        format!(
+            "system {}: {} kernel instructions, batches of {} states\n\
+             derive      {:>10.3} ms\n\
+             lower       {:>10.3} ms\n\
+             JIT compile {:>10.3} ms\n\
+             JIT         {:>10.1} ns/state\n\
+             interpreter {:>10.1} ns/state\n\
+             speedup     {:>10.1}x\n",
+            self.system,
+            self.instructions,
+            self.n,
+            ms(self.derive),
+            ms(self.lower),
+            ms(self.compile),
+            self.jit_ns,
+            self.interp_ns,
+            self.interp_ns / self.jit_ns
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs `lagc bench` on one system.
+pub fn bench(sys: &SystemModel, n: usize, json: bool, common: &Common) -> Result<(), Failure> {
+    if n == 0 {
+        return Err(Failure::usage("error: --n must be at least 1\n"));
+    }
+    let result = measure(sys, n, common)?;
+    if json {
+        stdout(&format!("{}\n", result.json()))
+    } else {
+        stdout(&result.text())
+    }
+}
+
+/// Derives, lowers and compiles `sys`, then times both backends on `n` random states.
+pub fn measure(sys: &SystemModel, n: usize, common: &Common) -> Result<BenchResult, Failure> {
+    let start = Instant::now();
+    let mut eom = Eom::derive(sys);
+    let spec = kernel::spec_for(&mut eom);
+    let derive = start.elapsed();
+    let start = Instant::now();
+    let program = kernel::lower(&eom.dag, &spec)
+        .map_err(|e| Failure::user(format!("error: internal: {e}\n")))?;
+    let lower = start.elapsed();
+    let nets = net_evaluator(sys, common, true)?;
+    let mut jit = JitKernel::compile(&program, nets.clone())
+        .map_err(|e| Failure::user(format!("error: {e}\n")))?;
+    let compile = jit.compile_time();
+    let instructions = program.n_instructions();
+    let mut interp = Interpreter::new(program);
+    if let Some(n) = nets {
+        interp = interp.with_nets(n);
+    }
+    let inputs = random_states(&eom, sys, n);
+    let mut outputs = vec![0.0; n * jit.n_outputs()];
+    let jit_ns = ns_per_state(&mut jit, &inputs, &mut outputs, n)?;
+    let interp_ns = ns_per_state(&mut interp, &inputs, &mut outputs, n)?;
+    Ok(BenchResult {
+        system: sys.name.clone(),
+        n,
+        instructions,
+        derive,
+        lower,
+        compile,
+        jit_ns,
+        interp_ns,
+    })
+}
+
+/// `n` input rows: coordinates uniform in [-pi, pi), velocities (or momenta) in
+/// [-1, 1), t = 0, learn params at their initial values; a fixed seed.
+fn random_states(eom: &Eom, sys: &SystemModel, n: usize) -> Vec<f64> {
+    let dof = eom.dof();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut uniform = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut rows = Vec::with_capacity(n * (2 * dof + 1 + sys.learns.len()));
+    for _ in 0..n {
+        rows.extend((0..dof).map(|_| std::f64::consts::PI * (2.0 * uniform() - 1.0)));
+        rows.extend((0..dof).map(|_| 2.0 * uniform() - 1.0));
+        rows.push(0.0);
+        rows.extend(sys.learns.iter().map(|(_, v)| *v));
+    }
+    rows
+}
+
+/// Nanoseconds per state of one batched evaluation: the best of several timed
+/// repetitions, each at least ~50 ms long, after a warm-up.
+fn ns_per_state(
+    backend: &mut dyn Backend,
+    inputs: &[f64],
+    outputs: &mut [f64],
+    n: usize,
+) -> Result<f64, Failure> {
+    let mut run = |reps: usize| -> Result<Duration, Failure> {
+        let start = Instant::now();
+        for _ in 0..reps {
+            backend
+                .eval_batch(inputs, outputs)
+                .map_err(|e| Failure::user(format!("error: {e}\n")))?;
+        }
+        Ok(start.elapsed())
+    };
+    let once = run(1)?.max(Duration::from_nanos(1));
+    let reps = ((0.05 / once.as_secs_f64()).ceil() as usize).clamp(1, 1_000_000);
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = run(reps)?;
+        best = best.min(t.as_secs_f64() / reps as f64);
+    }
+    Ok(best * 1e9 / n as f64)
+}
