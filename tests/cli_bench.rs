@@ -23,7 +23,13 @@ fn bench_json_has_the_contract_keys_and_sane_values() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
-    for key in ["compile_ms", "jit_ns_per_eval", "interp_ns_per_eval", "derive_ms", "speedup"] {
+    for key in [
+        "compile_ms",
+        "jit_ns_per_eval",
+        "interp_ns_per_eval",
+        "derive_ms",
+        "speedup",
+    ] {
         let x = v[key].as_f64().unwrap_or(f64::NAN);
         assert!(x.is_finite() && x > 0.0, "{key} = {x}");
     }
@@ -33,7 +39,14 @@ fn bench_json_has_the_contract_keys_and_sane_values() {
 
 #[test]
 fn bench_text_and_bad_command_lines() {
-    let o = lagc(&["bench", "examples/pendulum.lag", "--system", "pendulum", "--n", "50"]);
+    let o = lagc(&[
+        "bench",
+        "examples/pendulum.lag",
+        "--system",
+        "pendulum",
+        "--n",
+        "50",
+    ]);
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);
     for needle in ["JIT compile", "ns/state", "interpreter", "speedup"] {
@@ -41,16 +54,33 @@ fn bench_text_and_bad_command_lines() {
     }
     let o = lagc(&["bench", "examples/pendulum.lag", "--system", "nope"]);
     assert_eq!(o.status.code(), Some(2));
-    let o = lagc(&["bench", "examples/pendulum.lag", "--system", "pendulum", "--n", "0"]);
+    let o = lagc(&[
+        "bench",
+        "examples/pendulum.lag",
+        "--system",
+        "pendulum",
+        "--n",
+        "0",
+    ]);
     assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
 fn emit_clif_prints_the_compiled_function() {
-    let o = lagc(&["emit", "examples/pendulum.lag", "--system", "pendulum", "--ir", "clif"]);
+    let o = lagc(&[
+        "emit",
+        "examples/pendulum.lag",
+        "--system",
+        "pendulum",
+        "--ir",
+        "clif",
+    ]);
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.starts_with("; u0:0 = lagc_kernel"), "{text}");
-    assert!(text.contains("function u0:0(i64, i64, i64, i64) -> i64"), "{text}");
+    assert!(
+        text.contains("function u0:0(i64, i64, i64) -> i64"),
+        "{text}"
+    );
     assert!(text.contains("return"), "{text}");
 }

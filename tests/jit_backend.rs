@@ -141,6 +141,22 @@ fn singular_and_large_solves_agree() {
 }
 
 #[test]
+fn net_programs_run_in_segments_over_chunks_of_rows() {
+    // nested calls (a net of a net's output) and several chunks of rows
+    let src = "system s { coord x, y; net f = mlp(in: 2); net g = mlp(in: 1, out: 2);\n\
+               L = x'^2 + y'^2*(2 + g(x)[1]^2) + f(g(y)[0] + x', x*y') - f(x, y); }";
+    let m = checked_model(src, &[]);
+    let (_, program) = compile_system(&m, 0);
+    assert!(program.has_nets());
+    agree("nested nets", &program, 700, 1.5);
+    let src = std::fs::read_to_string("examples/hybrid_spring_pendulum.lag").unwrap();
+    let m = checked_model(&src, &[]);
+    let k = m.system_index("hybrid").unwrap();
+    let (_, program) = compile_system(&m, k);
+    agree("hybrid", &program, 513, 1.0);
+}
+
+#[test]
 fn non_finite_states_agree() {
     let src = std::fs::read_to_string("examples/double_pendulum.lag").unwrap();
     let m = checked_model(&src, &[]);

@@ -176,6 +176,25 @@ pub trait NetEval {
     /// Writes `out[k]` = the value `lanes[k]` names, of net `net` at `args`
     /// (`out.len() == lanes.len()`).
     fn eval(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]);
+
+    /// [`NetEval::eval`] for many calls at once: `args` holds one row of arguments per
+    /// call and `out` one row of `lanes.len()` values. Implementations should read the
+    /// weights once per batch; this default evaluates row by row.
+    fn eval_batch(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]) {
+        if lanes.is_empty() {
+            return;
+        }
+        let rows = out.len() / lanes.len();
+        let arity = args.len().checked_div(rows).unwrap_or(0);
+        for r in 0..rows {
+            self.eval(
+                net,
+                &args[r * arity..(r + 1) * arity],
+                lanes,
+                &mut out[r * lanes.len()..(r + 1) * lanes.len()],
+            );
+        }
+    }
 }
 
 impl<F: Fn(u32, u32, &[f64], &[u32]) -> f64> NetEval for F {
@@ -324,6 +343,9 @@ pub fn lower(dag: &Dag, spec: &KernelSpec) -> Result<Program, LowerError> {
     Ok(program)
 }
 
+/// A net call site: the net and its argument expressions.
+type NetCallKey = (u32, Box<[ExprId]>);
+
 struct Builder<'a> {
     dag: &'a Dag,
     insts: Vec<Inst>,
@@ -331,7 +353,7 @@ struct Builder<'a> {
     cse: HashMap<(u8, u32, u32, u64), Slot>,
     slot_of: HashMap<ExprId, Slot>,
     /// Net calls by (net, args): their lanes, and the block's first slot once emitted.
-    net_calls: HashMap<(u32, Box<[ExprId]>), (Vec<NetLane>, Option<Slot>)>,
+    net_calls: HashMap<NetCallKey, (Vec<NetLane>, Option<Slot>)>,
 }
 
 impl Builder<'_> {

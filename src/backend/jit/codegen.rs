@@ -1,8 +1,11 @@
-//! Kernel program -> one Cranelift function that evaluates the program for every row
-//! of a batch: `kernel(inputs, outputs, rows, net_calls) -> singular rows`.
+//! Kernel program -> Cranelift functions that evaluate it for every row of a batch:
+//! `f(inputs, outputs, rows) -> singular rows`.
 //!
-//! Each program slot becomes an SSA value inside the loop body; inputs are loaded from
-//! the row's input slice and outputs stored to its output slice. Solves of up to
+//! A program without nets becomes one function; each program slot is an SSA value
+//! inside the loop body, inputs are loaded from the row's input slice and outputs stored
+//! to its output slice. A program with nets is cut at its net calls into segments, one
+//! function each, that read and write a row-major slot table instead of the outputs;
+//! the caller evaluates the net calls between segments for the whole batch at once. Solves of up to
 //! [`INLINE_SOLVE_MAX`] unknowns are unrolled inline (the interpreter's Gaussian
 //! elimination with partial pivoting, pivot choice by `select`), with a branch to the
 //! Rust solver when a pivot is too small; larger solves call it directly.
@@ -50,14 +53,35 @@ fn sin_cos_pairs(p: &Program) -> std::collections::HashSet<Slot> {
     sin.intersection(&cos).copied().collect()
 }
 
-/// A finalized module holding the kernel function, and its IR text if asked for.
+/// One step of evaluating a program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Run compiled function `k` (of [`Compiled::funcs`]).
+    Code(usize),
+    /// Evaluate the net call at instruction `i` of the program.
+    Net(usize),
+}
+
+/// A finalized module holding the kernel's functions, and their IR text if asked for.
 pub(super) struct Compiled {
     /// The module owning the machine code.
     pub module: JITModule,
-    /// The kernel function.
-    pub func: FuncId,
+    /// The functions, in [`Step::Code`] numbering.
+    pub funcs: Vec<FuncId>,
+    /// What to run, in order. A single `Code(0)` for programs without nets: it writes
+    /// the outputs. Otherwise the functions read and write the slot table.
+    pub steps: Vec<Step>,
     /// The Cranelift IR as text (empty unless requested).
     pub text: String,
+}
+
+/// Where a function's results go.
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    /// The program's outputs, to the output rows.
+    Outputs,
+    /// Slots used after instruction `end` (by index in `last_use`) to the slot table.
+    Slots { end: usize, last_use: &'a [usize] },
 }
 
 fn codegen_err(e: impl std::fmt::Debug) -> JitError {
@@ -95,45 +119,108 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
     let mut module = JITModule::new(jb);
     let ptr = module.target_config().pointer_type();
     let mut sig = module.make_signature();
-    sig.params
-        .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
+    sig.params.extend([ptr, ptr, types::I64].map(AbiParam::new));
     sig.returns.push(AbiParam::new(types::I64));
-    let func = module
-        .declare_function("lagc_kernel", Linkage::Local, &sig)
-        .map_err(codegen_err)?;
-    let mut ctx = module.make_context();
-    ctx.func.signature = sig;
-    ctx.func.name = UserFuncName::user(0, func.as_u32());
-    let mut fbc = FunctionBuilderContext::new();
-    let target = module.target_config();
-    let mut text = String::new();
-    {
-        let b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
-        let mut g = Gen {
-            b,
-            module: &mut module,
-            ptr,
-            funcs: HashMap::new(),
-            names: vec![(func.as_u32(), "lagc_kernel")],
-            vals: vec![None; program.n_slots],
-        };
-        g.kernel(program)?;
-        g.b.finalize(target);
-        if want_text {
-            let legend: Vec<String> = g
-                .names
-                .iter()
-                .map(|(id, name)| format!("; u0:{id} = {name}"))
-                .collect();
-            text = format!("{}\n{}", legend.join("\n"), ctx.func.display());
+
+    // The pieces: all instructions at once, or the runs between net calls.
+    let mut pieces: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut steps = Vec::new();
+    let mut start = 0;
+    for (i, inst) in program.insts.iter().enumerate() {
+        if let Op::Net { .. } = inst.op {
+            if start < i {
+                steps.push(Step::Code(pieces.len()));
+                pieces.push(start..i);
+            }
+            steps.push(Step::Net(i));
+            start = i + 1;
         }
     }
-    module
-        .define_function(func, &mut ctx)
-        .map_err(codegen_err)?;
-    module.clear_context(&mut ctx);
+    if start < program.insts.len() || pieces.is_empty() && steps.is_empty() {
+        steps.push(Step::Code(pieces.len()));
+        pieces.push(start..program.insts.len());
+    }
+    let has_nets = program.has_nets();
+    let last_use = last_uses(program);
+
+    let mut ctx = module.make_context();
+    let mut fbc = FunctionBuilderContext::new();
+    let target = module.target_config();
+    let mut names: Vec<(u32, &'static str)> = Vec::new();
+    let mut texts = Vec::new();
+    let mut funcs = Vec::new();
+    for (k, piece) in pieces.into_iter().enumerate() {
+        let name: &'static str = if has_nets {
+            "lagc_segment"
+        } else {
+            "lagc_kernel"
+        };
+        let func = module
+            .declare_function(&format!("{name}{k}"), Linkage::Local, &sig)
+            .map_err(codegen_err)?;
+        names.push((func.as_u32(), name));
+        ctx.func.signature = sig.clone();
+        ctx.func.name = UserFuncName::user(0, func.as_u32());
+        {
+            let b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+            let mut g = Gen {
+                b,
+                module: &mut module,
+                ptr,
+                funcs: HashMap::new(),
+                names: &mut names,
+                vals: vec![None; program.n_slots],
+                table: None,
+            };
+            let mode = if has_nets {
+                Mode::Slots {
+                    end: piece.end,
+                    last_use: &last_use,
+                }
+            } else {
+                Mode::Outputs
+            };
+            g.function(program, piece, mode)?;
+            g.b.finalize(target);
+        }
+        if want_text {
+            texts.push(ctx.func.display().to_string());
+        }
+        module
+            .define_function(func, &mut ctx)
+            .map_err(codegen_err)?;
+        module.clear_context(&mut ctx);
+        funcs.push(func);
+    }
     module.finalize_definitions().map_err(codegen_err)?;
-    Ok(Compiled { module, func, text })
+    let text = if want_text {
+        let legend: Vec<String> = names
+            .iter()
+            .map(|(id, name)| format!("; u0:{id} = {name}"))
+            .collect();
+        format!("{}\n{}", legend.join("\n"), texts.join("\n"))
+    } else {
+        String::new()
+    };
+    Ok(Compiled {
+        module,
+        funcs,
+        steps,
+        text,
+    })
+}
+
+/// For every slot, the index of the last instruction reading it; `usize::MAX` for
+/// outputs (read after the program).
+fn last_uses(p: &Program) -> Vec<usize> {
+    let mut last = vec![0; p.n_slots];
+    for (i, inst) in p.insts.iter().enumerate() {
+        inst.op.for_each_operand(|s| last[s as usize] = i);
+    }
+    for &o in &p.outputs {
+        last[o as usize] = usize::MAX;
+    }
+    last
 }
 
 struct Gen<'a> {
@@ -142,19 +229,27 @@ struct Gen<'a> {
     ptr: Type,
     funcs: HashMap<&'static str, FuncRef>,
     /// Function ids and symbols, for the IR listing's legend.
-    names: Vec<(u32, &'static str)>,
+    names: &'a mut Vec<(u32, &'static str)>,
     vals: Vec<Option<Value>>,
+    /// The current row of the slot table (segments of programs with nets).
+    table: Option<Value>,
 }
 
 const F64: Type = types::F64;
 
 impl Gen<'_> {
-    fn kernel(&mut self, p: &Program) -> Result<(), JitError> {
+    /// The row loop over instructions `insts` of `p`.
+    fn function(
+        &mut self,
+        p: &Program,
+        insts: std::ops::Range<usize>,
+        mode: Mode,
+    ) -> Result<(), JitError> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         let params = self.b.block_params(entry).to_vec();
-        let (inp, outp, rows, ctxp) = (params[0], params[1], params[2], params[3]);
+        let (inp, outp, rows) = (params[0], params[1], params[2]);
         let count = self.b.declare_var(types::I64);
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(count, zero);
@@ -171,12 +266,18 @@ impl Gen<'_> {
         self.b.switch_to_block(body);
         let in_off = self.b.ins().imul_imm_s(i, 8 * p.n_inputs as i64);
         let in_base = self.b.ins().iadd(inp, in_off);
-        let out_off = self.b.ins().imul_imm_s(i, 8 * p.outputs.len() as i64);
+        let out_width = match mode {
+            Mode::Outputs => p.outputs.len(),
+            Mode::Slots { .. } => p.n_slots,
+        };
+        let out_off = self.b.ins().imul_imm_s(i, 8 * out_width as i64);
         let out_base = self.b.ins().iadd(outp, out_off);
-        let mut call_site = 0i64;
+        if let Mode::Slots { .. } = mode {
+            self.table = Some(out_base);
+        }
         let paired = sin_cos_pairs(p);
         let mut sincos: HashMap<Slot, (Value, Value)> = HashMap::new();
-        for inst in &p.insts {
+        for inst in &p.insts[insts.clone()] {
             let d = inst.dst as usize;
             let v = match &inst.op {
                 Op::Const(c) => self.b.ins().f64const(*c),
@@ -237,14 +338,10 @@ impl Gen<'_> {
                     let (a, c) = (self.val(*a), self.val(*c));
                     self.call_f64("lagc_atan2", &[a, c])?
                 }
-                Op::Net { args, lanes, .. } => {
-                    let args: Vec<Value> = args.iter().map(|&s| self.val(s)).collect();
-                    let outs = self.net(ctxp, call_site, &args, lanes.len())?;
-                    call_site += 1;
-                    for (k, o) in outs.into_iter().enumerate() {
-                        self.vals[d + k] = Some(o);
-                    }
-                    continue;
+                Op::Net { .. } => {
+                    return Err(JitError::Codegen(
+                        "a net call inside a compiled segment".into(),
+                    ))
                 }
                 Op::Solve { n, matrix, rhs } => {
                     let a: Vec<Value> = matrix.iter().map(|&s| self.val(s)).collect();
@@ -261,11 +358,27 @@ impl Gen<'_> {
             };
             self.vals[d] = Some(v);
         }
-        for (k, &s) in p.outputs.iter().enumerate() {
-            let v = self.val(s);
-            self.b
-                .ins()
-                .store(MemFlagsData::trusted(), v, out_base, 8 * k as i32);
+        match mode {
+            Mode::Outputs => {
+                for (k, &s) in p.outputs.iter().enumerate() {
+                    let v = self.val(s);
+                    self.b
+                        .ins()
+                        .store(MemFlagsData::trusted(), v, out_base, 8 * k as i32);
+                }
+            }
+            Mode::Slots { end, last_use } => {
+                for inst in &p.insts[insts] {
+                    for s in inst.dst..inst.dst + inst.op.width() {
+                        if last_use[s as usize] >= end {
+                            let v = self.val(s);
+                            self.b
+                                .ins()
+                                .store(MemFlagsData::trusted(), v, out_base, 8 * s as i32);
+                        }
+                    }
+                }
+            }
         }
         let next = self.b.ins().iadd_imm_s(i, 1);
         self.b.ins().jump(header, &[BlockArg::Value(next)]);
@@ -277,9 +390,21 @@ impl Gen<'_> {
         Ok(())
     }
 
-    fn val(&self, s: Slot) -> Value {
-        // Programs are SSA with operands defined before use (kernel invariant).
-        self.vals[s as usize].expect("kernel operand defined before use")
+    /// The value of slot `s`: computed in this function, or (in a segment) loaded from
+    /// the slot table, where an earlier segment or net call left it.
+    fn val(&mut self, s: Slot) -> Value {
+        if let Some(v) = self.vals[s as usize] {
+            return v;
+        }
+        // Programs are SSA with operands defined before use (kernel invariant), so a
+        // value not computed here comes from the table.
+        let table = self.table.expect("kernel operand defined before use");
+        let v = self
+            .b
+            .ins()
+            .load(F64, MemFlagsData::trusted(), table, 8 * s as i32);
+        self.vals[s as usize] = Some(v);
+        v
     }
 
     /// A reference to the imported function `name` taking `n_f64` f64s (and, for the
@@ -389,26 +514,6 @@ impl Gen<'_> {
             self.b.ins().stack_store(self.ptr, v, ss, 8 * k as i32);
         }
         self.b.ins().stack_addr(self.ptr, ss, 0)
-    }
-
-    /// Calls net call site `site` through the `lagc_net` callback; returns its lanes.
-    fn net(
-        &mut self,
-        ctxp: Value,
-        site: i64,
-        args: &[Value],
-        lanes: usize,
-    ) -> Result<Vec<Value>, JitError> {
-        let ptr = self.ptr;
-        let f = self.import("lagc_net", &[ptr, types::I64, ptr, ptr], None)?;
-        let args_addr = self.store_all(args);
-        let out = self.stack_slot(lanes);
-        let out_addr = self.b.ins().stack_addr(ptr, out, 0);
-        let site = self.b.ins().iconst(types::I64, site);
-        self.b.ins().call(f, &[ctxp, site, args_addr, out_addr]);
-        Ok((0..lanes)
-            .map(|k| self.b.ins().stack_load(ptr, F64, out, 8 * k as i32))
-            .collect())
     }
 
     /// Solves `a x = r` through the `lagc_solve` callback; returns x and the singular

@@ -1,12 +1,15 @@
 //! The Cranelift JIT backend: kernel programs compiled to native code.
 //!
-//! [`JitKernel::compile`] lowers a [`Program`] to one Cranelift function that loops
-//! over rows (`codegen`), JIT-compiles it for the host with `opt_level = speed`, and
+//! [`JitKernel::compile`] lowers a [`Program`] to Cranelift functions that loop over
+//! rows (`codegen`), JIT-compiles them for the host with `opt_level = speed`, and
 //! keeps the machine code alive for as long as the kernel lives (`ffi`, the only
 //! module with `unsafe`). Elementary functions without a Cranelift instruction call the
 //! Rust implementations in `runtime`, so results agree with the interpreter to the
 //! last bit or nearly so; small linear solves are unrolled inline, larger or singular
-//! ones call the interpreter's solver.
+//! ones call the interpreter's solver. A program with nets runs as compiled segments
+//! over a slot table, chunk of rows by chunk of rows, with each net call evaluated for
+//! the whole chunk in one [`crate::kernel::NetEval::eval_batch`] (weights read once
+//! per chunk).
 //!
 //! Architecture invariant: like every backend, this reads [`Program`]s only.
 
@@ -17,7 +20,8 @@ mod runtime;
 use std::time::{Duration, Instant};
 
 use super::{Backend, EvalError, EvalReport, SharedNets};
-use crate::kernel::{NetLane, Op, Program};
+use crate::kernel::{NetLane, Op, Program, Slot};
+use codegen::Step;
 
 pub use codegen::INLINE_SOLVE_MAX;
 
@@ -32,48 +36,34 @@ pub enum JitError {
     Codegen(String),
 }
 
-/// The net calls of a program, numbered in program order as the generated code numbers
-/// them; the net callback receives this and a call number.
-pub(crate) struct NetCalls {
-    /// The evaluator, if the caller supplied one.
-    nets: Option<SharedNets>,
-    /// `(net, arity, lanes)` per call site.
-    calls: Vec<(u32, usize, Box<[NetLane]>)>,
+/// Rows evaluated together by programs with nets (the slot table holds this many rows).
+const CHUNK: usize = 256;
+
+/// One net call of a program, evaluated between compiled segments.
+struct NetCall {
+    net: u32,
+    args: Box<[Slot]>,
+    dst: Slot,
+    lanes: Box<[NetLane]>,
 }
 
-impl NetCalls {
-    fn of(program: &Program, nets: Option<SharedNets>) -> NetCalls {
-        let calls = program
-            .insts
-            .iter()
-            .filter_map(|i| match &i.op {
-                Op::Net { net, args, lanes } => Some((*net, args.len(), lanes.clone())),
-                _ => None,
-            })
-            .collect();
-        NetCalls { nets, calls }
-    }
-
-    /// Number of arguments and lanes of call site `call`.
-    fn shape(&self, call: usize) -> Option<(usize, usize)> {
-        self.calls.get(call).map(|c| (c.1, c.2.len()))
-    }
-
-    /// Evaluates call site `call` at `args` into `out` (NaN without an evaluator; the
-    /// kernel refuses to run in that case, so that does not happen).
-    fn eval(&self, call: usize, args: &[f64], out: &mut [f64]) {
-        match (&self.nets, self.calls.get(call)) {
-            (Some(nets), Some((net, _, lanes))) => nets.eval(*net, args, lanes, out),
-            _ => out.fill(f64::NAN),
-        }
-    }
+/// How a program with nets runs: compiled segments and net calls over a slot table.
+struct Segmented {
+    steps: Vec<Step>,
+    calls: Vec<Option<NetCall>>,
+    n_slots: usize,
+    outputs: Vec<Slot>,
+    nets: Option<SharedNets>,
+    table: Vec<f64>,
+    args: Vec<f64>,
+    lanes: Vec<f64>,
 }
 
 /// A program compiled to native code.
 pub struct JitKernel {
     code: ffi::CompiledCode,
-    calls: Box<NetCalls>,
-    has_nets: bool,
+    /// `None` for programs without nets (one function writes the outputs).
+    segmented: Option<Segmented>,
     n_inputs: usize,
     n_outputs: usize,
     compile_time: Duration,
@@ -84,11 +74,32 @@ impl JitKernel {
     pub fn compile(program: &Program, nets: Option<SharedNets>) -> Result<JitKernel, JitError> {
         let start = Instant::now();
         let compiled = codegen::compile(program, false)?;
-        let code = ffi::CompiledCode::new(compiled.module, compiled.func)?;
+        let code = ffi::CompiledCode::new(compiled.module, &compiled.funcs)?;
+        let segmented = program.has_nets().then(|| Segmented {
+            calls: program
+                .insts
+                .iter()
+                .map(|i| match &i.op {
+                    Op::Net { net, args, lanes } => Some(NetCall {
+                        net: *net,
+                        args: args.clone(),
+                        dst: i.dst,
+                        lanes: lanes.clone(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            steps: compiled.steps,
+            n_slots: program.n_slots,
+            outputs: program.outputs.clone(),
+            nets,
+            table: Vec::new(),
+            args: Vec::new(),
+            lanes: Vec::new(),
+        });
         Ok(JitKernel {
             code,
-            calls: Box::new(NetCalls::of(program, nets)),
-            has_nets: program.has_nets(),
+            segmented,
             n_inputs: program.n_inputs,
             n_outputs: program.outputs.len(),
             compile_time: start.elapsed(),
@@ -100,7 +111,7 @@ impl JitKernel {
         self.compile_time
     }
 
-    fn run(&self, inputs: &[f64], outputs: &mut [f64]) -> Result<EvalReport, EvalError> {
+    fn run(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<EvalReport, EvalError> {
         let (ni, no) = (self.n_inputs, self.n_outputs);
         let rows = inputs
             .len()
@@ -115,11 +126,64 @@ impl JitKernel {
                 n_outputs: no,
             });
         }
-        if self.has_nets && self.calls.nets.is_none() {
-            return Err(EvalError::MissingNets);
-        }
-        let singular = self.code.call(inputs, outputs, rows, ni, no, &self.calls);
+        let singular = match &mut self.segmented {
+            None => self.code.call(0, inputs, outputs, rows, ni, no),
+            Some(seg) => seg.run(&self.code, inputs, outputs, rows, ni, no)?,
+        };
         Ok(EvalReport { singular })
+    }
+}
+
+impl Segmented {
+    /// Runs the steps chunk by chunk of rows; returns the number of singular solves.
+    fn run(
+        &mut self,
+        code: &ffi::CompiledCode,
+        inputs: &[f64],
+        outputs: &mut [f64],
+        rows: usize,
+        ni: usize,
+        no: usize,
+    ) -> Result<usize, EvalError> {
+        let Some(nets) = self.nets.clone() else {
+            return Err(EvalError::MissingNets);
+        };
+        let w = self.n_slots;
+        let mut singular = 0;
+        for start in (0..rows).step_by(CHUNK) {
+            let r = CHUNK.min(rows - start);
+            self.table.resize(r * w, 0.0);
+            let table = &mut self.table[..r * w];
+            let inp = &inputs[start * ni..(start + r) * ni];
+            for step in &self.steps {
+                match *step {
+                    Step::Code(k) => singular += code.call(k, inp, table, r, ni, w),
+                    Step::Net(i) => {
+                        let Some(call) = &self.calls[i] else { continue };
+                        let (na, nl) = (call.args.len(), call.lanes.len());
+                        self.args.resize(r * na, 0.0);
+                        self.lanes.resize(r * nl, 0.0);
+                        for row in 0..r {
+                            for (k, &a) in call.args.iter().enumerate() {
+                                self.args[row * na + k] = table[row * w + a as usize];
+                            }
+                        }
+                        nets.eval_batch(call.net, &self.args, &call.lanes, &mut self.lanes);
+                        let d = call.dst as usize;
+                        for row in 0..r {
+                            table[row * w + d..row * w + d + nl]
+                                .copy_from_slice(&self.lanes[row * nl..(row + 1) * nl]);
+                        }
+                    }
+                }
+            }
+            for row in 0..r {
+                for (k, &s) in self.outputs.iter().enumerate() {
+                    outputs[(start + row) * no + k] = table[row * w + s as usize];
+                }
+            }
+        }
+        Ok(singular)
     }
 }
 
