@@ -3,6 +3,8 @@
 mod args;
 mod commands;
 pub mod derive;
+mod run;
+mod simulate;
 
 pub use args::Cli;
 
