@@ -17,8 +17,11 @@ fn system(src: &str, implicit: bool) -> System {
     System::new(&mut eom, Kind::Interp, None, &[], implicit).expect("compiles")
 }
 
-/// All rows (t, state, outputs) of one trajectory, and the step count.
-fn run(src: &str, y0: &[f64], t_end: f64, dt: f64, method: Method, tol: f64) -> (Vec<(f64, Vec<f64>, Vec<f64>)>, usize) {
+/// Rows as (t, state, kernel outputs).
+type Rows = Vec<(f64, Vec<f64>, Vec<f64>)>;
+
+/// All rows of one trajectory, and the step count.
+fn run(src: &str, y0: &[f64], t_end: f64, dt: f64, method: Method, tol: f64) -> (Rows, usize) {
     let mut sys = system(src, method == Method::Variational);
     let settings = Settings {
         t_end,
@@ -36,9 +39,11 @@ fn run(src: &str, y0: &[f64], t_end: f64, dt: f64, method: Method, tol: f64) -> 
     (rows, stats.steps)
 }
 
-const PENDULUM: &str = "system p { coord th; param g = 9.81, l = 1; L = 0.5*l^2*th'^2 + g*l*cos(th); }";
+const PENDULUM: &str =
+    "system p { coord th; param g = 9.81, l = 1; L = 0.5*l^2*th'^2 + g*l*cos(th); }";
 const KEPLER: &str = "system kepler { coord x, y; param mu = 0.5, k = 1; L = mu/2*(x'^2 + y'^2) + k/sqrt(x^2 + y^2); }";
-const BALL: &str = "system ball { coord q1, q2; param m = 2, g = 9.81; L = m/2*(q1'^2 + q2'^2) - m*g*q1; }";
+const BALL: &str =
+    "system ball { coord q1, q2; param m = 2, g = 9.81; L = m/2*(q1'^2 + q2'^2) - m*g*q1; }";
 
 #[test]
 fn rows_at_multiples_of_dt() {
@@ -60,7 +65,11 @@ fn small_angle_pendulum_matches_the_harmonic_solution() {
         let (rows, _) = run(PENDULUM, &[a, 0.0], 10.0, dt, method, 1e-12);
         for (t, y, out) in &rows {
             let exact = a * (w * t).cos();
-            assert!((y[0] - exact).abs() < tol * a, "{method:?} t={t}: {} vs {exact}", y[0]);
+            assert!(
+                (y[0] - exact).abs() < tol * a,
+                "{method:?} t={t}: {} vs {exact}",
+                y[0]
+            );
             let v = -a * w * (w * t).sin();
             assert!((y[1] - v).abs() < tol * a * w, "{method:?} t={t}");
             // The acceleration column is -g sin(theta).
@@ -74,7 +83,11 @@ fn small_angle_pendulum_matches_the_harmonic_solution() {
     let (rows, _) = run(PENDULUM, &[a, 0.0], 10.0, h, Method::Variational, 1e-9);
     for (t, y, _) in &rows {
         let exact = a * (wd * t).cos();
-        assert!((y[0] - exact).abs() < 1e-5 * a, "variational t={t}: {} vs {exact}", y[0]);
+        assert!(
+            (y[0] - exact).abs() < 1e-5 * a,
+            "variational t={t}: {} vs {exact}",
+            y[0]
+        );
     }
 }
 
@@ -84,7 +97,11 @@ fn circular_orbit_returns_after_one_period() {
     let v = 2f64.sqrt();
     let period = 2.0 * PI / v;
     let y0 = [1.0, 0.0, 0.0, v];
-    for (method, tol) in [(Method::Rk4, 1e-9), (Method::Dopri5, 1e-7), (Method::Variational, 1e-3)] {
+    for (method, tol) in [
+        (Method::Rk4, 1e-9),
+        (Method::Dopri5, 1e-7),
+        (Method::Variational, 1e-3),
+    ] {
         let (rows, _) = run(KEPLER, &y0, period, period / 1000.0, method, 1e-11);
         assert_eq!(rows.len(), 1001);
         for (_, y, _) in &rows {
@@ -107,7 +124,10 @@ fn falling_ball_is_exact() {
         assert_eq!(rows.len(), 101);
         for (t, y, out) in &rows {
             let scale = 1e-11;
-            assert!((y[0] - (5.0 * t - g * t * t / 2.0)).abs() < scale, "{method:?} t={t}");
+            assert!(
+                (y[0] - (5.0 * t - g * t * t / 2.0)).abs() < scale,
+                "{method:?} t={t}"
+            );
             assert!((y[1] - t).abs() < scale);
             assert!((y[2] - (5.0 - g * t)).abs() < 1e-10, "{method:?} t={t}");
             assert!((y[3] - 1.0).abs() < 1e-12);
@@ -131,9 +151,19 @@ fn pendulum_period(a: f64) -> f64 {
 /// with `n` output intervals; and the steps taken.
 fn period_error(method: Method, n: usize, tol: f64) -> (f64, usize) {
     let period = pendulum_period(2.0);
-    let (rows, steps) = run(PENDULUM, &[2.0, 0.0], period, period / n as f64, method, tol);
+    let (rows, steps) = run(
+        PENDULUM,
+        &[2.0, 0.0],
+        period,
+        period / n as f64,
+        method,
+        tol,
+    );
     let end = &rows.last().unwrap().1;
-    ((end[0] - 2.0).abs().max(end[1].abs() / 9.81f64.sqrt()), steps)
+    (
+        (end[0] - 2.0).abs().max(end[1].abs() / 9.81f64.sqrt()),
+        steps,
+    )
 }
 
 #[test]
@@ -144,7 +174,10 @@ fn rk4_converges_at_order_four() {
         .collect();
     for w in errs.windows(2) {
         let order = (w[0] / w[1]).log2();
-        assert!((3.7..4.2).contains(&order), "rk4 order {order} from {errs:?}");
+        assert!(
+            (3.7..4.2).contains(&order),
+            "rk4 order {order} from {errs:?}"
+        );
     }
 }
 
@@ -156,7 +189,10 @@ fn variational_converges_at_order_two() {
         .collect();
     for w in errs.windows(2) {
         let order = (w[0] / w[1]).log2();
-        assert!((1.9..2.1).contains(&order), "variational order {order} from {errs:?}");
+        assert!(
+            (1.9..2.1).contains(&order),
+            "variational order {order} from {errs:?}"
+        );
     }
 }
 
@@ -170,7 +206,10 @@ fn dopri5_converges_at_order_five() {
         .collect();
     for w in errs.windows(2) {
         let order = (w[0] / w[1]).log2();
-        assert!((4.7..5.5).contains(&order), "dopri5 order {order} from {errs:?}");
+        assert!(
+            (4.7..5.5).contains(&order),
+            "dopri5 order {order} from {errs:?}"
+        );
     }
     // Adaptive: tighter tolerances give smaller errors with more steps, and the
     // tolerance is honoured within a modest factor.

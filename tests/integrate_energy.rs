@@ -50,7 +50,18 @@ const PENDULUM: &str = "system p { coord th; param g = 9.81; L = th'^2/2 + g*cos
 
 #[test]
 fn dopri5_keeps_double_pendulum_energy_within_1e_7_over_100_s() {
-    let r = rows(DOUBLE, &[3.0 * std::f64::consts::PI / 7.0, 3.0 * std::f64::consts::PI / 4.0, 0.0, 0.0], 100.0, 0.01, Method::Dopri5);
+    let r = rows(
+        DOUBLE,
+        &[
+            3.0 * std::f64::consts::PI / 7.0,
+            3.0 * std::f64::consts::PI / 4.0,
+            0.0,
+            0.0,
+        ],
+        100.0,
+        0.01,
+        Method::Dopri5,
+    );
     assert_eq!(r.len(), 10_001);
     // The motion is chaotic and lively (both angles swing widely).
     assert!(r.iter().any(|x| x.1[1].abs() > 2.0));
@@ -63,11 +74,20 @@ fn dopri5_keeps_double_pendulum_energy_within_1e_7_over_100_s() {
 /// first half to the second, and O(dt^2) small.
 fn variational_bounded(steps: usize) {
     let dt = 0.01;
-    let r = rows(PENDULUM, &[1.0, 0.0], steps as f64 * dt, dt, Method::Variational);
+    let r = rows(
+        PENDULUM,
+        &[1.0, 0.0],
+        steps as f64 * dt,
+        dt,
+        Method::Variational,
+    );
     assert_eq!(r.len(), steps + 1);
     let half = r.len() / 2;
     let (first, second) = (max_rel(&r, 0, half), max_rel(&r, half, r.len()));
-    assert!(second <= 1.05 * first, "first half {first:e}, second half {second:e}");
+    assert!(
+        second <= 1.05 * first,
+        "first half {first:e}, second half {second:e}"
+    );
     assert!(first < 1e-3, "{first:e}");
     // rk4 at the same step, for contrast, drifts: its error keeps growing.
     let rk = rows(PENDULUM, &[1.0, 0.0], steps as f64 * dt, dt, Method::Rk4);
@@ -92,7 +112,10 @@ fn implicit_midpoint_keeps_h_pendulum_energy_bounded() {
     let r = rows(src, &[1.0, 0.0], 200.0, 0.01, Method::Variational);
     let half = r.len() / 2;
     let (first, second) = (max_rel(&r, 0, half), max_rel(&r, half, r.len()));
-    assert!(second <= 1.05 * first && first < 1e-3, "{first:e} {second:e}");
+    assert!(
+        second <= 1.05 * first && first < 1e-3,
+        "{first:e} {second:e}"
+    );
     // Same motion as the L pendulum: the L system's variational run gives the same
     // angles to O(dt^2).
     let l = rows(PENDULUM, &[1.0, 0.0], 2.0, 0.01, Method::Variational);
@@ -109,10 +132,19 @@ fn forced_variational_matches_the_damped_oscillator() {
     let src = format!("system d {{ coord x; param b = {b}, k = {k}; L = x'^2/2 - k*x^2/2; dissipation = b*x'^2/2; }}");
     let w = (k - b * b / 4.0f64).sqrt();
     let exact = |t: f64| (-b * t / 2.0).exp() * ((w * t).cos() + b / (2.0 * w) * (w * t).sin());
-    for (method, dt, tol) in [(Method::Variational, 0.001, 1e-5), (Method::Rk4, 0.01, 1e-8), (Method::Dopri5, 0.01, 1e-8)] {
+    for (method, dt, tol) in [
+        (Method::Variational, 0.001, 1e-5),
+        (Method::Rk4, 0.01, 1e-8),
+        (Method::Dopri5, 0.01, 1e-8),
+    ] {
         let r = rows(&src, &[1.0, 0.0], 10.0, dt, method);
         for (t, y, _) in &r {
-            assert!((y[0] - exact(*t)).abs() < tol, "{method:?} t={t}: {} vs {}", y[0], exact(*t));
+            assert!(
+                (y[0] - exact(*t)).abs() < tol,
+                "{method:?} t={t}: {} vs {}",
+                y[0],
+                exact(*t)
+            );
         }
     }
 }

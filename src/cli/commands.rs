@@ -178,7 +178,10 @@ pub fn load(path: &Path, common: &Common) -> Result<(SourceFile, Model), Failure
 }
 
 /// The system named by `--system`, or every system; an unknown name is a usage error.
-pub(super) fn select<'m>(model: &'m Model, name: Option<&str>) -> Result<Vec<&'m SystemModel>, Failure> {
+pub(super) fn select<'m>(
+    model: &'m Model,
+    name: Option<&str>,
+) -> Result<Vec<&'m SystemModel>, Failure> {
     match name {
         None => Ok(model.systems.iter().collect()),
         Some(n) => match model.system_index(n) {

@@ -8,11 +8,13 @@
 //! by lagc; only a killed process leaves `F.partial`. A finished trajectory's last row is
 //! at t = n*dt for every run; a stopped one's is earlier.
 
-use super::commands::{backend_kind, derive_eom, read_csv};
 use super::args::Common;
+use super::commands::{backend_kind, derive_eom, read_csv};
 use super::Failure;
 use crate::backend::SharedNets;
-use crate::check::{CExpr, Dynamics, Method, Model, SampleSpec, SimulateSettings, Source, SystemModel};
+use crate::check::{
+    CExpr, Dynamics, Method, Model, SampleSpec, SimulateSettings, Source, SystemModel,
+};
 use crate::integrate::{self, Fault, Settings, Stopped, System};
 use crate::kernel;
 use crate::report::csv::CsvWriter;
@@ -257,7 +259,11 @@ impl Truth {
     ) -> Result<Truth, BlockError> {
         let is_h = |s: &SystemModel| matches!(s.dynamics, Dynamics::Hamiltonian(_));
         if is_h(sys) != is_h(truth) {
-            let (h, l) = if is_h(sys) { (sys, truth) } else { (truth, sys) };
+            let (h, l) = if is_h(sys) {
+                (sys, truth)
+            } else {
+                (truth, sys)
+            };
             return Err(BlockError::new(format!(
                 "compare = {}: `{}` is an H system (its state holds momenta) and `{}` is not (its state holds velocities), so the truth energy along this trajectory is not defined",
                 truth.name, h.name, l.name
@@ -267,7 +273,10 @@ impl Truth {
         let mut eom = derive_eom(truth)?;
         let spec = kernel::energy_spec(&mut eom);
         let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
-            BlockError::new(format!("internal: cannot lower system `{}`: {e}", truth.name))
+            BlockError::new(format!(
+                "internal: cannot lower system `{}`: {e}",
+                truth.name
+            ))
         })?;
         let names = eom.input_names();
         let n2 = 2 * eom.dof();
@@ -320,12 +329,14 @@ impl RowWriter {
             Sink::None => return Ok(None),
             Sink::Stdout => (Box::new(std::io::BufWriter::new(std::io::stdout())), None),
             Sink::File(path) => {
-                let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+                let mut name = path
+                    .file_name()
+                    .map(|n| n.to_os_string())
+                    .unwrap_or_default();
                 name.push(".partial");
                 let tmp = path.with_file_name(name);
-                let file = std::fs::File::create(&tmp).map_err(|e| {
-                    BlockError::new(format!("cannot write {}: {e}", tmp.display()))
-                })?;
+                let file = std::fs::File::create(&tmp)
+                    .map_err(|e| BlockError::new(format!("cannot write {}: {e}", tmp.display())))?;
                 // A stale file from an earlier run must not pass for this run's result.
                 let _ = std::fs::remove_file(path);
                 (
@@ -358,9 +369,8 @@ impl RowWriter {
         if let Some((tmp, path)) = &self.partial {
             drop(self.csv.into_inner());
             flushed.map_err(|e| format!("writing {} failed: {e}", tmp.display()))?;
-            std::fs::rename(tmp, path).map_err(|e| {
-                format!("cannot move {} to {}: {e}", tmp.display(), path.display())
-            })?;
+            std::fs::rename(tmp, path)
+                .map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), path.display()))?;
             Ok(())
         } else {
             match flushed {
@@ -492,10 +502,14 @@ pub(super) fn run_block(
                 row[k] = run as f64;
             }
             if let Some(w) = writer.as_mut() {
-                w.row(&row).map_err(|e| format!("writing the output failed: {e}"))?;
+                w.row(&row)
+                    .map_err(|e| format!("writing the output failed: {e}"))?;
             }
             tracker.push(energy);
-            e_line.push((r.t, energy_error(energy, tracker.initial().unwrap_or(energy))));
+            e_line.push((
+                r.t,
+                energy_error(energy, tracker.initial().unwrap_or(energy)),
+            ));
             for (c, line) in coord_lines.iter_mut().enumerate() {
                 line.push((r.t, r.state[c]));
             }
@@ -531,7 +545,12 @@ pub(super) fn run_block(
         }
         if truth.is_some() {
             energy_plots.push(Series {
-                label: (run == 0).then(|| format!("{} energy (truth)", summary.truth.as_ref().map_or("", |t| &t.0))),
+                label: (run == 0).then(|| {
+                    format!(
+                        "{} energy (truth)",
+                        summary.truth.as_ref().map_or("", |t| &t.0)
+                    )
+                }),
                 color: 1,
                 points: te_line,
             });
@@ -579,11 +598,18 @@ pub(super) fn run_block(
         };
         let kept = match sink {
             Sink::File(p) => format!(
-                "every row up to t = {last_t} is kept in {}",
+                "every row up to t = {} is kept in {}",
+                integrate::time(last_t),
                 p.display()
             ),
-            Sink::Stdout => format!("every row up to t = {last_t} was written"),
-            Sink::None => format!("the trajectory reached t = {last_t} (no `out` file)"),
+            Sink::Stdout => format!(
+                "every row up to t = {} was written",
+                integrate::time(last_t)
+            ),
+            Sink::None => format!(
+                "the trajectory reached t = {} (no `out` file)",
+                integrate::time(last_t)
+            ),
         };
         let msg = match &stopped.fault {
             Fault::Output(m) if m.contains("Broken pipe") => {
@@ -707,9 +733,7 @@ pub(super) fn command(
 pub(super) fn parse_init(text: &str, names: &[String], system: &str) -> Result<Vec<f64>, Failure> {
     let mut y = vec![0.0; names.len()];
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let bad = |why: String| {
-            Failure::usage(format!("error: --init {item}: {why}\n"))
-        };
+        let bad = |why: String| Failure::usage(format!("error: --init {item}: {why}\n"));
         let (name, value) = item
             .split_once('=')
             .ok_or_else(|| bad("expected NAME=VALUE".into()))?;

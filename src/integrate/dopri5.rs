@@ -9,6 +9,9 @@
 //! unclipped step size is remembered and tried again afterwards), so every output row
 //! is a true step end, not an interpolation.
 
+// Index loops read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
 use super::{Fault, Rhs};
 
 const C: [f64; 7] = [0.0, 0.2, 0.3, 0.8, 8.0 / 9.0, 1.0, 1.0];
@@ -100,7 +103,13 @@ impl Dopri5 {
     }
 
     /// Hairer's starting step: from the sizes of y, f(t, y) and a trial Euler step.
-    fn initial_step(&mut self, f: &mut impl Rhs, t: f64, y: &[f64], h_max: f64) -> Result<f64, Fault> {
+    fn initial_step(
+        &mut self,
+        f: &mut impl Rhs,
+        t: f64,
+        y: &[f64],
+        h_max: f64,
+    ) -> Result<f64, Fault> {
         let dim = y.len().max(1) as f64;
         let (mut d0, mut d1) = (0.0, 0.0);
         for (i, &yi) in y.iter().enumerate() {

@@ -34,7 +34,7 @@ pub trait Rhs {
 #[derive(Debug, PartialEq, thiserror::Error)]
 pub enum Fault {
     /// The state (or the step's error estimate) became NaN or infinite.
-    #[error("state became non-finite at t = {t}; last finite time {last_finite}")]
+    #[error("state became non-finite at t = {}; last finite time {}", time(*.t), time(*.last_finite))]
     NonFinite {
         /// The time the step was trying to reach.
         t: f64,
@@ -42,19 +42,19 @@ pub enum Fault {
         last_finite: f64,
     },
     /// The stop flag was raised (Ctrl-C).
-    #[error("interrupted at t = {t}")]
+    #[error("interrupted at t = {}", time(*.t))]
     Interrupted {
         /// The time reached.
         t: f64,
     },
     /// Newton's method of an implicit step did not converge.
-    #[error("the implicit step from t = {t} did not converge (Newton's method); try a smaller dt")]
+    #[error("the implicit step from t = {} did not converge (Newton's method); try a smaller dt", time(*.t))]
     NoConvergence {
         /// The start of the failed step.
         t: f64,
     },
     /// The adaptive step size shrank below what the time resolution allows.
-    #[error("the step size fell below {h:e} at t = {t} (the solution is probably singular there)")]
+    #[error("the step size fell below {h:e} at t = {} (the solution is probably singular there)", time(*.t))]
     StepUnderflow {
         /// The time reached.
         t: f64,
@@ -237,6 +237,13 @@ fn drive(
         }
     }
     Ok(())
+}
+
+/// A time for messages: 12 significant digits, so k*dt prints as `0.95`, not
+/// `0.9500000000000001`.
+pub fn time(t: f64) -> String {
+    let s = format!("{t:.12e}");
+    s.parse::<f64>().map_or(s, |x| x.to_string())
 }
 
 /// A [`Fault::NonFinite`] unless every component of `y` is finite.

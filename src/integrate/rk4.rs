@@ -38,21 +38,20 @@ impl Rk4 {
         h: f64,
     ) -> Result<(), Fault> {
         let half = 0.5 * h;
-        for i in 0..y.len() {
-            self.tmp[i] = y[i] + half * self.k1[i];
-        }
+        let stage = |tmp: &mut [f64], y: &[f64], k: &[f64], c: f64| {
+            for ((t, &yi), &ki) in tmp.iter_mut().zip(y).zip(k) {
+                *t = yi + c * ki;
+            }
+        };
+        stage(&mut self.tmp, y, &self.k1, half);
         f.rhs(t + half, &self.tmp, &mut self.k2)?;
-        for i in 0..y.len() {
-            self.tmp[i] = y[i] + half * self.k2[i];
-        }
+        stage(&mut self.tmp, y, &self.k2, half);
         f.rhs(t + half, &self.tmp, &mut self.k3)?;
-        for i in 0..y.len() {
-            self.tmp[i] = y[i] + h * self.k3[i];
-        }
+        stage(&mut self.tmp, y, &self.k3, h);
         f.rhs(t + h, &self.tmp, &mut self.k4)?;
         let sixth = h / 6.0;
-        for i in 0..y.len() {
-            y[i] += sixth * (self.k1[i] + 2.0 * (self.k2[i] + self.k3[i]) + self.k4[i]);
+        for (i, yi) in y.iter_mut().enumerate() {
+            *yi += sixth * (self.k1[i] + 2.0 * (self.k2[i] + self.k3[i]) + self.k4[i]);
         }
         Ok(())
     }

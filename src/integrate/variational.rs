@@ -20,6 +20,9 @@
 //! **H systems: the implicit midpoint rule** y1 = y0 + h f(t + h/2, (y0 + y1)/2), solved
 //! by Newton's method with the Jacobian of f. It is symplectic too.
 
+// Index loops read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
 use super::{Fault, Form, System};
 use crate::backend::solve::lu_solve_in_place;
 use crate::kernel::implicit_outputs;

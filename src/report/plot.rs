@@ -93,7 +93,12 @@ fn thin(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 }
 
 fn bounds(series: &[Vec<(f64, f64)>]) -> (f64, f64, f64, f64) {
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
     for s in series {
         for &(x, y) in s {
             x0 = x0.min(x);
@@ -129,7 +134,8 @@ fn panel<DB: DrawingBackend>(
     let lines: Vec<Vec<(f64, f64)>> = series.iter().map(|s| thin(&s.points)).collect();
     let (x0, x1, y0, y1) = bounds(&lines);
     let big = y0.abs().max(y1.abs());
-    let scientific = big < 1e-2 || big >= 1e4;
+    let scientific = !(1e-2..1e4).contains(&big);
+    let tiny = 1e-9 * (y1 - y0);
     let mut chart = ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(40)
@@ -137,10 +143,12 @@ fn panel<DB: DrawingBackend>(
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(err)?;
     let fmt_y = |v: &f64| {
-        if scientific {
+        if v.abs() < tiny {
+            "0".to_string()
+        } else if scientific {
             format!("{v:.1e}")
         } else {
-            format!("{v:.3}")
+            format!("{v:.2}")
         }
     };
     chart
