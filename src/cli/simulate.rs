@@ -383,6 +383,19 @@ impl RowWriter {
     }
 }
 
+/// False when the system's energy changes physically: a dissipation function, a
+/// generalized force, or `t` in its dynamics.
+fn conserved(sys: &SystemModel) -> bool {
+    let mut uses_t = false;
+    let mut look = |e: &CExpr| crate::check::visit(e, &mut |x| uses_t |= matches!(x, CExpr::Time));
+    match &sys.dynamics {
+        Dynamics::Lagrangian(e) | Dynamics::Hamiltonian(e) => look(e),
+        Dynamics::Accel(es) => es.iter().for_each(&mut look),
+    }
+    sys.lets.iter().for_each(|(_, e)| look(e));
+    sys.dissipation.is_none() && sys.forces.iter().all(|f| *f == CExpr::Num(0.0)) && !uses_t
+}
+
 /// The spelling of a method.
 pub(super) fn method_name(m: Method) -> &'static str {
     Method::ALL
@@ -467,6 +480,7 @@ pub(super) fn run_block(
         rejected: 0,
         wall: Duration::ZERO,
         energy: vec![],
+        conserved: conserved(sys),
         truth: truth.as_ref().map(|t| (t.name.clone(), vec![])),
         out: match sink {
             Sink::File(p) => Some(p.display().to_string()),

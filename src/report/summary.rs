@@ -86,6 +86,9 @@ pub struct BlockSummary {
     pub wall: Duration,
     /// Energy error per run.
     pub energy: Vec<EnergyTracker>,
+    /// False when forces, dissipation or explicit time dependence act: the energy then
+    /// changes physically, and its change is reported as such, not as an error.
+    pub conserved: bool,
     /// Truth energy error per run (with `compare`).
     pub truth: Option<(String, Vec<EnergyTracker>)>,
     /// Where the rows went.
@@ -94,7 +97,7 @@ pub struct BlockSummary {
     pub plot: Option<String>,
 }
 
-fn errors(label: &str, trackers: &[EnergyTracker]) -> String {
+fn errors(label: &str, trackers: &[EnergyTracker], what: &str) -> String {
     let errs: Option<Vec<f64>> = trackers.iter().map(EnergyTracker::max_error).collect();
     let kind = if trackers.iter().any(EnergyTracker::is_absolute) {
         "absolute"
@@ -103,13 +106,13 @@ fn errors(label: &str, trackers: &[EnergyTracker]) -> String {
     };
     match errs {
         Some(e) if e.is_empty() => format!("{label}: none"),
-        Some(e) if e.len() == 1 => format!("max {kind} {label} error {:.3e}", e[0]),
+        Some(e) if e.len() == 1 => format!("max {kind} {label} {what} {:.3e}", e[0]),
         Some(e) => {
             let mean = e.iter().sum::<f64>() / e.len() as f64;
             let max = e.iter().copied().fold(0.0, f64::max);
-            format!("max {kind} {label} error over runs: mean {mean:.3e}, max {max:.3e}")
+            format!("max {kind} {label} {what} over runs: mean {mean:.3e}, max {max:.3e}")
         }
-        None => format!("{label} error: n/a (energy undefined or non-finite)"),
+        None => format!("{label} {what}: n/a (energy undefined or non-finite)"),
     }
 }
 
@@ -135,10 +138,14 @@ impl fmt::Display for BlockSummary {
             self.rows,
             human(self.wall),
             rate,
-            errors("energy", &self.energy)
+            if self.conserved {
+                errors("energy", &self.energy, "error")
+            } else {
+                errors("energy", &self.energy, "change (not conserved: forces act)")
+            }
         )?;
         if let Some((name, t)) = &self.truth {
-            write!(f, "; {}", errors(&format!("{name} energy"), t))?;
+            write!(f, "; {}", errors(&format!("{name} energy"), t, "error"))?;
         }
         if let Some(o) = &self.out {
             write!(f, " -> {o}")?;
