@@ -129,10 +129,10 @@ pub enum Command {
         init: Option<String>,
         /// End time.
         #[arg(long = "t-end")]
-        t_end: Option<f64>,
-        /// Output interval.
+        t_end: f64,
+        /// Output interval (and the step of rk4 and variational).
         #[arg(long)]
-        dt: Option<f64>,
+        dt: f64,
         /// rk4, dopri5 or variational.
         #[arg(long)]
         method: Option<String>,

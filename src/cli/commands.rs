@@ -2,7 +2,7 @@
 
 use super::args::{BackendKind, Cli, Command, Common, DeriveFormat, IrKind};
 use super::derive::{self, Style};
-use super::{Failure, SourceFile};
+use super::{run, simulate, Failure, SourceFile};
 use crate::backend;
 use crate::check::SystemModel;
 use crate::check::{self, Model};
@@ -23,7 +23,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Run { .. } => not_yet("run"),
+        Command::Run { file, common } => run::command(&file, &common),
         Command::Derive {
             file,
             system,
@@ -84,7 +84,33 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let sys = select(&model, Some(&system))?[0];
             accel(sys, &states, out.as_deref(), &common)
         }
-        Command::Simulate { .. } => not_yet("simulate"),
+        Command::Simulate {
+            file,
+            system,
+            init,
+            t_end,
+            dt,
+            method,
+            rtol,
+            atol,
+            out,
+            plot,
+            common,
+        } => simulate::command(
+            &file,
+            &system,
+            &simulate::Flags {
+                init: init.as_deref(),
+                t_end,
+                dt,
+                method: method.as_deref(),
+                rtol,
+                atol,
+                out: out.as_deref(),
+                plot: plot.as_deref(),
+            },
+            &common,
+        ),
         Command::Train { .. } => not_yet("train"),
         Command::Bench {
             file,
@@ -169,7 +195,10 @@ pub fn load(path: &Path, common: &Common) -> Result<(SourceFile, Model), Failure
 }
 
 /// The system named by `--system`, or every system; an unknown name is a usage error.
-fn select<'m>(model: &'m Model, name: Option<&str>) -> Result<Vec<&'m SystemModel>, Failure> {
+pub(super) fn select<'m>(
+    model: &'m Model,
+    name: Option<&str>,
+) -> Result<Vec<&'m SystemModel>, Failure> {
     match name {
         None => Ok(model.systems.iter().collect()),
         Some(n) => match model.system_index(n) {
@@ -292,7 +321,7 @@ pub fn backend_kind(common: &Common) -> backend::Kind {
 }
 
 /// Reads a numeric CSV; errors are rendered against the CSV text with a caret.
-fn read_csv(path: &Path) -> Result<csvio::Table, Failure> {
+pub(super) fn read_csv(path: &Path) -> Result<csvio::Table, Failure> {
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::user(format!("error: cannot read {}: {e}\n", path.display())))?;
     csvio::parse_table_bytes(&bytes)
@@ -310,7 +339,7 @@ fn render_csv_error_text(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> Stri
 }
 
 /// Derives a system's equations, refusing systems too large for the unrolled form.
-fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
+pub(super) fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
     let dof = sys.dof();
     if dof > MAX_UNROLLED_DOF {
         return Err(Failure::user(format!(
@@ -322,7 +351,7 @@ fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
 }
 
 /// Writes to stdout; a closed pipe (`lagc derive ... | head`) ends output quietly.
-pub fn stdout(text: &str) -> Result<(), Failure> {
+pub(super) fn stdout(text: &str) -> Result<(), Failure> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::user(format!(

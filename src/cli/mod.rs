@@ -4,6 +4,8 @@ mod args;
 mod bench;
 mod commands;
 pub mod derive;
+mod run;
+mod simulate;
 
 pub use args::Cli;
 

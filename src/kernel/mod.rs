@@ -8,8 +8,10 @@
 //! Architecture invariant: the kernel reads the DAG and nothing earlier; backends read
 //! the kernel and never the DAG.
 
+mod derivs;
 mod system;
 
+pub use derivs::{energy_spec, implicit_outputs, implicit_spec};
 pub use system::spec_for;
 
 use std::collections::HashMap;

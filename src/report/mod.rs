@@ -1,3 +1,7 @@
-//! Reporting helpers: numeric CSV reading and writing.
+//! Reporting helpers: numeric CSV reading and writing, plots, progress bars and the run
+//! summary.
 
 pub mod csv;
+pub mod plot;
+pub mod progress;
+pub mod summary;

@@ -1,0 +1,108 @@
+//! `lagc run`: every run block of a file, in file order, stopping at the first failure.
+
+use super::args::Common;
+use super::commands::{load, parse_overrides, stdout};
+use super::simulate::{self, BlockError, Context, Sink};
+use super::{Failure, SourceFile};
+use crate::check::{self, Model, Run, RunSettings, TrainSettings};
+use crate::diagnostics::{Diagnostic, Span};
+use crate::syntax;
+use std::path::Path;
+
+/// Runs every block of `file`; the summary of each goes to stdout as it finishes.
+pub(super) fn command(file: &Path, common: &Common) -> Result<(), Failure> {
+    let (src, model) = load(file, common)?;
+    if model.runs.is_empty() {
+        stdout(&format!(
+            "{}: no simulate or train blocks to run\n",
+            file.display()
+        ))?;
+        return Ok(());
+    }
+    let input_dir = file.parent().unwrap_or(Path::new("."));
+    for run in &model.runs {
+        match &run.settings {
+            RunSettings::Train(t) => train_block(&src, &model, run, t)?,
+            RunSettings::Simulate(s) => {
+                let block_model = with_block_set(&src, &model, run, common)?;
+                let ctx = Context {
+                    model: &block_model,
+                    input_dir,
+                    common,
+                };
+                let sink = match &s.out {
+                    Some(o) => Sink::File(o.into()),
+                    None => Sink::None,
+                };
+                let summary = simulate::run_block(&ctx, run.system, s, None, &sink)
+                    .map_err(|e| located(&src, run, e))?;
+                stdout(&format!("{summary}\n"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A `train` block: THE place where training is wired in (written separately).
+fn train_block(
+    src: &SourceFile,
+    model: &Model,
+    run: &Run,
+    _settings: &TrainSettings,
+) -> Result<(), Failure> {
+    let _ = model;
+    Err(located(
+        src,
+        run,
+        BlockError::Plain(
+            "`train` blocks are not implemented yet in this version".into(),
+            vec!["`lagc run` stops here; the blocks before this one have run".into()],
+        ),
+    ))
+}
+
+/// The model with the block's `set` overrides applied on top of `--set` (params
+/// defined from an overridden one are recomputed, in every system that declares it, so
+/// a `compare` truth sees the same constants).
+fn with_block_set(
+    src: &SourceFile,
+    model: &Model,
+    run: &Run,
+    common: &Common,
+) -> Result<Model, Failure> {
+    if run.set.is_empty() {
+        return Ok(model.clone());
+    }
+    let mut overrides = parse_overrides(common)?;
+    overrides.extend(run.set.iter().cloned());
+    let ast = syntax::parse(&src.text).map_err(|d| Failure::user(src.render(&[d])))?;
+    let checked = check::check(&src.text, &ast, &overrides);
+    let errors: Vec<Diagnostic> = checked
+        .diagnostics
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect();
+    match checked.model {
+        Some(m) if errors.is_empty() => Ok(m),
+        _ => Err(Failure::user(src.render(&errors))),
+    }
+}
+
+/// A block's failure, located at the block's first line.
+fn located(src: &SourceFile, run: &Run, e: BlockError) -> Failure {
+    match e {
+        BlockError::Done(f) => f,
+        BlockError::Plain(msg, notes) => {
+            let start = run.span.start;
+            let line_end = src.text[start..]
+                .find('\n')
+                .map_or(run.span.end, |k| start + k);
+            let mut d = Diagnostic::error(Span::new(start, line_end.min(run.span.end)), msg)
+                .with_label("this block failed");
+            for n in notes {
+                d = d.with_note(n);
+            }
+            Failure::user(src.render(&[d]))
+        }
+    }
+}

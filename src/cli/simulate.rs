@@ -1,0 +1,768 @@
+//! Running one simulate block (from a `.lag` file or from `lagc simulate` flags):
+//! compile, set up initial states, integrate every run, write rows, plot, summarise.
+//!
+//! Output files are written whole-row by whole-row to `F.partial` next to `F`, flushed
+//! at least every quarter second, and renamed to `F` when the block ends, whether it
+//! finished or stopped on a fault or Ctrl-C (then the diagnostic names the last time
+//! kept). A file at the final path therefore always ends on a whole row and was closed
+//! by lagc; only a killed process leaves `F.partial`. A finished trajectory's last row is
+//! at t = n*dt for every run; a stopped one's is earlier.
+
+use super::args::Common;
+use super::commands::{backend_kind, derive_eom, read_csv};
+use super::Failure;
+use crate::backend::SharedNets;
+use crate::check::{
+    CExpr, Dynamics, Method, Model, SampleSpec, SimulateSettings, Source, SystemModel,
+};
+use crate::integrate::{self, Fault, Settings, Stopped, System};
+use crate::kernel;
+use crate::report::csv::CsvWriter;
+use crate::report::plot::{self, Figure, Series};
+use crate::report::progress::Progress;
+use crate::report::summary::{energy_error, BlockSummary, EnergyTracker};
+use crate::symbolic::eom::Eom;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How often rows are flushed to the output file at least.
+const FLUSH_EVERY: Duration = Duration::from_millis(250);
+/// At most this many coordinates are plotted.
+const MAX_PLOTTED: usize = 8;
+
+/// Why a block failed: a message to place at the block, or an already rendered failure.
+pub(super) enum BlockError {
+    /// A message (without `error: `) and notes; the caller adds the location.
+    Plain(String, Vec<String>),
+    /// A complete failure (for example a CSV error rendered against the CSV file).
+    Done(Failure),
+}
+
+impl BlockError {
+    fn new(msg: impl Into<String>) -> BlockError {
+        BlockError::Plain(msg.into(), vec![])
+    }
+
+    /// The failure without a source location (for `lagc simulate`).
+    pub(super) fn plain_failure(self) -> Failure {
+        match self {
+            BlockError::Done(f) => f,
+            BlockError::Plain(m, notes) => {
+                let mut s = format!("error: {m}\n");
+                for n in notes {
+                    s.push_str(&format!("  note: {n}\n"));
+                }
+                Failure::user(s)
+            }
+        }
+    }
+}
+
+impl From<Failure> for BlockError {
+    fn from(f: Failure) -> BlockError {
+        BlockError::Done(f)
+    }
+}
+
+/// Where a block's rows go.
+pub(super) enum Sink {
+    /// A file (written as `F.partial`, renamed at the end).
+    File(PathBuf),
+    /// Standard output (`lagc simulate` without `--out`).
+    Stdout,
+    /// Nowhere (a `lagc run` block without `out`).
+    None,
+}
+
+/// What the caller knows beyond the block's settings.
+pub(super) struct Context<'a> {
+    /// The checked model (with this block's `set` applied).
+    pub model: &'a Model,
+    /// The folder input paths are relative to (the `.lag` file's).
+    pub input_dir: &'a Path,
+    /// The command-line flags.
+    pub common: &'a Common,
+}
+
+/// The Ctrl-C flag, installed once per process.
+pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        // Without a handler (another one is installed), Ctrl-C simply ends the process.
+        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+        flag
+    })
+    .clone()
+}
+
+/// Nets and `learn` values of a system. THE place where weights come in: today a
+/// system with nets is refused ("needs weights"), and `learn` params take their
+/// initial values; the lead replaces this once weights files are read.
+pub(super) fn parameters(
+    sys: &SystemModel,
+    common: &Common,
+    block_weights: Option<&str>,
+) -> Result<(Option<SharedNets>, Vec<f64>), BlockError> {
+    if !sys.nets.is_empty() {
+        let why = match (&common.weights, block_weights) {
+            (Some(w), _) => format!(
+                "reading weights files ({}) is not supported yet",
+                w.display()
+            ),
+            (None, Some(w)) => format!("reading weights files ({w}) is not supported yet"),
+            (None, None) => "it needs weights: give --weights FILE".to_string(),
+        };
+        return Err(BlockError::new(format!(
+            "system `{}` calls neural nets, and {why}",
+            sys.name
+        )));
+    }
+    Ok((None, sys.learns.iter().map(|(_, v)| *v).collect()))
+}
+
+/// `init = sample(...)`: THE place where sampled initial states come in (the sampler
+/// lives in `crate::sample`, written separately; the lead wires it here).
+fn sample_states(_spec: &SampleSpec, _sys: &SystemModel) -> Result<Vec<Vec<f64>>, BlockError> {
+    Err(BlockError::new(
+        "`init = sample(...)` is not implemented yet in this version; use `init = \"ics.csv\";` or explicit values",
+    ))
+}
+
+/// The value of an `init` expression for array element `i`.
+fn constant(e: &CExpr, i: i64) -> f64 {
+    match e {
+        CExpr::Num(x) => *x,
+        CExpr::IndexVar(_) => i as f64,
+        CExpr::Neg(a) => -constant(a, i),
+        CExpr::Binary(op, a, b) => op.apply(constant(a, i), constant(b, i)),
+        CExpr::Call(f, args) => f.apply(
+            constant(&args[0], i),
+            args.get(1).map_or(0.0, |b| constant(b, i)),
+        ),
+        _ => f64::NAN,
+    }
+}
+
+/// Initial states (each `2 * dof` long) of a block.
+pub(super) fn initial_states(
+    sys: &SystemModel,
+    state_names: &[String],
+    init: &Source,
+    input_dir: &Path,
+) -> Result<Vec<Vec<f64>>, BlockError> {
+    let n = sys.dof();
+    match init {
+        Source::Values(assigns) => {
+            let is_h = matches!(sys.dynamics, Dynamics::Hamiltonian(_));
+            let mut y = vec![0.0; 2 * n];
+            let mut offset = 0;
+            let offsets: Vec<usize> = sys
+                .coords
+                .iter()
+                .map(|c| {
+                    let o = offset;
+                    offset += c.size();
+                    o
+                })
+                .collect();
+            for a in assigns {
+                let (c, vel) = match sys.coords.iter().position(|c| c.name == a.name) {
+                    Some(_) if is_h && a.primes > 0 => {
+                        return Err(BlockError::new(format!(
+                            "`init {}'`: `{}` is an H system, which starts from momenta ({})",
+                            a.name,
+                            sys.name,
+                            sys.momenta.join(", ")
+                        )))
+                    }
+                    Some(c) => (c, a.primes > 0),
+                    None => match sys.momenta.iter().position(|p| *p == a.name) {
+                        Some(c) => (c, true),
+                        None => {
+                            return Err(BlockError::new(format!(
+                                "`init {}`: not a state variable of `{}`",
+                                a.name, sys.name
+                            )))
+                        }
+                    },
+                };
+                let coord = &sys.coords[c];
+                let elements: Vec<usize> = match (a.element, coord.len) {
+                    (Some(k), _) => vec![k],
+                    (None, Some(len)) => (0..len).collect(),
+                    (None, None) => vec![0],
+                };
+                for k in elements {
+                    let x = constant(&a.value, k as i64);
+                    if !x.is_finite() {
+                        return Err(BlockError::new(format!(
+                            "`init {}`: the value is not a finite number ({x})",
+                            state_names[offsets[c] + k + if vel { n } else { 0 }]
+                        )));
+                    }
+                    y[offsets[c] + k + if vel { n } else { 0 }] = x;
+                }
+            }
+            Ok(vec![y])
+        }
+        Source::File(name) => {
+            let path = input_dir.join(name);
+            let table = read_csv(&path)?;
+            let cols: Vec<Option<usize>> = state_names.iter().map(|s| table.column(s)).collect();
+            if cols.iter().all(Option::is_none) {
+                return Err(BlockError::new(format!(
+                    "{}: no column names a state variable of `{}` (expected some of {}; found {})",
+                    path.display(),
+                    sys.name,
+                    state_names.join(","),
+                    table.header.join(",")
+                )));
+            }
+            if table.rows.is_empty() {
+                return Err(BlockError::new(format!(
+                    "{}: no initial states (the file has a header but no rows)",
+                    path.display()
+                )));
+            }
+            Ok(table
+                .rows
+                .iter()
+                .map(|row| cols.iter().map(|c| c.map_or(0.0, |c| row[c])).collect())
+                .collect())
+        }
+        Source::Sample(spec) => sample_states(spec, sys),
+    }
+}
+
+/// The truth system's energy along a trajectory (`compare = TRUTH`).
+struct Truth {
+    name: String,
+    kernel: Box<dyn crate::backend::Backend + Send>,
+    /// For each state input of the truth kernel, the index in the simulated state.
+    map: Vec<usize>,
+    input: Vec<f64>,
+    out: [f64; 1],
+}
+
+impl Truth {
+    fn new(
+        ctx: &Context,
+        sys: &SystemModel,
+        state_names: &[String],
+        truth: &SystemModel,
+        weights: Option<&str>,
+    ) -> Result<Truth, BlockError> {
+        let is_h = |s: &SystemModel| matches!(s.dynamics, Dynamics::Hamiltonian(_));
+        if is_h(sys) != is_h(truth) {
+            let (h, l) = if is_h(sys) {
+                (sys, truth)
+            } else {
+                (truth, sys)
+            };
+            return Err(BlockError::new(format!(
+                "compare = {}: `{}` is an H system (its state holds momenta) and `{}` is not (its state holds velocities), so the truth energy along this trajectory is not defined",
+                truth.name, h.name, l.name
+            )));
+        }
+        let (nets, learns) = parameters(truth, ctx.common, weights)?;
+        let mut eom = derive_eom(truth)?;
+        let spec = kernel::energy_spec(&mut eom);
+        let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
+            BlockError::new(format!(
+                "internal: cannot lower system `{}`: {e}",
+                truth.name
+            ))
+        })?;
+        let names = eom.input_names();
+        let n2 = 2 * eom.dof();
+        let mut map = Vec::with_capacity(n2);
+        for name in &names[..n2] {
+            match state_names.iter().position(|s| s == name) {
+                Some(k) => map.push(k),
+                None => {
+                    return Err(BlockError::new(format!(
+                        "compare = {}: the truth system's variable `{name}` is not a state variable of `{}` (variables are matched by name)",
+                        truth.name, sys.name
+                    )))
+                }
+            }
+        }
+        let mut input = vec![0.0; names.len()];
+        input[n2 + 1..].copy_from_slice(&learns);
+        Ok(Truth {
+            name: truth.name.clone(),
+            kernel: crate::backend::create(program, backend_kind(ctx.common), nets),
+            map,
+            input,
+            out: [0.0],
+        })
+    }
+
+    fn energy(&mut self, t: f64, y: &[f64]) -> Result<f64, String> {
+        let n2 = self.map.len();
+        for (k, &i) in self.map.iter().enumerate() {
+            self.input[k] = y[i];
+        }
+        self.input[n2] = t;
+        self.kernel
+            .eval(&self.input, &mut self.out)
+            .map_err(|e| format!("system `{}`: {e}", self.name))?;
+        Ok(self.out[0])
+    }
+}
+
+/// Writes rows as whole lines, flushing at least every [`FLUSH_EVERY`].
+struct RowWriter {
+    csv: CsvWriter<Box<dyn Write>>,
+    last_flush: Instant,
+    partial: Option<(PathBuf, PathBuf)>,
+}
+
+impl RowWriter {
+    fn open(sink: &Sink, header: &[String]) -> Result<Option<RowWriter>, BlockError> {
+        let (w, partial): (Box<dyn Write>, _) = match sink {
+            Sink::None => return Ok(None),
+            Sink::Stdout => (Box::new(std::io::BufWriter::new(std::io::stdout())), None),
+            Sink::File(path) => {
+                let mut name = path
+                    .file_name()
+                    .map(|n| n.to_os_string())
+                    .unwrap_or_default();
+                name.push(".partial");
+                let tmp = path.with_file_name(name);
+                let file = std::fs::File::create(&tmp)
+                    .map_err(|e| BlockError::new(format!("cannot write {}: {e}", tmp.display())))?;
+                // A stale file from an earlier run must not pass for this run's result.
+                let _ = std::fs::remove_file(path);
+                (
+                    Box::new(std::io::BufWriter::new(file)),
+                    Some((tmp, path.clone())),
+                )
+            }
+        };
+        let csv = CsvWriter::new(w, header)
+            .map_err(|e| BlockError::new(format!("writing the output failed: {e}")))?;
+        Ok(Some(RowWriter {
+            csv,
+            last_flush: Instant::now(),
+            partial,
+        }))
+    }
+
+    fn row(&mut self, values: &[f64]) -> std::io::Result<()> {
+        self.csv.write_row(values)?;
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.csv.flush()?;
+            self.last_flush = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Flushes and moves the file to its final name.
+    fn close(mut self) -> Result<(), String> {
+        let flushed = self.csv.flush();
+        if let Some((tmp, path)) = &self.partial {
+            drop(self.csv.into_inner());
+            flushed.map_err(|e| format!("writing {} failed: {e}", tmp.display()))?;
+            std::fs::rename(tmp, path)
+                .map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), path.display()))?;
+            Ok(())
+        } else {
+            match flushed {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("writing the output failed: {e}"))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// False when the system's energy changes physically: a dissipation function, a
+/// generalized force, or `t` in its dynamics.
+fn conserved(sys: &SystemModel) -> bool {
+    let mut uses_t = false;
+    let mut look = |e: &CExpr| crate::check::visit(e, &mut |x| uses_t |= matches!(x, CExpr::Time));
+    match &sys.dynamics {
+        Dynamics::Lagrangian(e) | Dynamics::Hamiltonian(e) => look(e),
+        Dynamics::Accel(es) => es.iter().for_each(&mut look),
+    }
+    sys.lets.iter().for_each(|(_, e)| look(e));
+    sys.dissipation.is_none() && sys.forces.iter().all(|f| *f == CExpr::Num(0.0)) && !uses_t
+}
+
+/// The spelling of a method.
+pub(super) fn method_name(m: Method) -> &'static str {
+    Method::ALL
+        .iter()
+        .find(|(_, x)| *x == m)
+        .map_or("?", |(n, _)| n)
+}
+
+/// Runs one simulate block of system `system` with `states` as initial states (or the
+/// block's own `init` when `None`), writing rows to `sink`.
+pub(super) fn run_block(
+    ctx: &Context,
+    system: usize,
+    settings: &SimulateSettings,
+    states: Option<Vec<Vec<f64>>>,
+    sink: &Sink,
+) -> Result<BlockSummary, BlockError> {
+    let sys = &ctx.model.systems[system];
+    let (nets, learns) = parameters(sys, ctx.common, settings.weights.as_deref())?;
+    let mut eom: Eom = derive_eom(sys)?;
+    let input_names = eom.input_names();
+    let output_names = eom.output_names();
+    let n2 = 2 * eom.dof();
+    let state_names = &input_names[..n2];
+    let mut integrator = System::new(
+        &mut eom,
+        backend_kind(ctx.common),
+        nets,
+        &learns,
+        settings.method == Method::Variational,
+    )
+    .map_err(|e| BlockError::new(format!("internal: cannot lower system `{}`: {e}", sys.name)))?;
+    let many = !matches!(settings.init, Source::Values(_));
+    let states = match states {
+        Some(s) => s,
+        None => initial_states(sys, state_names, &settings.init, ctx.input_dir)?,
+    };
+    let mut truth = match settings.compare {
+        Some(k) => Some(Truth::new(
+            ctx,
+            sys,
+            state_names,
+            &ctx.model.systems[k],
+            settings.weights.as_deref(),
+        )?),
+        None => None,
+    };
+
+    let mut header = vec!["t".to_string()];
+    header.extend(state_names.iter().cloned());
+    header.extend(output_names.iter().cloned());
+    if truth.is_some() {
+        header.push("truth_energy".into());
+    }
+    if many {
+        header.push("run".into());
+    }
+    let n_rows = integrate::n_steps(settings.t_end, settings.dt) + 1;
+    let integ = Settings {
+        t_end: settings.t_end,
+        dt: settings.dt,
+        method: settings.method,
+        rtol: settings.rtol,
+        atol: settings.atol,
+    };
+    let stop = interrupt_flag();
+    let mut writer = RowWriter::open(sink, &header)?;
+    let mut progress = Progress::new(
+        (n_rows * states.len()) as u64,
+        &format!("{} ({})", sys.name, method_name(settings.method)),
+        !ctx.common.quiet,
+    );
+    let coords = (n2 / 2).min(MAX_PLOTTED);
+    let mut plots: Vec<Series> = vec![];
+    let mut energy_plots: Vec<Series> = vec![];
+    let mut summary = BlockSummary {
+        system: sys.name.clone(),
+        method: method_name(settings.method).to_string(),
+        runs: states.len(),
+        rows: 0,
+        steps: 0,
+        rejected: 0,
+        wall: Duration::ZERO,
+        energy: vec![],
+        conserved: conserved(sys),
+        truth: truth.as_ref().map(|t| (t.name.clone(), vec![])),
+        out: match sink {
+            Sink::File(p) => Some(p.display().to_string()),
+            _ => None,
+        },
+        plot: settings.plot.clone(),
+    };
+    let start = Instant::now();
+    let mut failure: Option<(usize, Stopped, f64)> = None;
+    let mut row = vec![0.0; header.len()];
+    let mut singular = 0;
+    for (run, y0) in states.iter().enumerate() {
+        let mut tracker = EnergyTracker::new();
+        let mut truth_tracker = EnergyTracker::new();
+        let mut coord_lines: Vec<Vec<(f64, f64)>> = vec![vec![]; coords];
+        let mut e_line = vec![];
+        let mut te_line = vec![];
+        let mut last_t = 0.0;
+        let result = integrate::simulate(&mut integrator, y0, &integ, &stop, &mut |r| {
+            let energy = r.outputs[r.outputs.len() - 1];
+            row[0] = r.t;
+            row[1..1 + n2].copy_from_slice(r.state);
+            row[1 + n2..1 + n2 + r.outputs.len()].copy_from_slice(r.outputs);
+            let mut k = 1 + n2 + r.outputs.len();
+            if let Some(tr) = truth.as_mut() {
+                let te = tr.energy(r.t, r.state)?;
+                row[k] = te;
+                k += 1;
+                truth_tracker.push(te);
+                te_line.push((r.t, energy_error(te, truth_tracker.initial().unwrap_or(te))));
+            }
+            if many {
+                row[k] = run as f64;
+            }
+            if let Some(w) = writer.as_mut() {
+                w.row(&row)
+                    .map_err(|e| format!("writing the output failed: {e}"))?;
+            }
+            tracker.push(energy);
+            e_line.push((
+                r.t,
+                energy_error(energy, tracker.initial().unwrap_or(energy)),
+            ));
+            for (c, line) in coord_lines.iter_mut().enumerate() {
+                line.push((r.t, r.state[c]));
+            }
+            last_t = r.t;
+            progress.inc(1);
+            Ok(())
+        });
+        let stats = match &result {
+            Ok(s) => *s,
+            Err(s) => s.stats,
+        };
+        summary.rows += stats.rows;
+        summary.steps += stats.steps;
+        summary.rejected += stats.rejected;
+        singular = stats.singular;
+        summary.energy.push(tracker);
+        if let Some((_, t)) = summary.truth.as_mut() {
+            t.push(truth_tracker);
+        }
+        for (c, line) in coord_lines.into_iter().enumerate() {
+            plots.push(Series {
+                label: (run == 0).then(|| state_names[c].clone()),
+                color: c,
+                points: line,
+            });
+        }
+        if tracker.max_error().is_some() {
+            energy_plots.push(Series {
+                label: (run == 0).then(|| format!("{} energy", sys.name)),
+                color: 0,
+                points: e_line,
+            });
+        }
+        if truth.is_some() {
+            energy_plots.push(Series {
+                label: (run == 0).then(|| {
+                    format!(
+                        "{} energy (truth)",
+                        summary.truth.as_ref().map_or("", |t| &t.0)
+                    )
+                }),
+                color: 1,
+                points: te_line,
+            });
+        }
+        if let Err(stopped) = result {
+            failure = Some((run, stopped, last_t));
+            break;
+        }
+    }
+    summary.wall = start.elapsed();
+    progress.finish();
+    let closed = writer.map(RowWriter::close).transpose();
+    if let Some(p) = &settings.plot {
+        let fig = Figure {
+            title: format!(
+                "{} ({}, dt = {})",
+                sys.name,
+                method_name(settings.method),
+                settings.dt
+            ),
+            top_label: if n2 / 2 > MAX_PLOTTED {
+                format!("first {MAX_PLOTTED} coordinates")
+            } else {
+                "coordinates".into()
+            },
+            top: plots,
+            bottom_label: "(E - E0) / |E0|".into(),
+            bottom: energy_plots,
+            bottom_note: "no energy (accel system)".into(),
+        };
+        plot::write(Path::new(p), &fig)
+            .map_err(|e| BlockError::new(format!("cannot write the plot {p}: {e}")))?;
+    }
+    if singular > 0 && !ctx.common.quiet {
+        eprintln!(
+            "warning: system `{}`: the mass matrix d2L/dq'dq' was singular at {singular} evaluations; used the pseudo-inverse there",
+            sys.name
+        );
+    }
+    if let Some((run, stopped, last_t)) = failure {
+        let run_note = if states.len() > 1 {
+            format!("run {run}: ")
+        } else {
+            String::new()
+        };
+        let kept = match sink {
+            Sink::File(p) => format!(
+                "every row up to t = {} is kept in {}",
+                integrate::time(last_t),
+                p.display()
+            ),
+            Sink::Stdout => format!(
+                "every row up to t = {} was written",
+                integrate::time(last_t)
+            ),
+            Sink::None => format!(
+                "the trajectory reached t = {} (no `out` file)",
+                integrate::time(last_t)
+            ),
+        };
+        let msg = match &stopped.fault {
+            Fault::Output(m) if m.contains("Broken pipe") => {
+                closed.map_err(BlockError::new)?;
+                return Ok(summary);
+            }
+            f => format!("system `{}`: {run_note}{f}", sys.name),
+        };
+        if let Err(e) = closed {
+            return Err(BlockError::Plain(msg, vec![e]));
+        }
+        return Err(BlockError::Plain(msg, vec![kept]));
+    }
+    closed.map_err(BlockError::new)?;
+    Ok(summary)
+}
+
+/// The block settings and initial state of `lagc simulate`.
+pub(super) struct Flags<'a> {
+    /// `--init a=1,a'=0`.
+    pub init: Option<&'a str>,
+    /// `--t-end`.
+    pub t_end: f64,
+    /// `--dt`.
+    pub dt: f64,
+    /// `--method`.
+    pub method: Option<&'a str>,
+    /// `--rtol`.
+    pub rtol: Option<f64>,
+    /// `--atol`.
+    pub atol: Option<f64>,
+    /// `--out`.
+    pub out: Option<&'a Path>,
+    /// `--plot`.
+    pub plot: Option<&'a Path>,
+}
+
+/// `lagc simulate`: one trajectory from flags. Without `--out` the CSV goes to stdout and
+/// the summary to stderr (so stdout stays valid CSV).
+pub(super) fn command(
+    file: &Path,
+    system: &str,
+    flags: &Flags,
+    common: &Common,
+) -> Result<(), Failure> {
+    let (_, model) = super::commands::load(file, common)?;
+    let sys_index = super::commands::select(&model, Some(system))?
+        .first()
+        .and_then(|s| model.system_index(&s.name))
+        .unwrap_or(0);
+    let sys = &model.systems[sys_index];
+    let usage = |m: String| Failure::usage(format!("error: {m}\n"));
+    let method = match flags.method {
+        None => Method::Rk4,
+        Some(m) => Method::ALL
+            .iter()
+            .find(|(n, _)| *n == m)
+            .map(|(_, x)| *x)
+            .ok_or_else(|| usage(format!("--method {m}: expected rk4, dopri5 or variational")))?,
+    };
+    if method == Method::Variational && matches!(sys.dynamics, Dynamics::Accel(_)) {
+        return Err(usage(format!(
+            "--method variational: system `{}` gives explicit accelerations; variational needs L or H (use rk4 or dopri5)",
+            sys.name
+        )));
+    }
+    for (flag, v) in [
+        ("--t-end", Some(flags.t_end)),
+        ("--dt", Some(flags.dt)),
+        ("--rtol", flags.rtol),
+        ("--atol", flags.atol),
+    ] {
+        if let Some(v) = v {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(usage(format!("{flag} {v}: expected a positive number")));
+            }
+        }
+    }
+    if flags.dt > flags.t_end {
+        return Err(usage(format!(
+            "--dt {} is longer than --t-end {}",
+            flags.dt, flags.t_end
+        )));
+    }
+    let eom = derive_eom(sys)?;
+    let state_names: Vec<String> = eom.input_names()[..2 * eom.dof()].to_vec();
+    let y0 = parse_init(flags.init.unwrap_or(""), &state_names, &sys.name)?;
+    let settings = SimulateSettings {
+        init: Source::Values(vec![]),
+        t_end: flags.t_end,
+        dt: flags.dt,
+        method,
+        rtol: flags.rtol.unwrap_or(1e-9),
+        atol: flags.atol.unwrap_or(1e-9),
+        compare: None,
+        weights: None,
+        out: flags.out.map(|p| p.display().to_string()),
+        plot: flags.plot.map(|p| p.display().to_string()),
+    };
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let ctx = Context {
+        model: &model,
+        input_dir: dir,
+        common,
+    };
+    let sink = match flags.out {
+        Some(p) => Sink::File(p.to_path_buf()),
+        None => Sink::Stdout,
+    };
+    let summary = run_block(&ctx, sys_index, &settings, Some(vec![y0]), &sink)
+        .map_err(BlockError::plain_failure)?;
+    match flags.out {
+        Some(_) => super::commands::stdout(&format!("{summary}\n"))?,
+        None if !common.quiet => eprintln!("{summary}"),
+        None => {}
+    }
+    Ok(())
+}
+
+/// Parses `--init a=1,a'=0` against the state names; anything wrong is a usage error.
+pub(super) fn parse_init(text: &str, names: &[String], system: &str) -> Result<Vec<f64>, Failure> {
+    let mut y = vec![0.0; names.len()];
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let bad = |why: String| Failure::usage(format!("error: --init {item}: {why}\n"));
+        let (name, value) = item
+            .split_once('=')
+            .ok_or_else(|| bad("expected NAME=VALUE".into()))?;
+        let (name, value) = (name.trim(), value.trim());
+        let k = names.iter().position(|n| n == name).ok_or_else(|| {
+            bad(format!(
+                "`{name}` is not a state variable of `{system}` (expected one of {})",
+                names.join(", ")
+            ))
+        })?;
+        y[k] = value
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| bad(format!("`{value}` is not a finite number")))?;
+    }
+    Ok(y)
+}

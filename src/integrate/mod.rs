@@ -1,0 +1,256 @@
+//! integrate stage: driving a compiled system through time.
+//!
+//! [`System`] wraps a system's kernel (and, for the implicit method, its derivative
+//! kernel) behind backends built by [`crate::backend::create`]. The state is
+//! `y = (q, v)` for L and `accel` systems and `y = (q, p)` for H systems. [`simulate`]
+//! runs one trajectory with [`Method::Rk4`] ([`rk4`]), [`Method::Dopri5`] ([`dopri5`])
+//! or [`Method::Variational`] ([`variational`]), handing every output row (at
+//! t_k = k*dt, see [`n_steps`]) to a callback, and stops on a non-finite state or an
+//! interrupt with a [`Fault`] after the rows already handed out.
+//!
+//! Architecture invariant: this stage reads kernels through backends only; it never
+//! parses, checks or differentiates.
+
+pub mod dopri5;
+pub mod rk4;
+mod system;
+pub mod variational;
+
+pub use crate::check::Method;
+pub use system::{Form, System};
+
+use crate::backend::EvalError;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A right-hand side dy/dt = f(t, y) that the explicit steppers integrate.
+pub trait Rhs {
+    /// Length of the state vector.
+    fn dim(&self) -> usize;
+    /// Writes f(t, y) into `dy`.
+    fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), Fault>;
+}
+
+/// Why a trajectory stopped early.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum Fault {
+    /// The state (or the step's error estimate) became NaN or infinite.
+    #[error("state became non-finite at t = {}; last finite time {}", time(*.t), time(*.last_finite))]
+    NonFinite {
+        /// The time the step was trying to reach.
+        t: f64,
+        /// The last time at which the state was finite.
+        last_finite: f64,
+    },
+    /// The stop flag was raised (Ctrl-C).
+    #[error("interrupted at t = {}", time(*.t))]
+    Interrupted {
+        /// The time reached.
+        t: f64,
+    },
+    /// Newton's method of an implicit step did not converge.
+    #[error("the implicit step from t = {} did not converge (Newton's method); try a smaller dt", time(*.t))]
+    NoConvergence {
+        /// The start of the failed step.
+        t: f64,
+    },
+    /// The adaptive step size shrank below what the time resolution allows.
+    #[error("the step size fell below {h:e} at t = {} (the solution is probably singular there)", time(*.t))]
+    StepUnderflow {
+        /// The time reached.
+        t: f64,
+        /// The step size.
+        h: f64,
+    },
+    /// The kernel could not be evaluated.
+    #[error("{0}")]
+    Eval(#[from] EvalError),
+    /// The row callback failed (for example writing the output file).
+    #[error("{0}")]
+    Output(String),
+}
+
+/// What one trajectory needs besides the system and the initial state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    /// End time (the start is 0).
+    pub t_end: f64,
+    /// Output interval, and the step of the fixed-step methods.
+    pub dt: f64,
+    /// The integrator.
+    pub method: Method,
+    /// Relative tolerance of `dopri5`.
+    pub rtol: f64,
+    /// Absolute tolerance of `dopri5`.
+    pub atol: f64,
+}
+
+/// Number of steps n of a trajectory: rows are at t_k = k*dt for k = 0..=n, with
+/// n = round(t_end/dt) when t_end/dt is within 1e-9 relative of an integer, else its floor.
+pub fn n_steps(t_end: f64, dt: f64) -> usize {
+    let r = t_end / dt;
+    if !r.is_finite() || r <= 0.0 {
+        return 0;
+    }
+    let k = r.round();
+    if (r - k).abs() <= 1e-9 * r.max(1.0) {
+        k as usize
+    } else {
+        r.floor() as usize
+    }
+}
+
+/// One output row: the time, the state, and the kernel's outputs there (q'' for L and
+/// `accel` systems, (q', p') for H systems, then the energy).
+#[derive(Clone, Copy, Debug)]
+pub struct Row<'a> {
+    /// Row index k (t = k*dt).
+    pub k: usize,
+    /// The time.
+    pub t: f64,
+    /// The state y = (q, v) or (q, p).
+    pub state: &'a [f64],
+    /// The kernel outputs at this state; the last one is the energy.
+    pub outputs: &'a [f64],
+}
+
+/// Counters of one trajectory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Accepted steps.
+    pub steps: usize,
+    /// Rejected steps (dopri5).
+    pub rejected: usize,
+    /// Rows handed to the callback.
+    pub rows: usize,
+    /// Kernel evaluations where the mass matrix was singular.
+    pub singular: usize,
+}
+
+/// A trajectory that stopped early: why, and what had been done.
+#[derive(Debug, PartialEq)]
+pub struct Stopped {
+    /// Why it stopped.
+    pub fault: Fault,
+    /// Counters up to the stop.
+    pub stats: Stats,
+}
+
+/// Integrates `sys` from `y0` at t = 0 to `settings.t_end`, calling `on_row` at every
+/// output time (k = 0 first). `stop` is polled every step. Every row handed out is
+/// whole and finite in its state; on a fault no further row is produced.
+pub fn simulate(
+    sys: &mut System,
+    y0: &[f64],
+    settings: &Settings,
+    stop: &AtomicBool,
+    on_row: &mut dyn FnMut(Row) -> Result<(), String>,
+) -> Result<Stats, Stopped> {
+    let mut stats = Stats::default();
+    let result = drive(sys, y0, settings, stop, on_row, &mut stats);
+    stats.singular = sys.singular();
+    match result {
+        Ok(()) => Ok(stats),
+        Err(fault) => Err(Stopped { fault, stats }),
+    }
+}
+
+fn drive(
+    sys: &mut System,
+    y0: &[f64],
+    s: &Settings,
+    stop: &AtomicBool,
+    on_row: &mut dyn FnMut(Row) -> Result<(), String>,
+    stats: &mut Stats,
+) -> Result<(), Fault> {
+    let n = n_steps(s.t_end, s.dt);
+    let dim = sys.dim();
+    let mut y = y0.to_vec();
+    if y.iter().any(|x| !x.is_finite()) {
+        return Err(Fault::NonFinite {
+            t: 0.0,
+            last_finite: 0.0,
+        });
+    }
+    let mut out = vec![0.0; sys.n_outputs()];
+    let mut emit = |sys: &mut System,
+                    k: usize,
+                    y: &[f64],
+                    out: &mut [f64],
+                    stats: &mut Stats|
+     -> Result<(), Fault> {
+        let t = k as f64 * s.dt;
+        sys.eval(t, y, out)?;
+        on_row(Row {
+            k,
+            t,
+            state: y,
+            outputs: out,
+        })
+        .map_err(Fault::Output)?;
+        stats.rows += 1;
+        Ok(())
+    };
+    emit(sys, 0, &y, &mut out, stats)?;
+    let interrupted = |t: f64| -> Result<(), Fault> {
+        if stop.load(Ordering::Relaxed) {
+            Err(Fault::Interrupted { t })
+        } else {
+            Ok(())
+        }
+    };
+    match s.method {
+        Method::Rk4 => {
+            let mut stepper = rk4::Rk4::new(dim);
+            for k in 1..=n {
+                let t0 = (k - 1) as f64 * s.dt;
+                interrupted(t0)?;
+                // The row just emitted evaluated f(t0, y): reuse it as the first stage.
+                sys.derivative(&y, &out, stepper.k1_mut());
+                stepper.step_from_k1(sys, t0, &mut y, s.dt)?;
+                stats.steps += 1;
+                check_finite(&y, k as f64 * s.dt, t0)?;
+                emit(sys, k, &y, &mut out, stats)?;
+            }
+        }
+        Method::Dopri5 => {
+            let mut stepper = dopri5::Dopri5::new(dim, s.rtol, s.atol);
+            let mut t = 0.0;
+            for k in 1..=n {
+                let target = k as f64 * s.dt;
+                stepper.advance(sys, &mut t, &mut y, target, &|t| interrupted(t))?;
+                t = target;
+                emit(sys, k, &y, &mut out, stats)?;
+            }
+            stats.steps = stepper.steps;
+            stats.rejected = stepper.rejected;
+        }
+        Method::Variational => {
+            let mut stepper = variational::Variational::new(sys, 0.0, &y)?;
+            for k in 1..=n {
+                let t0 = (k - 1) as f64 * s.dt;
+                interrupted(t0)?;
+                stepper.step(sys, t0, &mut y, s.dt)?;
+                stats.steps += 1;
+                check_finite(&y, k as f64 * s.dt, t0)?;
+                emit(sys, k, &y, &mut out, stats)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A time for messages: 12 significant digits, so k*dt prints as `0.95`, not
+/// `0.9500000000000001`.
+pub fn time(t: f64) -> String {
+    let s = format!("{t:.12e}");
+    s.parse::<f64>().map_or(s, |x| x.to_string())
+}
+
+/// A [`Fault::NonFinite`] unless every component of `y` is finite.
+pub fn check_finite(y: &[f64], t: f64, last_finite: f64) -> Result<(), Fault> {
+    if y.iter().all(|x| x.is_finite()) {
+        Ok(())
+    } else {
+        Err(Fault::NonFinite { t, last_finite })
+    }
+}

@@ -1,0 +1,158 @@
+//! A compiled system as the integrators see it.
+
+use super::{Fault, Rhs};
+use crate::backend::{self, Backend, SharedNets};
+use crate::kernel::{self, LowerError};
+use crate::symbolic::eom::{Eom, EomKind};
+
+/// Which equations a system's kernel computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// An L system: the kernel gives q''; the state is (q, q').
+    Lagrangian,
+    /// An H system: the kernel gives (q', p'); the state is (q, p).
+    Hamiltonian,
+    /// Explicit accelerations: the kernel gives q''; the state is (q, q'); no energy.
+    Accel,
+}
+
+/// A system's kernels behind backends, with the fixed inputs (`learn` values) filled in.
+///
+/// Kernel inputs are q, v (or p), t, learn params ([`Eom::input_names`]); outputs are
+/// q'' (or q', p') then the energy ([`Eom::output_names`]).
+pub struct System {
+    n: usize,
+    form: Form,
+    kernel: Box<dyn Backend + Send>,
+    implicit: Option<Box<dyn Backend + Send>>,
+    input: Vec<f64>,
+    scratch: Vec<f64>,
+    singular: usize,
+}
+
+impl System {
+    /// Compiles the equations of motion of `eom` (and, with `implicit`, the derivative
+    /// kernel of [`kernel::implicit_spec`] for the variational method) on backend `kind`.
+    /// `learns` are the values of the `learn` params, in declaration order.
+    pub fn new(
+        eom: &mut Eom,
+        kind: backend::Kind,
+        nets: Option<SharedNets>,
+        learns: &[f64],
+        implicit: bool,
+    ) -> Result<System, LowerError> {
+        let form = match eom.kind {
+            EomKind::Lagrangian { .. } => Form::Lagrangian,
+            EomKind::Hamiltonian { .. } => Form::Hamiltonian,
+            EomKind::Accel(_) => Form::Accel,
+        };
+        let spec = kernel::spec_for(eom);
+        let program = kernel::lower(&eom.dag, &spec)?;
+        let implicit = match implicit.then(|| kernel::implicit_spec(eom)).flatten() {
+            Some(spec) => Some(backend::create(
+                kernel::lower(&eom.dag, &spec)?,
+                kind,
+                nets.clone(),
+            )),
+            None => None,
+        };
+        let n = eom.dof();
+        let mut input = vec![0.0; 2 * n + 1 + learns.len()];
+        input[2 * n + 1..].copy_from_slice(learns);
+        Ok(System {
+            n,
+            form,
+            kernel: backend::create(program, kind, nets),
+            implicit,
+            input,
+            scratch: vec![],
+            singular: 0,
+        })
+    }
+
+    /// Scalar degrees of freedom.
+    pub fn dof(&self) -> usize {
+        self.n
+    }
+
+    /// L, H or accel.
+    pub fn form(&self) -> Form {
+        self.form
+    }
+
+    /// Length of the state (2 * dof).
+    pub fn dim(&self) -> usize {
+        2 * self.n
+    }
+
+    /// Number of kernel outputs: dof (or 2 dof for H systems) plus the energy.
+    pub fn n_outputs(&self) -> usize {
+        self.kernel.n_outputs()
+    }
+
+    /// Kernel evaluations so far at which the mass matrix was singular.
+    pub fn singular(&self) -> usize {
+        self.singular
+    }
+
+    /// True when the derivative kernel for implicit steps was compiled.
+    pub fn has_implicit(&self) -> bool {
+        self.implicit.is_some()
+    }
+
+    /// Evaluates the kernel at (t, y) into `out` (q'' or (q', p'), then the energy).
+    pub fn eval(&mut self, t: f64, y: &[f64], out: &mut [f64]) -> Result<(), Fault> {
+        let n2 = 2 * self.n;
+        self.input[..n2].copy_from_slice(y);
+        self.input[n2] = t;
+        let r = self.kernel.eval(&self.input, out)?;
+        self.singular += r.singular;
+        Ok(())
+    }
+
+    /// dy/dt from the kernel outputs `out` at the state `y`.
+    pub fn derivative(&self, y: &[f64], out: &[f64], dy: &mut [f64]) {
+        let n = self.n;
+        match self.form {
+            Form::Hamiltonian => dy.copy_from_slice(&out[..2 * n]),
+            Form::Lagrangian | Form::Accel => {
+                dy[..n].copy_from_slice(&y[n..2 * n]);
+                dy[n..].copy_from_slice(&out[..n]);
+            }
+        }
+    }
+
+    /// Evaluates the derivative kernel at (t, x) where x is (q, v) or (q, p), into
+    /// `out` (laid out as [`kernel::implicit_spec`] says). Errors if it was not compiled.
+    pub fn eval_implicit(&mut self, t: f64, x: &[f64], out: &mut [f64]) -> Result<(), Fault> {
+        let n2 = 2 * self.n;
+        self.input[..n2].copy_from_slice(x);
+        self.input[n2] = t;
+        match &mut self.implicit {
+            Some(b) => {
+                b.eval(&self.input, out)?;
+                Ok(())
+            }
+            None => Err(Fault::Output(
+                "internal: the derivative kernel for implicit steps was not compiled".into(),
+            )),
+        }
+    }
+}
+
+impl Rhs for System {
+    fn dim(&self) -> usize {
+        2 * self.n
+    }
+
+    fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), Fault> {
+        let mut out = std::mem::take(&mut self.scratch);
+        out.resize(self.kernel.n_outputs(), 0.0);
+        let r = self.eval(t, y, &mut out);
+        if r.is_ok() {
+            self.derivative(y, &out, dy);
+        }
+        self.scratch = out;
+        r
+    }
+}

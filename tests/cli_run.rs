@@ -1,0 +1,171 @@
+//! `lagc run`, run as the real binary: every simulate block in file order with its
+//! `set`, many initial conditions from a CSV, `compare`, and the blocks it refuses.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn lagc_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lagc"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("lagc runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).expect("utf-8")
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let t = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(t.ends_with('\n'));
+    let mut lines = t.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
+    assert!(rows.iter().all(|r: &Vec<f64>| r.len() == header.len()));
+    (header, rows)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn pendulum_example_runs_both_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let lag = format!("{}/examples/pendulum.lag", env!("CARGO_MANIFEST_DIR"));
+    let o = lagc_in(dir.path(), &["run", &lag]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("simulate pendulum (rk4): 1000 steps, 1001 rows"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("simulate pendulum (variational): 3000 steps"),
+        "{out}"
+    );
+    assert!(lines[0].contains("max relative energy error") && lines[0].contains("steps/s"));
+    let (header, rows) = read_csv(&dir.path().join("pendulum.csv"));
+    assert_eq!(header, ["t", "theta", "theta'", "theta''", "energy"]);
+    assert_eq!(rows.len(), 1001);
+    // E = theta'^2/2 - g cos(theta) with g = 9.81 on Earth, 1.62 (`set`) on the Moon.
+    assert!((rows[0][4] + 9.81 * 1f64.cos()).abs() < 1e-12);
+    let (_, moon) = read_csv(&dir.path().join("pendulum_moon.csv"));
+    assert_eq!(moon.len(), 3001);
+    assert!((moon[0][4] + 1.62 * 1f64.cos()).abs() < 1e-12);
+    assert!((moon[0][3] + 1.62 * 1f64.sin()).abs() < 1e-12);
+    assert!(std::fs::read_to_string(dir.path().join("pendulum.svg"))
+        .unwrap()
+        .contains("<svg"));
+}
+
+#[test]
+fn falling_ball_example_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let lag = format!("{}/examples/falling_ball.lag", env!("CARGO_MANIFEST_DIR"));
+    let o = lagc_in(dir.path(), &["run", &lag, "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (_, rows) = read_csv(&dir.path().join("falling_ball.csv"));
+    for r in &rows {
+        let t = r[0];
+        assert!((r[1] - (5.0 * t - 9.81 * t * t / 2.0)).abs() < 1e-12);
+        assert!((r[2] - t).abs() < 1e-12);
+        assert!((r[5] + 9.81).abs() < 1e-12 && r[6].abs() < 1e-12);
+    }
+}
+
+const TWO: &str = "
+system a { coord x; param m = 1, k = 4; L = m/2*x'^2 - k/2*x^2; }
+system b { coord x; param m = 2, k = 8; L = m/2*x'^2 - k/2*x^2; }
+";
+
+#[test]
+fn initial_states_from_csv_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ics.csv", "x,extra\n1,5\n0.5,5\n-2,5\n");
+    let src = format!(
+        "{TWO}\nsimulate a {{ init = \"ics.csv\"; t_end = 1; dt = 0.25; method = dopri5; compare = b; out = \"many.csv\"; plot = \"many.png\"; }}\n"
+    );
+    let lag = write(dir.path(), "many.lag", &src);
+    let o = lagc_in(dir.path(), &["run", &lag]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("3 runs") && out.contains("mean") && out.contains("b energy"),
+        "{out}"
+    );
+    let (header, rows) = read_csv(&dir.path().join("many.csv"));
+    assert_eq!(
+        header,
+        ["t", "x", "x'", "x''", "energy", "truth_energy", "run"]
+    );
+    assert_eq!(rows.len(), 15);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[6], (i / 5) as f64);
+        // x = x0 cos(2t) (x' starts at 0: a missing column), and b's energy is twice a's.
+        let x0 = [1.0, 0.5, -2.0][i / 5];
+        assert!((r[1] - x0 * (2.0 * r[0]).cos()).abs() < 1e-8, "{r:?}");
+        assert!((r[5] - 2.0 * r[4]).abs() < 1e-12 * r[4].abs().max(1.0));
+    }
+    let png = std::fs::read(dir.path().join("many.png")).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+}
+
+#[test]
+fn stops_at_the_first_failing_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = format!(
+        "{TWO}
+simulate a {{ init x = 1; t_end = 1; dt = 0.5; out = \"first.csv\"; }}
+train a {{ data = \"d.csv\"; steps = 10; }}
+simulate a {{ init x = 1; t_end = 1; dt = 0.5; out = \"never.csv\"; }}
+"
+    );
+    let lag = write(dir.path(), "t.lag", &src);
+    let o = lagc_in(dir.path(), &["run", &lag]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("not implemented yet") && err.contains("t.lag:6:1"),
+        "{err}"
+    );
+    assert!(dir.path().join("first.csv").exists());
+    assert!(!dir.path().join("never.csv").exists());
+    assert_eq!(text(&o.stdout).lines().count(), 1);
+}
+
+#[test]
+fn refused_blocks_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    for (body, needle) in [
+        (
+            "system h { coord x; momentum p; H = p^2/2 + x^2/2; }\nsimulate h { init x = 1; t_end = 1; dt = 0.5; compare = a; }",
+            "is an H system",
+        ),
+        (
+            "simulate a { init = sample(n = 3, seed = 0, x = uniform(0, 1)); t_end = 1; dt = 0.5; }",
+            "`init = sample(...)` is not implemented yet",
+        ),
+        (
+            "system n { coord x; net f = mlp(in: 2, hidden: [4]); L = f(x, x'); }\nsimulate n { init x = 1; t_end = 1; dt = 0.5; }",
+            "needs weights",
+        ),
+        (
+            "system blow { coord x; L = x'^2/2 + x^4; }\nsimulate blow { init x = 1; t_end = 3; dt = 0.01; out = \"blow.csv\"; }",
+            "state became non-finite",
+        ),
+    ] {
+        let lag = write(dir.path(), "r.lag", &format!("{TWO}\n{body}\n"));
+        let o = lagc_in(dir.path(), &["run", &lag]);
+        assert_eq!(o.status.code(), Some(1), "{body}");
+        let err = text(&o.stderr);
+        assert!(err.contains(needle) && err.contains("r.lag:"), "{body}: {err}");
+    }
+}
