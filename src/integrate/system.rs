@@ -24,6 +24,8 @@ pub struct System {
     n: usize,
     form: Form,
     kernel: Box<dyn Backend + Send>,
+    /// The same kernel without the energy output, for the intermediate stages.
+    rate: Box<dyn Backend + Send>,
     implicit: Option<Box<dyn Backend + Send>>,
     input: Vec<f64>,
     scratch: Vec<f64>,
@@ -46,8 +48,10 @@ impl System {
             EomKind::Hamiltonian { .. } => Form::Hamiltonian,
             EomKind::Accel(_) => Form::Accel,
         };
-        let spec = kernel::spec_for(eom);
+        let mut spec = kernel::spec_for(eom);
         let program = kernel::lower(&eom.dag, &spec)?;
+        spec.outputs.pop(); // the energy
+        let rate = backend::create(kernel::lower(&eom.dag, &spec)?, kind, nets.clone());
         let implicit = match implicit.then(|| kernel::implicit_spec(eom)).flatten() {
             Some(spec) => Some(backend::create(
                 kernel::lower(&eom.dag, &spec)?,
@@ -63,6 +67,7 @@ impl System {
             n,
             form,
             kernel: backend::create(program, kind, nets),
+            rate,
             implicit,
             input,
             scratch: vec![],
@@ -145,14 +150,19 @@ impl Rhs for System {
         2 * self.n
     }
 
+    /// dy/dt at (t, y), without the energy.
     fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), Fault> {
         let mut out = std::mem::take(&mut self.scratch);
-        out.resize(self.kernel.n_outputs(), 0.0);
-        let r = self.eval(t, y, &mut out);
-        if r.is_ok() {
+        out.resize(self.rate.n_outputs(), 0.0);
+        let n2 = 2 * self.n;
+        self.input[..n2].copy_from_slice(y);
+        self.input[n2] = t;
+        let r = self.rate.eval(&self.input, &mut out);
+        if let Ok(report) = r {
+            self.singular += report.singular;
             self.derivative(y, &out, dy);
         }
         self.scratch = out;
-        r
+        r.map(|_| ()).map_err(Fault::from)
     }
 }
