@@ -3,7 +3,9 @@
 //! The pipeline, one module per stage:
 //! `syntax` (text -> AST) -> `check` (AST -> Model) -> `symbolic` (Model -> expression
 //! DAG and equations of motion) -> `kernel` (DAG -> straight-line program) -> `backend`
-//! (interpreter). `diagnostics` and `report` are ground-floor helpers; `cli` sits on top.
+//! (interpreter). `diagnostics`, `report` and `sample` (seeded random samples of a
+//! system's variables) are ground-floor helpers; `train` fits nets and `learn` params to
+//! data; `cli` sits on top.
 
 pub mod backend;
 pub mod check;
@@ -11,5 +13,6 @@ pub mod cli;
 pub mod diagnostics;
 pub mod kernel;
 pub mod report;
+pub mod sample;
 pub mod symbolic;
 pub mod syntax;
