@@ -16,3 +16,4 @@ pub mod report;
 pub mod sample;
 pub mod symbolic;
 pub mod syntax;
+pub mod train;

@@ -44,6 +44,14 @@ impl Rng {
         Rng(ChaCha8Rng::seed_from_u64(seed))
     }
 
+    /// Independent stream number `stream` of the generator for `seed` (the trainer draws
+    /// the minibatch of step k from stream k, so any step can be redrawn on its own).
+    pub fn with_stream(seed: u64, stream: u64) -> Rng {
+        let mut r = ChaCha8Rng::seed_from_u64(seed);
+        r.set_stream(stream);
+        Rng(r)
+    }
+
     /// Uniform on [0, 1), from 53 random bits.
     pub fn unit(&mut self) -> f64 {
         (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
