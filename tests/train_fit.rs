@@ -66,7 +66,11 @@ fn fits_the_gravity_of_a_pendulum() {
     let last = tr.state.curve.last().unwrap();
     assert_eq!(last.step, 600);
     assert!(last.val_loss < 1e-4, "{last:?}");
-    assert!(tr.state.curve[0].loss > 100.0 * last.loss, "{:?}", tr.state.curve[0]);
+    assert!(
+        tr.state.curve[0].loss > 100.0 * last.loss,
+        "{:?}",
+        tr.state.curve[0]
+    );
     assert_eq!(tr.state.skipped_steps, 0);
 }
 
