@@ -229,3 +229,38 @@ fn ctrl_c_saves_a_checkpoint() {
     );
     assert!(std::fs::read(&ckpt).unwrap().starts_with(b"LAGCCKPT"));
 }
+
+#[test]
+fn per_sample_params_and_time_and_block_set() {
+    // The truth's g varies per sample; the model receives it through its own param g,
+    // so only the length l is left to fit (th'' = -(g/l) sin th). A drive A sin(t) with
+    // t sampled too, and the block's `set` fixing the model's mass.
+    let lag = "
+system truth { coord th; param m = 2, l = 0.8, g = 9.81, A = 1.5;
+    L = 0.5*m*l^2*th'^2 + m*g*l*cos(th); force th = A*sin(t); }
+system fit { coord th; param m = 1, g = 1; learn l = 2, A = 0;
+    L = 0.5*m*l^2*th'^2 + m*g*l*cos(th); force th = A*sin(t); }
+train fit {
+    data = sample(truth, n = 2000, seed = 1, th = uniform(-3, 3), th' = normal(0, 1),
+                  g = uniform(1, 20), t = uniform(0, 6));
+    set m = 2;
+    steps = 1500; lr = 0.1; lr_decay = 0.0001; loss = l1; save = \"p.weights\";
+}
+";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.lag"), lag).unwrap();
+    let o = lagc(
+        dir.path(),
+        &["train", "p.lag", "--system", "fit", "--quiet"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let w = dir.path().join("p.weights");
+    let (l, a) = (scalar(&w, "l"), scalar(&w, "A"));
+    assert!((l - 0.8).abs() < 1e-3, "l = {l}");
+    assert!((a - 1.5).abs() < 1e-2, "A = {a}");
+    // g is an input, not a trained tensor.
+    let b = std::fs::read(&w).unwrap();
+    let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+    let h: serde_json::Value = serde_json::from_slice(&b[8..8 + n]).unwrap();
+    assert!(h.get("g").is_none(), "{h}");
+}

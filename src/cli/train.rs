@@ -187,8 +187,38 @@ pub fn run_block(
     let RunSettings::Train(block) = &r.settings else {
         return Err(Failure::user("error: internal: not a train block\n"));
     };
-    let sys = &model.systems[r.system];
     let settings = settings(block, over)?;
+    // Per-sample params and the block's `set` need the systems re-checked (params
+    // sampled per sample become inputs; `set` values replace the trained system's).
+    let truth_idx = match (&over.data, &settings.data) {
+        (None, Source::Sample(spec)) => spec.truth,
+        _ => None,
+    };
+    let params = match (&settings.data, truth_idx) {
+        (Source::Sample(spec), Some(t)) if over.data.is_none() => {
+            data::sampled_params(spec, &model.systems[t])
+        }
+        _ => vec![],
+    };
+    let rewritten;
+    let model = if params.is_empty() && r.set.is_empty() {
+        model
+    } else {
+        let ast = crate::syntax::parse(&src.text).map_err(|d| Failure::user(src.render(&[d])))?;
+        let overrides = super::commands::parse_overrides(common)?;
+        let systems: Vec<usize> = truth_idx.into_iter().chain([r.system]).collect();
+        rewritten = data::per_sample_model(
+            &src.text,
+            &ast,
+            &overrides,
+            &systems,
+            &params,
+            (r.system, &r.set),
+        )
+        .map_err(|d| Failure::user(src.render(&d)))?;
+        &rewritten
+    };
+    let sys = &model.systems[r.system];
     let lag_dir = src.path.parent().unwrap_or(Path::new("")).to_path_buf();
     let kind = super::commands::backend_kind(common);
     let made: Result<Made, DataError> = match (&over.data, &settings.data) {

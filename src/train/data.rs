@@ -3,19 +3,22 @@
 
 use super::adjoint::Kind;
 use crate::backend;
-use crate::check::{Dynamics, Momenta, SampleSpec, SystemModel};
+use crate::check::{Dynamics, Model, Momenta, SampleSpec, SystemModel};
 use crate::diagnostics::Diagnostic;
 use crate::kernel::{self, KernelSpec, Output, SolveSpec};
 use crate::report::csv::{CsvError, Table};
 use crate::sample::{self, state_names, Rng};
 use crate::symbolic::eom::{velocity_name, Eom, EomKind};
+use crate::syntax::ast;
 
 /// Rows of inputs `(q, v or p, t)` of the trained system and their targets (q'' for L
 /// and accel systems, (q', p') for H systems), row-major.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
-    /// Inputs per row: 2 dof + 1.
+    /// Inputs per row: 2 dof + 1 (q, v or p, t), then one per sampled param.
     pub n_in: usize,
+    /// Names of the per-sample params after `t` in each input row.
+    pub params: Vec<String>,
     /// Targets per row.
     pub n_out: usize,
     /// `rows * n_in` values.
@@ -54,6 +57,7 @@ impl Dataset {
         Dataset {
             n_in: self.n_in,
             n_out: self.n_out,
+            params: self.params.clone(),
             ..Dataset::default()
         }
     }
@@ -138,9 +142,19 @@ pub fn from_sample(
     }
     let drawn = sample::draw(spec, truth).map_err(DataError::Source)?;
     let n_state = 2 * truth.dof();
-    if let Some(p) = drawn.names[n_state..].iter().find(|n| *n != "t") {
+    // Sampled params are learn params of the (rewritten, see `per_sample_model`) truth.
+    let sampled: Vec<String> = drawn.names[n_state..]
+        .iter()
+        .filter(|n| *n != "t")
+        .cloned()
+        .collect();
+    if let Some(p) = sampled
+        .iter()
+        .find(|p| truth.learns.iter().all(|(l, _)| l != *p))
+    {
         return Err(DataError::Other(format!(
-            "sampling the param `{p}` per sample is not supported yet; fix it with `set {p} = ...;` or --set"
+            "internal: the sampled param `{p}` is not an input of the truth `{}`",
+            truth.name
         )));
     }
     let t_col = drawn.column("t");
@@ -195,13 +209,21 @@ pub fn from_sample(
         .map_err(|e| DataError::Other(format!("internal: cannot lower the truth: {e}")))?;
     let mut be = backend::create(program, kind, None);
     let (ni, no) = (be.n_inputs(), be.n_outputs());
-    let learn_values: Vec<f64> = truth.learns.iter().map(|(_, v)| *v).collect();
+    // Each truth learn param: its sampled column, or its initial value.
+    let learn_cols: Vec<Result<usize, f64>> = truth
+        .learns
+        .iter()
+        .map(|(n, v)| drawn.column(n).ok_or(*v))
+        .collect();
     let rows = drawn.rows.len();
     let mut tin = Vec::with_capacity(rows * ni);
     for r in &drawn.rows {
         tin.extend_from_slice(&r[..n_state]);
         tin.push(t_col.map_or(0.0, |c| r[c]));
-        tin.extend_from_slice(&learn_values);
+        tin.extend(learn_cols.iter().map(|c| match c {
+            Ok(c) => r[*c],
+            Err(v) => *v,
+        }));
     }
     let mut tout = vec![0.0; rows * no];
     let report = be
@@ -244,8 +266,16 @@ pub fn from_sample(
         }
         _ => {}
     }
+    // The per-sample params the trained system takes (as its own param of that name).
+    let params: Vec<String> = sampled
+        .iter()
+        .filter(|p| trained.learns.iter().any(|(l, _)| l == *p))
+        .cloned()
+        .collect();
+    let param_cols: Vec<usize> = params.iter().filter_map(|p| drawn.column(p)).collect();
     let mut data = Dataset {
-        n_in: 2 * m + 1,
+        n_in: 2 * m + 1 + params.len(),
+        params,
         n_out: if trained_kind == Kind::Hamiltonian {
             2 * m
         } else {
@@ -293,6 +323,9 @@ pub fn from_sample(
             }
         }
         input[2 * m] = x[n_state];
+        for (j, &c) in param_cols.iter().enumerate() {
+            input[2 * m + 1 + j] = drawn.rows[r][c];
+        }
         if input.iter().chain(&target).all(|v| v.is_finite()) {
             data.push(&input, &target);
         } else {
@@ -325,6 +358,7 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
     let mut data = Dataset {
         n_in,
         n_out,
+        params: vec![],
         ..Dataset::default()
     };
     let mut warnings = vec![];
@@ -412,4 +446,82 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
         }
     ));
     Ok(Made { data, warnings })
+}
+
+/// The sampled params of a spec: the names it assigns that are neither state variables
+/// nor `t` (params of the truth system).
+pub fn sampled_params(spec: &SampleSpec, truth: &SystemModel) -> Vec<String> {
+    let state = state_names(truth);
+    let mut out: Vec<String> = vec![];
+    for a in &spec.assigns {
+        let is_state = truth.coords.iter().any(|c| c.name == a.name)
+            || truth.momenta.contains(&a.name)
+            || state.contains(&a.name);
+        if !is_state && a.name != "t" && !out.contains(&a.name) {
+            out.push(a.name.clone());
+        }
+    }
+    out
+}
+
+/// Re-checks `file` with the params `params` of the systems `systems` (indices into the
+/// model's systems, which are the file's system blocks in order) declared as `learn`
+/// params instead, so that they become kernel inputs that can vary per sample, and with
+/// `set` (a block's `set NAME = VALUE;`) replacing param values of system `set.0`.
+/// Errors are the checker's diagnostics (e.g. another param defined from a sampled one).
+pub fn per_sample_model(
+    src: &str,
+    file: &ast::File,
+    overrides: &[(String, f64)],
+    systems: &[usize],
+    params: &[String],
+    set: (usize, &[(String, f64)]),
+) -> Result<Model, Vec<Diagnostic>> {
+    let mut file = file.clone();
+    // Run blocks are not needed (and their `sample(...)` would now name learn params).
+    file.blocks.retain(|b| matches!(b, ast::Block::System(_)));
+    let mut k = 0;
+    for block in &mut file.blocks {
+        let ast::Block::System(sys) = block else {
+            continue;
+        };
+        let sampled = systems.contains(&k);
+        let sets: &[(String, f64)] = if set.0 == k { set.1 } else { &[] };
+        k += 1;
+        let mut items = Vec::with_capacity(sys.items.len());
+        for item in std::mem::take(&mut sys.items) {
+            let ast::Item::Param(bindings) = item else {
+                items.push(item);
+                continue;
+            };
+            let mut run: Vec<ast::Binding> = vec![];
+            for mut b in bindings {
+                if let Some((_, v)) = sets.iter().find(|(n, _)| *n == b.name.name) {
+                    b.value.kind = ast::ExprKind::Num(*v);
+                }
+                if sampled && params.contains(&b.name.name) {
+                    if !run.is_empty() {
+                        items.push(ast::Item::Param(std::mem::take(&mut run)));
+                    }
+                    items.push(ast::Item::Learn(vec![b]));
+                } else {
+                    run.push(b);
+                }
+            }
+            if !run.is_empty() {
+                items.push(ast::Item::Param(run));
+            }
+        }
+        sys.items = items;
+    }
+    let checked = crate::check::check(src, &file, overrides);
+    let errors: Vec<Diagnostic> = checked
+        .diagnostics
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect();
+    match checked.model {
+        Some(m) if errors.is_empty() => Ok(m),
+        _ => Err(errors),
+    }
 }

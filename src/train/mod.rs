@@ -159,13 +159,25 @@ struct Partial {
     grad: Vec<f64>,
 }
 
+/// Where a kernel's learn input comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum LearnSrc {
+    /// Trained: component `i` of theta.
+    Theta(usize),
+    /// A per-sample param: column `c` after `t` in the data row.
+    Data(usize),
+}
+
 /// Read-only inputs of a chunk evaluation.
 struct Shared<'a> {
     kernels: &'a Kernels,
+    learn_src: &'a [LearnSrc],
     data: &'a Dataset,
     theta: &'a [f64],
     nets: Option<&'a dyn TrainNets>,
     loss: crate::check::Loss,
+    /// Learn params in theta (the nets' weights follow them).
+    n_theta_learn: usize,
 }
 
 impl Worker {
@@ -177,7 +189,7 @@ impl Worker {
     ) -> Result<Partial, EvalError> {
         let k = sh.kernels;
         let (n, np, nl) = (k.dof, k.n_pred(), k.n_learn);
-        let n_in = sh.data.n_in;
+        let n_in = 2 * n + 1;
         let mut p = Partial {
             grad: if want_grad {
                 vec![0.0; sh.theta.len()]
@@ -186,9 +198,15 @@ impl Worker {
             },
             ..Partial::default()
         };
-        self.fin[n_in..].copy_from_slice(&sh.theta[..nl]);
         for &r in rows {
-            self.fin[..n_in].copy_from_slice(sh.data.input(r));
+            let row = sh.data.input(r);
+            self.fin[..n_in].copy_from_slice(&row[..n_in]);
+            for (x, src) in self.fin[n_in..].iter_mut().zip(sh.learn_src) {
+                *x = match *src {
+                    LearnSrc::Theta(i) => sh.theta[i],
+                    LearnSrc::Data(c) => row[n_in + c],
+                };
+            }
             let rep = self.forward.eval(&self.fin, &mut self.fout)?;
             let pred = &self.fout[..np];
             if rep.singular > 0 || !pred.iter().all(|x| x.is_finite()) {
@@ -219,17 +237,20 @@ impl Worker {
                 continue;
             }
             self.gradient.eval(&self.gin, &mut self.gout)?;
-            for (g, d) in p.grad[..nl].iter_mut().zip(&self.gout[..nl]) {
-                *g += d;
+            for (src, d) in sh.learn_src.iter().zip(&self.gout[..nl]) {
+                if let LearnSrc::Theta(i) = *src {
+                    p.grad[i] += d;
+                }
             }
             let mut pos = nl;
+            let nt = sh.n_theta_learn;
             for call in &k.calls {
                 let args = &self.gout[pos..pos + call.arity];
                 pos += call.arity;
                 let lc = &self.gout[pos..pos + call.lanes.len()];
                 pos += call.lanes.len();
                 if let Some(nets) = sh.nets {
-                    nets.jet_vjp(call.net, args, &call.lanes, lc, &mut p.grad[nl..]);
+                    nets.jet_vjp(call.net, args, &call.lanes, lc, &mut p.grad[nt..]);
                 }
             }
         }
@@ -245,6 +266,7 @@ pub struct Trainer {
     val: Dataset,
     nets: Option<Arc<dyn TrainNets>>,
     workers: Vec<Worker>,
+    learn_src: Vec<LearnSrc>,
     learn_names: Vec<String>,
     record_every: usize,
     /// The run's state.
@@ -254,8 +276,9 @@ pub struct Trainer {
 impl Trainer {
     /// A trainer for `sys` with `settings` on `data` (split into training and
     /// validation rows by `settings.val` and `settings.seed`). `nets` is required when
-    /// the system has nets; `learns` are the initial learn values (declaration order);
-    /// `threads` workers evaluate each batch (at least 1).
+    /// the system has nets; `learns` are the initial values of every learn param
+    /// (declaration order; those the data gives per sample, [`Dataset::params`], are
+    /// inputs, not trained); `threads` workers evaluate each batch (at least 1).
     pub fn new(
         sys: &SystemModel,
         settings: &TrainSettings,
@@ -280,13 +303,26 @@ impl Trainer {
             )));
         }
         let kernels = adjoint::build(sys, settings.reg)?;
-        if data.n_in != 2 * kernels.dof + 1 || data.n_out != kernels.n_pred() {
+        let mut learn_src = Vec::with_capacity(learns.len());
+        let mut theta = vec![];
+        let mut learn_names = vec![];
+        for ((name, _), &v) in sys.learns.iter().zip(learns) {
+            match data.params.iter().position(|p| p == name) {
+                Some(c) => learn_src.push(LearnSrc::Data(c)),
+                None => {
+                    learn_src.push(LearnSrc::Theta(theta.len()));
+                    theta.push(v);
+                    learn_names.push(name.clone());
+                }
+            }
+        }
+        if data.n_in != 2 * kernels.dof + 1 + data.params.len() || data.n_out != kernels.n_pred() {
             return Err(TrainError::Setup(format!(
                 "the data has {} inputs and {} targets per row; system `{}` needs {} and {}",
                 data.n_in,
                 data.n_out,
                 sys.name,
-                2 * kernels.dof + 1,
+                2 * kernels.dof + 1 + data.params.len(),
                 kernels.n_pred()
             )));
         }
@@ -294,7 +330,6 @@ impl Trainer {
         if train.is_empty() {
             return Err(TrainError::Setup("the training data has no rows".into()));
         }
-        let mut theta = learns.to_vec();
         if let Some(n) = &nets {
             theta.extend(n.params());
         }
@@ -319,7 +354,8 @@ impl Trainer {
         Ok(Trainer {
             record_every: (settings.steps / CURVE_POINTS).max(1),
             settings: settings.clone(),
-            learn_names: sys.learns.iter().map(|(n, _)| n.clone()).collect(),
+            learn_src,
+            learn_names,
             kernels,
             train,
             val,
@@ -358,7 +394,7 @@ impl Trainer {
         &self.kernels
     }
 
-    /// The learn params' names and current values.
+    /// The trained learn params' names and current values.
     pub fn learns(&self) -> Vec<(String, f64)> {
         self.learn_names
             .iter()
@@ -391,12 +427,14 @@ impl Trainer {
         val: bool,
         want_grad: bool,
     ) -> Result<Evaluated, TrainError> {
-        let nl = self.kernels.n_learn;
+        let nl = self.learn_names.len();
         if let Some(n) = &self.nets {
             n.set_params(&theta[nl..]);
         }
         let shared = Shared {
             kernels: &self.kernels,
+            learn_src: &self.learn_src,
+            n_theta_learn: nl,
             data: if val { &self.val } else { &self.train },
             theta,
             nets: self.nets.as_deref(),
@@ -537,7 +575,7 @@ impl Trainer {
             point = Some(p);
         }
         if let Some(n) = &self.nets {
-            n.set_params(&self.state.theta[self.kernels.n_learn..]);
+            n.set_params(&self.state.theta[self.learn_names.len()..]);
         }
         Ok(StepReport {
             loss: ev.loss,
@@ -558,7 +596,7 @@ impl Trainer {
             })
             .collect();
         if let Some(n) = &self.nets {
-            n.set_params(&self.state.theta[self.kernels.n_learn..]);
+            n.set_params(&self.state.theta[self.learn_names.len()..]);
             out.extend(n.tensors());
         }
         out
