@@ -158,3 +158,13 @@ train fit {
     assert_eq!(tr.state.skipped_steps, 0);
     assert!(tr.state.theta.iter().all(|x| x.is_finite()));
 }
+
+#[test]
+fn throughput_function_for_lagc_bench() {
+    let m = checked_model(PENDULUM, &[]);
+    let k = m.system_index("fit").unwrap();
+    let s = lagc::train::train_samples_per_s(&m, k, None, Kind::Interp, 2, 20).unwrap();
+    assert!(s.is_finite() && s > 0.0, "{s}");
+    let truth = m.system_index("truth").unwrap();
+    assert!(lagc::train::train_samples_per_s(&m, truth, None, Kind::Interp, 2, 1).is_err());
+}

@@ -269,6 +269,9 @@ pub struct Trainer {
     learn_src: Vec<LearnSrc>,
     learn_names: Vec<String>,
     record_every: usize,
+    /// Seconds taken by the first gradient evaluations on one thread and on all
+    /// workers; once both have a few, the faster way is kept (results are the same).
+    timing: [Vec<f64>; 2],
     /// The run's state.
     pub state: State,
 }
@@ -356,6 +359,7 @@ impl Trainer {
             settings: settings.clone(),
             learn_src,
             learn_names,
+            timing: [vec![], vec![]],
             kernels,
             train,
             val,
@@ -441,7 +445,18 @@ impl Trainer {
             loss: self.settings.loss,
         };
         let chunks: Vec<&[usize]> = rows.chunks(CHUNK).collect();
-        let t = self.workers.len().min(chunks.len()).max(1);
+        let all = self.workers.len().min(chunks.len()).max(1);
+        // Threads pay off only when a batch is costly: time both ways a few times
+        // (alternating), then keep the faster one.
+        const TRIALS: usize = 3;
+        let [one, many] = &self.timing;
+        let parallel = if one.len() < TRIALS || many.len() < TRIALS {
+            one.len() > many.len()
+        } else {
+            many.iter().sum::<f64>() < one.iter().sum::<f64>()
+        };
+        let t = if parallel { all } else { 1 };
+        let t0 = std::time::Instant::now();
         let mut parts: Vec<Option<Result<Partial, EvalError>>> =
             (0..chunks.len()).map(|_| None).collect();
         let run = |w: usize, worker: &mut Worker| -> Vec<(usize, Result<Partial, EvalError>)> {
