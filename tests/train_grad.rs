@@ -299,3 +299,35 @@ train hybrid {
     theta.extend(nets.params());
     check_fd(&mut tr, &theta, 1e-5);
 }
+
+#[test]
+fn reference_mlp_lnn_and_baseline_gradients() {
+    use lagc::train::mlp::{RefNets, SharedRefNets};
+    let src = "
+system truth { coord a, b; param g = 9.8;
+    L = (2*a'^2 + b'^2 + 2*a'*b'*cos(a - b))/2 + 2*g*cos(a) + g*cos(b); }
+system lnn { coord a, b; net f = mlp(in: 4, hidden: [8, 8], act: softplus);
+    L = f(a, b, a', b'); }
+system base { coord a, b; net h = mlp(in: 4, out: 2, hidden: [8, 8], act: tanh, init: xavier);
+    accel a = h(a, b, a', b')[0], b = h(a, b, a', b')[1]; }
+train lnn {
+    data = sample(truth, n = 64, seed = 5, a = uniform(-1, 1), b = uniform(-1, 1),
+                  a' = normal(0, 1), b' = normal(0, 1));
+    steps = 10; val = 0; reg = 0.01;
+}
+train base {
+    data = sample(truth, n = 64, seed = 5, a = uniform(-1, 1), b = uniform(-1, 1),
+                  a' = normal(0, 1), b' = normal(0, 1));
+    steps = 10; val = 0; loss = l1;
+}
+";
+    let m = checked_model(src, &[]);
+    for name in ["lnn", "base"] {
+        let k = m.system_index(name).unwrap();
+        let nets: Arc<dyn TrainNets> =
+            Arc::new(SharedRefNets(Arc::new(RefNets::new(&m.systems[k].nets, 3))));
+        let theta = nets.params();
+        let mut tr = trainer(src, name, Some(nets));
+        check_fd(&mut tr, &theta, 1e-5);
+    }
+}

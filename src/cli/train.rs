@@ -11,6 +11,7 @@ use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
 use crate::diagnostics::render;
 use crate::report::csv::{self as csvio, CsvWriter};
 use crate::train::data::{self, DataError, Made};
+use crate::train::mlp::{RefNets, SharedRefNets};
 use crate::train::{checkpoint, TrainNets, Trainer};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,16 +50,13 @@ pub struct Outcome {
     pub report: String,
 }
 
-/// Builds the trainable nets of a system. The `nn` module provides them; until it is
-/// wired in here, systems with nets cannot be trained from the command line.
-fn nets_for(sys: &SystemModel) -> Result<Option<Arc<dyn TrainNets>>, Failure> {
-    if sys.nets.is_empty() {
-        return Ok(None);
-    }
-    Err(Failure::user(format!(
-        "error: system `{}` calls neural nets; training nets needs the net module (src/nn), which this build lacks\n",
-        sys.name
-    )))
+/// Builds the trainable nets of a system, initialised from `seed` (the reference
+/// implementation; the `nn` module's is meant to replace it here).
+fn nets_for(sys: &SystemModel, seed: u64) -> Option<Arc<dyn TrainNets>> {
+    (!sys.nets.is_empty()).then(|| {
+        let nets = Arc::new(RefNets::new(&sys.nets, seed));
+        Arc::new(SharedRefNets(nets)) as Arc<dyn TrainNets>
+    })
 }
 
 /// `lagc train FILE --system S [flags]`.
@@ -259,7 +257,7 @@ pub fn run_block(
             sys.name
         )));
     }
-    let nets = nets_for(sys)?;
+    let nets = nets_for(sys, settings.seed);
     let learns: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let fail =

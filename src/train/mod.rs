@@ -7,14 +7,16 @@
 //! spread over the worker threads, sums the chunks in chunk order (so results never
 //! depend on thread timing or on the number of threads) and applies one Adam update.
 //!
-//! Nets are reached through the [`TrainNets`] trait, which the `nn` module implements;
-//! systems with only `learn` params (system identification) need none.
+//! Nets are reached through the [`TrainNets`] trait, which the `nn` module is to
+//! implement; [`mlp::SharedRefNets`] is a plain reference implementation meanwhile.
+//! Systems with only `learn` params (system identification) need none.
 
 pub mod adam;
 pub mod adjoint;
 pub mod checkpoint;
 pub mod data;
 pub mod loss;
+pub mod mlp;
 
 use crate::backend::{self, solve::lu_solve_in_place, Backend, EvalError, SharedNets};
 use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
@@ -491,6 +493,12 @@ impl Trainer {
                     }
                 }
             });
+        }
+        if want_grad && all > 1 {
+            let trials = &mut self.timing[usize::from(parallel)];
+            if trials.len() < TRIALS {
+                trials.push(t0.elapsed().as_secs_f64());
+            }
         }
         let mut total = Partial {
             grad: if want_grad {
