@@ -1,13 +1,15 @@
-//! Training throughput (criterion): one optimiser step of batch 32, for system
-//! identification of a double pendulum (four `learn` params: both masses' ratio, both
-//! lengths and g) and of a driven, damped pendulum, through the interpreter backend.
-//! The LNN 4-128-128-1 figure of `lagc bench --train` needs the net module's
-//! [`lagc::train::TrainNets`] implementation; see [`lagc::train::train_samples_per_s`].
+//! Training throughput (criterion): one optimiser step of batch 32 through the
+//! interpreter backend, for system identification of a double pendulum (four `learn`
+//! params) and of a driven, damped pendulum, and for the LNN 4-128-128-1 softplus on
+//! double-pendulum data with the reference MLP (`lagc::train::mlp`; the JAX figure to
+//! compare with is ~19,000 samples/s, /work/shared/peers/README.md).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use lagc::backend::Kind;
 use lagc::check::{RunSettings, Source};
-use lagc::train::{data::from_sample, Trainer};
+use lagc::train::mlp::{RefNets, SharedRefNets};
+use lagc::train::{data::from_sample, TrainNets, Trainer};
+use std::sync::Arc;
 
 const SRC: &str = "
 system truth { coord t1, t2; param m1 = 1, m2 = 1, l1 = 1, l2 = 1, g = 9.8;
@@ -21,6 +23,13 @@ system dtruth { coord th; param k = 9.8, c = 0.3, A = 0.5;
 system damped { coord th; learn k = 1, c = 0.1, A = 0;
     L = th'^2/2 + k*cos(th); dissipation = c*th'^2/2; force th = A*sin(t); }
 train fit {
+    data = sample(truth, n = 10000, seed = 0, t1 = uniform(0, 2*pi), t2 = uniform(0, 2*pi),
+                  t1' = uniform(-10, 10), t2' = uniform(-10, 10));
+    steps = 1000000; batch = 32;
+}
+system lnn { coord t1, t2; net lagrangian = mlp(in: 4, hidden: [128, 128], act: softplus);
+    L = lagrangian(t1, t2, t1', t2'); }
+train lnn {
     data = sample(truth, n = 10000, seed = 0, t1 = uniform(0, 2*pi), t2 = uniform(0, 2*pi),
                   t1' = uniform(-10, 10), t2' = uniform(-10, 10));
     steps = 1000000; batch = 32;
@@ -52,11 +61,14 @@ fn trainer(name: &str, threads: usize) -> Trainer {
     let made = from_sample(spec, truth, sys, settings.momenta, Kind::Interp)
         .unwrap_or_else(|_| panic!("data"));
     let learns: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
+    let nets = (!sys.nets.is_empty()).then(|| {
+        Arc::new(SharedRefNets(Arc::new(RefNets::new(&sys.nets, 0)))) as Arc<dyn TrainNets>
+    });
     Trainer::new(
         sys,
         &settings,
         &made.data,
-        None,
+        nets,
         &learns,
         Kind::Interp,
         threads,
@@ -67,7 +79,13 @@ fn trainer(name: &str, threads: usize) -> Trainer {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("train");
     g.throughput(Throughput::Elements(32));
-    for (name, threads) in [("fit", 1), ("fit", 2), ("damped", 2)] {
+    for (name, threads) in [
+        ("fit", 1),
+        ("fit", 2),
+        ("damped", 2),
+        ("lnn", 1),
+        ("lnn", 2),
+    ] {
         let mut tr = trainer(name, threads);
         g.bench_function(format!("{name}_batch32_threads{threads}"), |b| {
             b.iter(|| tr.step().expect("step"))

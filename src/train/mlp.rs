@@ -7,11 +7,14 @@
 //! Flat layout: net by net in declaration order; per layer k, `w{k}` row-major
 //! (fan_in x fan_out, so `w[i * fan_out + o]`), then `b{k}`.
 //!
-//! Jets: component 0 is the value; one first-order component per argument position that
-//! some lane differentiates by; one second-order component per distinct pair of positions
-//! of a two-partial lane. Through a hidden layer z = W^T h + b, a = act(z):
-//! a1_i = act'(z) z1_i and a2_ij = act''(z) z1_i z1_j + act'(z) z2_ij. Lanes with more
-//! than two partials are not supported (they evaluate to NaN).
+//! Jets: component 0 is the value; then first-order components along directions d_i in
+//! argument space, and second-order components along pairs of them. Through a hidden
+//! layer z = W^T h + b, a = act(z): a1_i = act'(z) z1_i and
+//! a2_ij = act''(z) z1_i z1_j + act'(z) z2_ij. Evaluating lanes uses unit directions; the
+//! reverse pass first folds the lanes' cotangents into as few directions as it can (the
+//! "directional adjoint" of DESIGN.md: for an LNN, a handful of components instead of
+//! every Hessian entry). Lanes with more than two partials are not supported (they
+//! evaluate to NaN).
 
 use super::checkpoint::Tensor;
 use super::TrainNets;
@@ -67,18 +70,34 @@ fn act(a: Activation, z: f64) -> [f64; 4] {
     }
 }
 
-/// The jet components a set of lanes needs.
+/// The jet components of one pass: the value, first-order directional derivatives
+/// along `dirs` (vectors in argument space), second-order ones along `pairs` of them.
 struct Plan {
-    /// Argument positions with a first-order component (component 1 + index).
-    firsts: Vec<u32>,
-    /// Pairs (indices into `firsts`) with a second-order component.
+    /// First-order directions.
+    dirs: Vec<Vec<f64>>,
+    /// Pairs (indices into `dirs`) with a second-order component.
     pairs: Vec<(usize, usize)>,
-    /// For each lane: its component, or `None` if unsupported.
-    lane_comp: Vec<Option<usize>>,
 }
 
 impl Plan {
-    fn new(lanes: &[NetLane]) -> Plan {
+    fn n_comp(&self) -> usize {
+        1 + self.dirs.len() + self.pairs.len()
+    }
+
+    fn pair(&mut self, p: (usize, usize)) -> usize {
+        let k = match self.pairs.iter().position(|&x| x == p) {
+            Some(k) => k,
+            None => {
+                self.pairs.push(p);
+                self.pairs.len() - 1
+            }
+        };
+        1 + self.dirs.len() + k
+    }
+
+    /// Unit directions for the lanes' partials; returns the plan and each lane's
+    /// component (`None` for more than two partials).
+    fn for_lanes(lanes: &[NetLane], arity: usize) -> (Plan, Vec<Option<usize>>) {
         let mut firsts: Vec<u32> = vec![];
         for l in lanes {
             for &p in l.partials.iter().take(2) {
@@ -87,36 +106,93 @@ impl Plan {
                 }
             }
         }
-        let pos = |p: u32, f: &[u32]| f.iter().position(|&x| x == p).unwrap_or(0);
-        let mut pairs = vec![];
-        let mut lane_comp = vec![];
-        for l in lanes {
-            lane_comp.push(match *l.partials {
+        let dirs = firsts
+            .iter()
+            .map(|&p| {
+                (0..arity)
+                    .map(|i| f64::from(u8::from(i == p as usize)))
+                    .collect()
+            })
+            .collect();
+        let mut plan = Plan {
+            dirs,
+            pairs: vec![],
+        };
+        let pos = |p: u32| firsts.iter().position(|&x| x == p).unwrap_or(0);
+        let comps = lanes
+            .iter()
+            .map(|l| match *l.partials {
                 [] => Some(0),
-                [a] => Some(1 + pos(a, &firsts)),
-                [a, b] => {
-                    let pr = (pos(a, &firsts), pos(b, &firsts));
-                    let k = match pairs.iter().position(|&x| x == pr) {
-                        Some(k) => k,
-                        None => {
-                            pairs.push(pr);
-                            pairs.len() - 1
-                        }
-                    };
-                    Some(1 + firsts.len() + k)
-                }
+                [a] => Some(1 + pos(a)),
+                [a, b] => Some(plan.pair((pos(a), pos(b)))),
                 _ => None,
-            });
-        }
-        Plan {
-            firsts,
-            pairs,
-            lane_comp,
-        }
+            })
+            .collect();
+        (plan, comps)
     }
 
-    fn n_comp(&self) -> usize {
-        1 + self.firsts.len() + self.pairs.len()
+    /// The fewest components whose seeded sum is `sum_k cot[k] * lane_k`: per output,
+    /// the value, one direction for all first partials (`sum c_i d/dx_i = D[u]`), and the
+    /// eigen-directions of the symmetric matrix of the second partials' cotangents
+    /// (`sum c_ij d2/dx_i dx_j = sum_k mu_k D2[u_k, u_k]`). Returns the plan and the
+    /// seeds `(component, output, weight)` of the last layer's cotangents.
+    fn for_cotangents(
+        lanes: &[NetLane],
+        cot: &[f64],
+        arity: usize,
+        outs: usize,
+    ) -> (Plan, Vec<(usize, usize, f64)>) {
+        let mut value = vec![0.0; outs];
+        let mut first = vec![vec![0.0; arity]; outs];
+        let mut second = vec![vec![0.0; arity * arity]; outs];
+        for (l, &c) in lanes.iter().zip(cot) {
+            let o = l.out as usize;
+            match *l.partials {
+                [] => value[o] += c,
+                [a] => first[o][a as usize] += c,
+                [a, b] => {
+                    let (a, b) = (a as usize, b as usize);
+                    second[o][a * arity + b] += c / 2.0;
+                    second[o][b * arity + a] += c / 2.0;
+                }
+                _ => {}
+            }
+        }
+        let mut plan = Plan {
+            dirs: vec![],
+            pairs: vec![],
+        };
+        let mut firsts = vec![]; // (dir, out)
+        let mut seconds = vec![]; // (dir, out, mu)
+        for o in 0..outs {
+            if first[o].iter().any(|&c| c != 0.0) {
+                plan.dirs.push(first[o].clone());
+                firsts.push((plan.dirs.len() - 1, o));
+            }
+            let m = nalgebra::DMatrix::from_row_slice(arity, arity, &second[o]);
+            let big = m.amax();
+            if big == 0.0 {
+                continue;
+            }
+            let eig = nalgebra::SymmetricEigen::new(m);
+            for (k, &mu) in eig.eigenvalues.iter().enumerate() {
+                if mu.abs() > 1e-14 * big {
+                    plan.dirs
+                        .push(eig.eigenvectors.column(k).iter().copied().collect());
+                    seconds.push((plan.dirs.len() - 1, o, mu));
+                }
+            }
+        }
+        let mut seeds: Vec<(usize, usize, f64)> = (0..outs)
+            .filter(|&o| value[o] != 0.0)
+            .map(|o| (0, o, value[o]))
+            .collect();
+        seeds.extend(firsts.into_iter().map(|(d, o)| (1 + d, o, 1.0)));
+        for (d, o, mu) in seconds {
+            let c = plan.pair((d, d));
+            seeds.push((c, o, mu));
+        }
+        (plan, seeds)
     }
 }
 
@@ -190,14 +266,12 @@ impl RefNets {
     ) -> Vec<f64> {
         let s = &self.shapes[net];
         let nc = plan.n_comp();
-        let nf = plan.firsts.len();
+        let nf = plan.dirs.len();
         let n0 = s.widths[0];
         let mut h = vec![0.0; nc * n0];
         h[..n0].copy_from_slice(&x[..n0.min(x.len())]);
-        for (i, &p) in plan.firsts.iter().enumerate() {
-            if (p as usize) < n0 {
-                h[(1 + i) * n0 + p as usize] = 1.0;
-            }
+        for (i, d) in plan.dirs.iter().enumerate() {
+            h[(1 + i) * n0..(2 + i) * n0].copy_from_slice(&d[..n0]);
         }
         let layers = s.widths.len() - 1;
         let mut tape = tape;
@@ -252,15 +326,12 @@ impl RefNets {
 
 impl NetEval for RefNets {
     fn eval(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]) {
-        let plan = Plan::new(lanes);
+        let widths = &self.shapes[net as usize].widths;
+        let (plan, comps) = Plan::for_lanes(lanes, widths[0]);
         let w = self.read();
         let y = self.forward(&w, net as usize, args, &plan, None);
-        let outs = self.shapes[net as usize]
-            .widths
-            .last()
-            .copied()
-            .unwrap_or(1);
-        for ((o, l), c) in out.iter_mut().zip(lanes).zip(&plan.lane_comp) {
+        let outs = widths.last().copied().unwrap_or(1);
+        for ((o, l), c) in out.iter_mut().zip(lanes).zip(&comps) {
             *o = match c {
                 Some(c) => y[c * outs + l.out as usize],
                 None => f64::NAN,
@@ -292,25 +363,23 @@ impl TrainNets for SharedRefNets {
 
     fn jet_vjp(&self, net: u32, args: &[f64], lanes: &[NetLane], cot: &[f64], grad: &mut [f64]) {
         let me = &self.0;
-        let plan = Plan::new(lanes);
         let w = me.read();
         let net = net as usize;
         let s = &me.shapes[net];
+        let layers = s.widths.len() - 1;
+        let outs = s.widths[layers];
+        let (plan, seeds) = Plan::for_cotangents(lanes, cot, s.widths[0], outs);
         let mut tape = Tape {
             inputs: vec![],
             pre: vec![],
         };
         me.forward(&w, net, args, &plan, Some(&mut tape));
         let nc = plan.n_comp();
-        let nf = plan.firsts.len();
-        let layers = s.widths.len() - 1;
-        let outs = s.widths[layers];
+        let nf = plan.dirs.len();
         // Cotangents of the last layer's output components.
         let mut zbar = vec![0.0; nc * outs];
-        for ((l, c), &g) in lanes.iter().zip(&plan.lane_comp).zip(cot) {
-            if let Some(c) = c {
-                zbar[c * outs + l.out as usize] += g;
-            }
+        for (c, o, g) in seeds {
+            zbar[c * outs + o] += g;
         }
         for k in (0..layers).rev() {
             let (fi, fo) = (s.widths[k], s.widths[k + 1]);
