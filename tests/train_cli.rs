@@ -264,3 +264,41 @@ train fit {
     let h: serde_json::Value = serde_json::from_slice(&b[8..8 + n]).unwrap();
     assert!(h.get("g").is_none(), "{h}");
 }
+
+#[test]
+fn a_small_lnn_learns_a_double_pendulum() {
+    let lag = "
+system truth { coord t1, t2; param g = 9.8;
+    L = t1'^2 + t2'^2/2 + t1'*t2'*cos(t1 - t2) + 2*g*cos(t1) + g*cos(t2); }
+system lnn { coord t1, t2; net f = mlp(in: 4, hidden: [32, 32], act: softplus, init: xavier);
+    L = f(t1, t2, t1', t2'); }
+train lnn {
+    data = sample(truth, n = 2000, seed = 0, t1 = uniform(-1, 1), t2 = uniform(-1, 1),
+                  t1' = uniform(-1, 1), t2' = uniform(-1, 1));
+    steps = 800; batch = 32; lr = 1e-2; lr_decay = 0.1;
+    save = \"lnn.safetensors\";
+}
+";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lnn.lag"), lag).unwrap();
+    let o = lagc(
+        dir.path(),
+        &["train", "lnn.lag", "--system", "lnn", "--quiet"],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let curve = std::fs::read_to_string(dir.path().join("lnn.loss.csv")).unwrap();
+    let val: Vec<f64> = curve
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    // The validation loss falls well below where it starts.
+    assert!(val[val.len() - 1] < 0.05 * val[0], "{val:?}");
+    // The weights file holds the net's tensors with their shapes.
+    let b = std::fs::read(dir.path().join("lnn.safetensors")).unwrap();
+    let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+    let h: serde_json::Value = serde_json::from_slice(&b[8..8 + n]).unwrap();
+    assert_eq!(h["f.w0"]["shape"], serde_json::json!([4, 32]));
+    assert_eq!(h["f.b2"]["shape"], serde_json::json!([1]));
+}
