@@ -302,3 +302,63 @@ train lnn {
     assert_eq!(h["f.w0"]["shape"], serde_json::json!([4, 32]));
     assert_eq!(h["f.b2"]["shape"], serde_json::json!([1]));
 }
+
+#[test]
+fn starts_from_a_weights_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fit.lag"), FIT).unwrap();
+    let o = lagc(
+        dir.path(),
+        &["train", "fit.lag", "--system", "fit", "--quiet"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    // From the fitted g, one tiny step keeps it (and the report shows it).
+    let o = lagc(
+        dir.path(),
+        &[
+            "train",
+            "fit.lag",
+            "--system",
+            "fit",
+            "--quiet",
+            "--weights",
+            "fit.weights",
+            "--steps",
+            "1",
+            "--lr",
+            "1e-12",
+            "--save",
+            "again.weights",
+        ],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let g = scalar(&dir.path().join("again.weights"), "g");
+    assert!((g - 9.81).abs() < 1e-3, "{g}");
+    // A net system needs every net tensor, with its shape.
+    let lnn = "system truth { coord x; L = x'^2/2 - x^2/2; }
+system lnn { coord x; learn k = 1; net f = mlp(in: 2, hidden: [4]); L = k*f(x, x'); }
+train lnn { data = sample(truth, n = 10, seed = 0, x = uniform(0, 1)); steps = 1;
+            weights = \"fit.weights\"; }";
+    std::fs::write(dir.path().join("lnn.lag"), lnn).unwrap();
+    let o = lagc(dir.path(), &["train", "lnn.lag", "--system", "lnn"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).1.contains("tensor `f.w0` is missing"),
+        "{:?}",
+        text(&o)
+    );
+    std::fs::write(dir.path().join("junk.weights"), b"12345678junk").unwrap();
+    let o = lagc(
+        dir.path(),
+        &[
+            "train",
+            "lnn.lag",
+            "--system",
+            "lnn",
+            "--weights",
+            "junk.weights",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("junk.weights"), "{:?}", text(&o));
+}

@@ -251,14 +251,24 @@ pub fn run_block(
             sys.name
         )));
     }
-    if settings.weights.is_some() || common.weights.is_some() {
-        return Err(Failure::user(format!(
-            "error: train `{}`: starting from a weights file is not supported yet\n",
-            sys.name
-        )));
-    }
     let nets = nets_for(sys, settings.seed);
-    let learns: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
+    let mut learns: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
+    // Initial weights: --weights, then the block's `weights =` (relative to the .lag file).
+    let initial = match (&common.weights, &settings.weights) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(w)) => Some(lag_dir.join(w)),
+        _ => None,
+    };
+    if let Some(p) = initial {
+        let file =
+            checkpoint::load_weights(&p).map_err(|e| Failure::user(format!("error: {e}\n")))?;
+        let (l, flat) = crate::train::initial_from(sys, nets.as_deref(), &file)
+            .map_err(|e| Failure::user(format!("error: {}: {e}\n", p.display())))?;
+        learns = l;
+        if let Some(n) = &nets {
+            n.set_params(&flat);
+        }
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let fail =
         |e: crate::train::TrainError| Failure::user(format!("error: train `{}`: {e}\n", sys.name));

@@ -92,6 +92,74 @@ pub fn save_weights(path: &Path, tensors: &[Tensor]) -> io::Result<()> {
     write_atomic(path, &bytes)
 }
 
+/// Reads the f64 tensors of a safetensors file. Errors name the file and, where there
+/// is one, the tensor.
+pub fn load_weights(path: &Path) -> Result<Vec<Tensor>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bad = |why: String| format!("{} is not a usable weights file: {why}", path.display());
+    if bytes.len() < 8 {
+        return Err(bad("it is shorter than a safetensors header".into()));
+    }
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[..8]);
+    let n = usize::try_from(u64::from_le_bytes(w)).unwrap_or(usize::MAX);
+    if n > bytes.len() - 8 {
+        return Err(bad("its header runs past the end of the file".into()));
+    }
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n])
+        .map_err(|e| bad(format!("its header is not JSON ({e})")))?;
+    let data = &bytes[8 + n..];
+    let Some(obj) = header.as_object() else {
+        return Err(bad("its header is not a JSON object".into()));
+    };
+    let mut out = vec![];
+    for (name, t) in obj {
+        if name == "__metadata__" {
+            continue;
+        }
+        let what = |why: &str| bad(format!("tensor `{name}`: {why}"));
+        if t["dtype"] != "F64" {
+            return Err(what(&format!("dtype {}, expected F64", t["dtype"])));
+        }
+        let shape: Vec<usize> = t["shape"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_u64().map(|x| x as usize))
+                    .collect()
+            })
+            .ok_or_else(|| what("no shape"))?;
+        let off: Vec<usize> = t["data_offsets"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_u64().map(|x| x as usize))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let count: usize = shape.iter().product();
+        match off[..] {
+            [a, b] if a <= b && b <= data.len() && b - a == 8 * count => {
+                let data = data[a..b]
+                    .chunks_exact(8)
+                    .map(|c| {
+                        let mut w = [0u8; 8];
+                        w.copy_from_slice(c);
+                        f64::from_le_bytes(w)
+                    })
+                    .collect();
+                out.push(Tensor {
+                    name: name.clone(),
+                    shape,
+                    data,
+                });
+            }
+            _ => return Err(what("its data offsets do not fit its shape or the file")),
+        }
+    }
+    Ok(out)
+}
+
 struct Out(Vec<u8>);
 
 impl Out {

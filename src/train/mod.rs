@@ -55,7 +55,9 @@ pub trait TrainNets: Send + Sync {
         cotangents: &[f64],
         grad: &mut [f64],
     );
-    /// The weights as named tensors for the weights file (`f.w0`, `f.b0`, ...).
+    /// The weights as named tensors for the weights file (`f.w0`, `f.b0`, ...), in the
+    /// flat order: their data concatenated is [`TrainNets::params`] (the trainer reads
+    /// initial weights files through this).
     fn tensors(&self) -> Vec<checkpoint::Tensor>;
 }
 
@@ -645,6 +647,45 @@ impl Trainer {
         }
         h.finish()
     }
+}
+
+/// Initial parameters from the tensors of a weights file: each learn param from the
+/// scalar tensor of its name (its declared value when the file has none), and the nets'
+/// weights from the tensors [`TrainNets::tensors`] names, which must all be there with
+/// their shapes. Returns the learn values and the nets' flat weights.
+pub fn initial_from(
+    sys: &SystemModel,
+    nets: Option<&dyn TrainNets>,
+    file: &[checkpoint::Tensor],
+) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let find = |name: &str| file.iter().find(|t| t.name == name);
+    let mut learns = vec![];
+    for (name, v) in &sys.learns {
+        learns.push(match find(name) {
+            None => *v,
+            Some(t) if t.data.len() == 1 && t.shape.iter().all(|&d| d == 1) => t.data[0],
+            Some(t) => {
+                return Err(format!(
+                    "tensor `{name}` has shape {:?}; a learn param needs shape ()",
+                    t.shape
+                ))
+            }
+        });
+    }
+    let mut flat = vec![];
+    for want in nets.map(|n| n.tensors()).unwrap_or_default() {
+        match find(&want.name) {
+            None => return Err(format!("tensor `{}` is missing", want.name)),
+            Some(t) if t.shape != want.shape => {
+                return Err(format!(
+                    "tensor `{}` has shape {:?}, expected {:?}",
+                    want.name, t.shape, want.shape
+                ))
+            }
+            Some(t) => flat.extend_from_slice(&t.data),
+        }
+    }
+    Ok((learns, flat))
 }
 
 /// Training throughput in samples per second: `steps` optimiser steps (after one
