@@ -146,7 +146,7 @@ train fit {
     steps = 5; val = 0;
 }
 ";
-    let mut tr = trainer(&src, "fit", 2);
+    let mut tr = trainer(src, "fit", 2);
     run(&mut tr);
     assert_eq!(tr.state.skipped_steps, 5);
     assert_eq!(tr.state.skipped_samples, 5 * 32);

@@ -134,7 +134,7 @@ fn initialisation_scales_and_tensor_layout() {
         act: Activation::Softplus,
         init: Init::Lnn,
     };
-    let t = SharedRefNets(Arc::new(RefNets::new(&[big.clone()], 0)));
+    let t = SharedRefNets(Arc::new(RefNets::new(std::slice::from_ref(&big), 0)));
     assert_eq!(t.n_params(), big.weight_count());
     let ts = t.tensors();
     let names: Vec<&str> = ts.iter().map(|t| t.name.as_str()).collect();

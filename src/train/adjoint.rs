@@ -160,7 +160,9 @@ pub fn build(sys: &SystemModel, reg: f64) -> Result<Kernels, AdjointError> {
         .iter()
         .map(|&l| Output::Expr(dag.diff(s, l)))
         .collect();
-    let mut calls: Vec<(u32, Box<[ExprId]>, Vec<(NetLane, ExprId)>)> = vec![];
+    // Net calls of S: (net, args, [(lane, its node)]).
+    type Calls = Vec<(u32, Box<[ExprId]>, Vec<(NetLane, ExprId)>)>;
+    let mut calls: Calls = vec![];
     for id in dag.reachable(&[s]) {
         if let Node::Net {
             net,

@@ -382,9 +382,9 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
     };
     // Central differences. Positions are required; velocities (L systems) are used when
     // present, else estimated too.
-    let qc = table.require_columns(&state[..m].to_vec())?;
+    let qc = table.require_columns(&state[..m])?;
     let vc = match kind {
-        Kind::Hamiltonian => Some(table.require_columns(&state[m..].to_vec())?),
+        Kind::Hamiltonian => Some(table.require_columns(&state[m..])?),
         _ => state[m..]
             .iter()
             .map(|s| table.column(s))

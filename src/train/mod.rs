@@ -581,7 +581,7 @@ impl Trainer {
         }
         st.step += 1;
         let mut point = None;
-        if st.step % self.record_every == 0 || st.step == self.settings.steps {
+        if st.step.is_multiple_of(self.record_every) || st.step == self.settings.steps {
             let loss = if st.window_n > 0 {
                 st.window_loss / st.window_n as f64
             } else {
