@@ -168,3 +168,25 @@ fn throughput_function_for_lagc_bench() {
     let truth = m.system_index("truth").unwrap();
     assert!(lagc::train::train_samples_per_s(&m, truth, None, Kind::Interp, 2, 1).is_err());
 }
+
+#[test]
+fn hamiltonian_models_on_lagrangian_data_canonical_and_velocity() {
+    // Truth: L = m x'^2/2 - k x^2/2 with m = 2, k = 3. Canonical momenta p = m x' make
+    // H = p^2/(2 m) + k x^2/2 exact (m = 2, k = 3); with p := x' the best H of this form
+    // has m = 1 and k = k/m = 1.5.
+    let src = "
+system truth { coord x; param m = 2, k = 3; L = m*x'^2/2 - k*x^2/2; }
+system ham { coord x; momentum p; learn m = 1.3, k = 1; H = p^2/(2*m) + k*x^2/2; }
+train ham {
+    data = sample(truth, n = 1000, seed = 2, x = uniform(-2, 2), x' = normal(0, 1));
+    steps = 800; lr = 0.1; lr_decay = 0.001; MOMENTA
+}
+";
+    for (momenta, m, k) in [("canonical", 2.0, 3.0), ("velocity", 1.0, 1.5)] {
+        let s = src.replace("MOMENTA", &format!("momenta = {momenta};"));
+        let mut tr = trainer(&s, "ham", 2);
+        run(&mut tr);
+        let l = tr.learns();
+        assert!((l[0].1 - m).abs() < 1e-3 && (l[1].1 - k).abs() < 1e-3, "{momenta}: {l:?}");
+    }
+}
