@@ -187,6 +187,9 @@ train ham {
         let mut tr = trainer(&s, "ham", 2);
         run(&mut tr);
         let l = tr.learns();
-        assert!((l[0].1 - m).abs() < 1e-3 && (l[1].1 - k).abs() < 1e-3, "{momenta}: {l:?}");
+        assert!(
+            (l[0].1 - m).abs() < 1e-3 && (l[1].1 - k).abs() < 1e-3,
+            "{momenta}: {l:?}"
+        );
     }
 }

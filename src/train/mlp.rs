@@ -281,14 +281,14 @@ impl RefNets {
             let wk = &w[wo..wo + fi * fo];
             let mut z = vec![0.0; nc * fo];
             z[..fo].copy_from_slice(&w[bo..bo + fo]);
-            for c in 0..nc {
-                let hc = &h[c * fi..(c + 1) * fi];
-                let zc = &mut z[c * fo..(c + 1) * fo];
-                for (i, &hi) in hc.iter().enumerate() {
+            // Row by row of W, every component: W is read once per pass.
+            for (i, wrow) in wk.chunks_exact(fo).enumerate() {
+                for (c, zc) in z.chunks_exact_mut(fo).enumerate() {
+                    let hi = h[c * fi + i];
                     if hi == 0.0 {
                         continue;
                     }
-                    for (zo, wio) in zc.iter_mut().zip(&wk[i * fo..(i + 1) * fo]) {
+                    for (zo, wio) in zc.iter_mut().zip(wrow) {
                         *zo += hi * wio;
                     }
                 }
@@ -386,13 +386,13 @@ impl TrainNets for SharedRefNets {
             let (wo, bo) = s.layer(k);
             let h = &tape.inputs[k];
             // z_c = W^T h_c (+ b for the value): weight and bias cotangents.
-            for c in 0..nc {
-                let zc = &zbar[c * fo..(c + 1) * fo];
-                for (i, &hi) in h[c * fi..(c + 1) * fi].iter().enumerate() {
+            for (i, grow) in grad[wo..wo + fi * fo].chunks_exact_mut(fo).enumerate() {
+                for (c, zc) in zbar.chunks_exact(fo).enumerate() {
+                    let hi = h[c * fi + i];
                     if hi == 0.0 {
                         continue;
                     }
-                    for (g, zb) in grad[wo + i * fo..wo + (i + 1) * fo].iter_mut().zip(zc) {
+                    for (g, zb) in grow.iter_mut().zip(zc) {
                         *g += hi * zb;
                     }
                 }
@@ -406,14 +406,9 @@ impl TrainNets for SharedRefNets {
             // hbar_c = W zbar_c, then back through the previous layer's activation.
             let wk = &w[wo..wo + fi * fo];
             let mut abar = vec![0.0; nc * fi];
-            for c in 0..nc {
-                let zc = &zbar[c * fo..(c + 1) * fo];
-                for i in 0..fi {
-                    abar[c * fi + i] = wk[i * fo..(i + 1) * fo]
-                        .iter()
-                        .zip(zc)
-                        .map(|(a, b)| a * b)
-                        .sum();
+            for (i, wrow) in wk.chunks_exact(fo).enumerate() {
+                for (c, zc) in zbar.chunks_exact(fo).enumerate() {
+                    abar[c * fi + i] = wrow.iter().zip(zc).map(|(a, b)| a * b).sum();
                 }
             }
             let z = &tape.pre[k - 1];
