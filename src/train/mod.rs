@@ -690,10 +690,11 @@ pub fn initial_from(
 
 /// Training throughput in samples per second: `steps` optimiser steps (after one
 /// warm-up step) of system `system`'s first `train` block in `model`, on at most 10,000
-/// rows of its sampled data, all validation switched off. `nets` is required for
-/// systems with nets (the `nn` module's implementation, seeded initial weights);
-/// `threads` as in [`Trainer::new`]. This is what `lagc bench --train` reports as
-/// `train_samples_per_s`.
+/// rows of its sampled data, all validation switched off. `nets` evaluates the
+/// system's nets (e.g. the `nn` module's implementation with seeded initial weights);
+/// without it, a system with nets uses the reference MLP ([`mlp::RefNets`]) initialised
+/// from the block's seed. `threads` as in [`Trainer::new`]. This is what
+/// `lagc bench --train` reports as `train_samples_per_s`.
 pub fn train_samples_per_s(
     model: &Model,
     system: usize,
@@ -733,6 +734,12 @@ pub fn train_samples_per_s(
     settings.val = 0.0;
     settings.steps = steps + 1;
     let learns: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
+    let nets = nets.or_else(|| {
+        (!sys.nets.is_empty()).then(|| {
+            let r = Arc::new(mlp::RefNets::new(&sys.nets, settings.seed));
+            Arc::new(mlp::SharedRefNets(r)) as Arc<dyn TrainNets>
+        })
+    });
     let mut tr = Trainer::new(sys, &settings, &made.data, nets, &learns, kind, threads)?;
     tr.record_every = usize::MAX;
     tr.step()?;
