@@ -137,9 +137,12 @@ pub fn load_weights(path: &Path) -> Result<Vec<Tensor>, String> {
                     .collect()
             })
             .unwrap_or_default();
-        let count: usize = shape.iter().product();
+        let bytes = shape
+            .iter()
+            .try_fold(8usize, |acc, &d| acc.checked_mul(d))
+            .unwrap_or(usize::MAX);
         match off[..] {
-            [a, b] if a <= b && b <= data.len() && b - a == 8 * count => {
+            [a, b] if a <= b && b <= data.len() && b - a == bytes => {
                 let data = data[a..b]
                     .chunks_exact(8)
                     .map(|c| {

@@ -269,7 +269,8 @@ impl RefNets {
         let nf = plan.dirs.len();
         let n0 = s.widths[0];
         let mut h = vec![0.0; nc * n0];
-        h[..n0].copy_from_slice(&x[..n0.min(x.len())]);
+        let k = n0.min(x.len());
+        h[..k].copy_from_slice(&x[..k]);
         for (i, d) in plan.dirs.iter().enumerate() {
             h[(1 + i) * n0..(2 + i) * n0].copy_from_slice(&d[..n0]);
         }
