@@ -3,8 +3,10 @@
 //! The pipeline, one module per stage:
 //! `syntax` (text -> AST) -> `check` (AST -> Model) -> `symbolic` (Model -> expression
 //! DAG and equations of motion) -> `kernel` (DAG -> straight-line program) -> `backend`
-//! (interpreter) -> `integrate` (rk4, dopri5, variational trajectories). `diagnostics`
-//! and `report` are ground-floor helpers; `cli` sits on top.
+//! (interpreter and Cranelift JIT) -> `integrate` (rk4, dopri5, variational trajectories)
+//! and `train` (fitting nets and `learn` params to data). `diagnostics`, `report` and
+//! `sample` (seeded random samples of a system's variables) are ground-floor helpers;
+//! `cli` sits on top.
 
 pub mod backend;
 pub mod check;
@@ -13,5 +15,7 @@ pub mod diagnostics;
 pub mod integrate;
 pub mod kernel;
 pub mod report;
+pub mod sample;
 pub mod symbolic;
 pub mod syntax;
+pub mod train;

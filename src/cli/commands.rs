@@ -111,7 +111,35 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             },
             &common,
         ),
-        Command::Train { .. } => not_yet("train"),
+        Command::Train {
+            file,
+            system,
+            steps,
+            batch,
+            lr,
+            lr_decay,
+            seed,
+            val,
+            data,
+            save,
+            checkpoint,
+            resume,
+            common,
+        } => {
+            let over = super::train::Overrides {
+                steps,
+                batch,
+                lr,
+                lr_decay,
+                seed,
+                val,
+                data,
+                save,
+                checkpoint,
+                resume,
+            };
+            super::train::command(&file, &system, &over, &common)
+        }
         Command::Bench {
             file,
             system,

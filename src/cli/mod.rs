@@ -6,6 +6,7 @@ mod commands;
 pub mod derive;
 mod run;
 mod simulate;
+pub mod train;
 
 pub use args::Cli;
 

@@ -1,0 +1,290 @@
+//! Saving runs: checkpoints (everything needed to continue a run exactly) and weights
+//! files (safetensors, LANGUAGE.md "Weights files").
+//!
+//! A checkpoint is a small binary file, all numbers little-endian: the magic
+//! `LAGCCKPT`, a format version (u32), the run's fingerprint (u64), then the
+//! [`State`] field by field (counts as u64, reals as f64 bits). It is written to a
+//! temporary file and renamed, so an interrupted write never leaves a broken checkpoint.
+
+use super::adam::Adam;
+use super::{Point, State};
+use std::io::{self, Write};
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"LAGCCKPT";
+const VERSION: u32 = 1;
+
+/// A named f64 tensor of a weights file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// Its key (`f.w0`, `g`).
+    pub name: String,
+    /// Its shape (`[]` for a scalar).
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub data: Vec<f64>,
+}
+
+/// FNV-1a, 64 bit: a portable hash for run fingerprints.
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    /// Hashes the 8 bytes of `x`.
+    pub fn write_u64(&mut self, x: u64) {
+        for b in x.to_le_bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// The hash so far.
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder.
+fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// Writes a safetensors file of f64 tensors (header keys sorted by name, data in that
+/// order, the header padded with spaces to a multiple of 8 bytes).
+pub fn save_weights(path: &Path, tensors: &[Tensor]) -> io::Result<()> {
+    let mut sorted: Vec<&Tensor> = tensors.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut header = serde_json::Map::new();
+    let mut offset = 0usize;
+    for t in &sorted {
+        let end = offset + 8 * t.data.len();
+        header.insert(
+            t.name.clone(),
+            serde_json::json!({"dtype": "F64", "shape": t.shape, "data_offsets": [offset, end]}),
+        );
+        offset = end;
+    }
+    let mut h = serde_json::Value::Object(header).to_string().into_bytes();
+    while !h.len().is_multiple_of(8) {
+        h.push(b' ');
+    }
+    let mut bytes = Vec::with_capacity(8 + h.len() + offset);
+    bytes.extend_from_slice(&(h.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&h);
+    for t in &sorted {
+        for x in &t.data {
+            bytes.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    write_atomic(path, &bytes)
+}
+
+/// Reads the f64 tensors of a safetensors file. Errors name the file and, where there
+/// is one, the tensor.
+pub fn load_weights(path: &Path) -> Result<Vec<Tensor>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bad = |why: String| format!("{} is not a usable weights file: {why}", path.display());
+    if bytes.len() < 8 {
+        return Err(bad("it is shorter than a safetensors header".into()));
+    }
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[..8]);
+    let n = usize::try_from(u64::from_le_bytes(w)).unwrap_or(usize::MAX);
+    if n > bytes.len() - 8 {
+        return Err(bad("its header runs past the end of the file".into()));
+    }
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n])
+        .map_err(|e| bad(format!("its header is not JSON ({e})")))?;
+    let data = &bytes[8 + n..];
+    let Some(obj) = header.as_object() else {
+        return Err(bad("its header is not a JSON object".into()));
+    };
+    let mut out = vec![];
+    for (name, t) in obj {
+        if name == "__metadata__" {
+            continue;
+        }
+        let what = |why: &str| bad(format!("tensor `{name}`: {why}"));
+        if t["dtype"] != "F64" {
+            return Err(what(&format!("dtype {}, expected F64", t["dtype"])));
+        }
+        let shape: Vec<usize> = t["shape"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_u64().map(|x| x as usize))
+                    .collect()
+            })
+            .ok_or_else(|| what("no shape"))?;
+        let off: Vec<usize> = t["data_offsets"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_u64().map(|x| x as usize))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let bytes = shape
+            .iter()
+            .try_fold(8usize, |acc, &d| acc.checked_mul(d))
+            .unwrap_or(usize::MAX);
+        match off[..] {
+            [a, b] if a <= b && b <= data.len() && b - a == bytes => {
+                let data = data[a..b]
+                    .chunks_exact(8)
+                    .map(|c| {
+                        let mut w = [0u8; 8];
+                        w.copy_from_slice(c);
+                        f64::from_le_bytes(w)
+                    })
+                    .collect();
+                out.push(Tensor {
+                    name: name.clone(),
+                    shape,
+                    data,
+                });
+            }
+            _ => return Err(what("its data offsets do not fit its shape or the file")),
+        }
+    }
+    Ok(out)
+}
+
+struct Out(Vec<u8>);
+
+impl Out {
+    fn u64(&mut self, x: u64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn f64(&mut self, x: f64) {
+        self.u64(x.to_bits());
+    }
+    fn vec(&mut self, v: &[f64]) {
+        self.u64(v.len() as u64);
+        v.iter().for_each(|&x| self.f64(x));
+    }
+}
+
+/// Writes a checkpoint of `state` for the run with `fingerprint`.
+pub fn save(path: &Path, fingerprint: u64, state: &State) -> io::Result<()> {
+    let mut o = Out(MAGIC.to_vec());
+    o.0.extend_from_slice(&VERSION.to_le_bytes());
+    o.u64(fingerprint);
+    o.u64(state.step as u64);
+    o.vec(&state.theta);
+    o.vec(&state.adam.m);
+    o.vec(&state.adam.v);
+    o.u64(state.adam.t);
+    o.u64(state.curve.len() as u64);
+    for p in &state.curve {
+        o.u64(p.step as u64);
+        o.f64(p.loss);
+        o.f64(p.val_loss);
+        o.f64(p.lr);
+    }
+    o.f64(state.window_loss);
+    o.u64(state.window_n as u64);
+    o.u64(state.skipped_steps as u64);
+    o.u64(state.skipped_samples as u64);
+    write_atomic(path, &o.0)
+}
+
+struct In<'a>(&'a [u8]);
+
+impl In<'_> {
+    fn u64(&mut self) -> Result<u64, String> {
+        if self.0.len() < 8 {
+            return Err("the file ends early".into());
+        }
+        let (a, b) = self.0.split_at(8);
+        self.0 = b;
+        let mut w = [0u8; 8];
+        w.copy_from_slice(a);
+        Ok(u64::from_le_bytes(w))
+    }
+    fn usize(&mut self) -> Result<usize, String> {
+        usize::try_from(self.u64()?).map_err(|_| "a count is too large".to_string())
+    }
+    fn f64(&mut self) -> Result<f64, String> {
+        Ok(f64::from_bits(self.u64()?))
+    }
+    fn vec(&mut self) -> Result<Vec<f64>, String> {
+        let n = self.usize()?;
+        if n > self.0.len() / 8 {
+            return Err("the file ends early".into());
+        }
+        (0..n).map(|_| self.f64()).collect()
+    }
+}
+
+/// Reads a checkpoint written by [`save`] for a run with `fingerprint`; a file of
+/// another run or another format is an error saying so.
+pub fn load(path: &Path, fingerprint: u64) -> Result<State, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bad = |why: String| format!("{} is not a usable checkpoint: {why}", path.display());
+    if bytes.len() < 12 || &bytes[..8] != MAGIC {
+        return Err(bad("it does not start like a lagc checkpoint".into()));
+    }
+    if bytes[8..12] != VERSION.to_le_bytes() {
+        return Err(bad("it was written by another version of lagc".into()));
+    }
+    let mut i = In(&bytes[12..]);
+    let read = |i: &mut In| -> Result<(u64, State), String> {
+        let fp = i.u64()?;
+        let step = i.usize()?;
+        let theta = i.vec()?;
+        let m = i.vec()?;
+        let v = i.vec()?;
+        let t = i.u64()?;
+        let n = i.usize()?;
+        if n > i.0.len() / 32 {
+            return Err("the file ends early".into());
+        }
+        let mut curve = Vec::with_capacity(n);
+        for _ in 0..n {
+            curve.push(Point {
+                step: i.usize()?,
+                loss: i.f64()?,
+                val_loss: i.f64()?,
+                lr: i.f64()?,
+            });
+        }
+        let state = State {
+            step,
+            theta,
+            adam: Adam { m, v, t },
+            curve,
+            window_loss: i.f64()?,
+            window_n: i.usize()?,
+            skipped_steps: i.usize()?,
+            skipped_samples: i.usize()?,
+        };
+        Ok((fp, state))
+    };
+    let (fp, state) = read(&mut i).map_err(bad)?;
+    if fp != fingerprint {
+        return Err(bad(
+            "it belongs to another run (different system, data, seed or batch size)".into(),
+        ));
+    }
+    let n = state.theta.len();
+    if state.adam.m.len() != n || state.adam.v.len() != n {
+        return Err(bad(
+            "its optimiser state does not match its parameters".into()
+        ));
+    }
+    Ok(state)
+}

@@ -1,0 +1,752 @@
+//! train stage: fitting net weights and `learn` params to data.
+//!
+//! [`data`] makes the rows (sampled from a truth system, or read from CSV), [`adjoint`]
+//! builds the forward and gradient kernels, [`loss`] and [`adam`] are the objective and
+//! the optimiser, [`checkpoint`] saves and restores runs. [`Trainer`] ties them
+//! together: one [`Trainer::step`] draws a seeded minibatch, evaluates it in fixed chunks
+//! spread over the worker threads, sums the chunks in chunk order (so results never
+//! depend on thread timing or on the number of threads) and applies one Adam update.
+//!
+//! Nets are reached through the [`TrainNets`] trait, which the `nn` module is to
+//! implement; [`mlp::SharedRefNets`] is a plain reference implementation meanwhile.
+//! Systems with only `learn` params (system identification) need none.
+
+pub mod adam;
+pub mod adjoint;
+pub mod checkpoint;
+pub mod data;
+pub mod loss;
+pub mod mlp;
+
+use crate::backend::{self, solve::lu_solve_in_place, Backend, EvalError, SharedNets};
+use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
+use crate::kernel::NetLane;
+use crate::sample::Rng;
+use adam::Adam;
+use adjoint::{AdjointError, Kernels, Kind};
+use data::Dataset;
+use std::sync::Arc;
+
+/// The nets of one system as the trainer sees them: flat weights that can be read and
+/// replaced, an evaluator for the kernels, and the reverse jet pass.
+///
+/// The flat layout is the implementation's (net by net in the system's declaration
+/// order is the natural one); the trainer only needs it to be the same in
+/// [`TrainNets::params`], [`TrainNets::set_params`] and the `grad` of
+/// [`TrainNets::jet_vjp`].
+pub trait TrainNets: Send + Sync {
+    /// Number of weights and biases of all the system's nets.
+    fn n_params(&self) -> usize;
+    /// The current weights, flat.
+    fn params(&self) -> Vec<f64>;
+    /// Replaces the weights. Called between evaluations only; evaluators returned by
+    /// [`TrainNets::evaluator`] must see the new values from then on.
+    fn set_params(&self, params: &[f64]);
+    /// The net evaluator handed to [`backend::create`].
+    fn evaluator(&self) -> SharedNets;
+    /// Adds to `grad` (flat, like [`TrainNets::params`]) the gradient with respect to
+    /// the weights of `sum_k cotangents[k] * lane_k`, where lane k is the value or
+    /// partial `lanes[k]` of net `net` at `args`.
+    fn jet_vjp(
+        &self,
+        net: u32,
+        args: &[f64],
+        lanes: &[NetLane],
+        cotangents: &[f64],
+        grad: &mut [f64],
+    );
+    /// The weights as named tensors for the weights file (`f.w0`, `f.b0`, ...), in the
+    /// flat order: their data concatenated is [`TrainNets::params`] (the trainer reads
+    /// initial weights files through this).
+    fn tensors(&self) -> Vec<checkpoint::Tensor>;
+}
+
+/// Samples per evaluation chunk: the unit of work of a thread and of the fixed-order
+/// reduction.
+pub const CHUNK: usize = 8;
+/// At most this many validation rows are evaluated for each point of the loss curve
+/// (the first ones of the validation split; [`Trainer::val_loss_full`] uses all).
+pub const VAL_ROWS: usize = 1024;
+/// Points of the loss curve per run (about).
+pub const CURVE_POINTS: usize = 200;
+
+/// Why training could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Building the kernels failed.
+    #[error(transparent)]
+    Build(#[from] AdjointError),
+    /// A kernel could not be evaluated.
+    #[error("evaluation failed: {0}")]
+    Eval(#[from] EvalError),
+    /// The setup does not fit (a sentence for the user).
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// One point of the loss curve.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    /// Steps done.
+    pub step: usize,
+    /// Mean training loss over the steps since the previous point.
+    pub loss: f64,
+    /// Validation loss after this step (NaN without validation data).
+    pub val_loss: f64,
+    /// The learning rate of the last step.
+    pub lr: f64,
+}
+
+/// Everything that changes during a run: restoring it continues the run exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    /// Steps done.
+    pub step: usize,
+    /// Parameters: learn params (declaration order), then the nets' flat weights.
+    pub theta: Vec<f64>,
+    /// The optimiser.
+    pub adam: Adam,
+    /// The loss curve so far.
+    pub curve: Vec<Point>,
+    /// Sum of the training losses since the last curve point.
+    pub window_loss: f64,
+    /// Number of those losses.
+    pub window_n: usize,
+    /// Steps skipped because their gradient was not finite (or no sample was usable).
+    pub skipped_steps: usize,
+    /// Samples left out of steps: singular mass matrix or non-finite prediction.
+    pub skipped_samples: usize,
+}
+
+/// The loss of a batch and its gradient.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluated {
+    /// Mean loss over usable samples and components.
+    pub loss: f64,
+    /// Its gradient with respect to theta (empty when not asked for).
+    pub grad: Vec<f64>,
+    /// Usable samples.
+    pub used: usize,
+    /// Samples left out (singular H or non-finite prediction).
+    pub skipped: usize,
+}
+
+/// What one step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepReport {
+    /// The batch loss (NaN if no sample was usable).
+    pub loss: f64,
+    /// False when the update was skipped (non-finite gradient).
+    pub applied: bool,
+    /// The curve point this step completed, if any.
+    pub point: Option<Point>,
+}
+
+/// Per-thread evaluators and scratch space.
+struct Worker {
+    forward: Box<dyn Backend + Send>,
+    gradient: Box<dyn Backend + Send>,
+    fin: Vec<f64>,
+    fout: Vec<f64>,
+    gin: Vec<f64>,
+    gout: Vec<f64>,
+    cot: Vec<f64>,
+    lu: Vec<f64>,
+}
+
+/// What a chunk of samples adds up to.
+#[derive(Default)]
+struct Partial {
+    loss: f64,
+    used: usize,
+    skipped: usize,
+    grad: Vec<f64>,
+}
+
+/// Where a kernel's learn input comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum LearnSrc {
+    /// Trained: component `i` of theta.
+    Theta(usize),
+    /// A per-sample param: column `c` after `t` in the data row.
+    Data(usize),
+}
+
+/// Read-only inputs of a chunk evaluation.
+struct Shared<'a> {
+    kernels: &'a Kernels,
+    learn_src: &'a [LearnSrc],
+    data: &'a Dataset,
+    theta: &'a [f64],
+    nets: Option<&'a dyn TrainNets>,
+    loss: crate::check::Loss,
+    /// Learn params in theta (the nets' weights follow them).
+    n_theta_learn: usize,
+}
+
+impl Worker {
+    fn chunk(
+        &mut self,
+        sh: &Shared,
+        rows: &[usize],
+        want_grad: bool,
+    ) -> Result<Partial, EvalError> {
+        let k = sh.kernels;
+        let (n, np, nl) = (k.dof, k.n_pred(), k.n_learn);
+        let n_in = 2 * n + 1;
+        let mut p = Partial {
+            grad: if want_grad {
+                vec![0.0; sh.theta.len()]
+            } else {
+                vec![]
+            },
+            ..Partial::default()
+        };
+        for &r in rows {
+            let row = sh.data.input(r);
+            self.fin[..n_in].copy_from_slice(&row[..n_in]);
+            for (x, src) in self.fin[n_in..].iter_mut().zip(sh.learn_src) {
+                *x = match *src {
+                    LearnSrc::Theta(i) => sh.theta[i],
+                    LearnSrc::Data(c) => row[n_in + c],
+                };
+            }
+            let rep = self.forward.eval(&self.fin, &mut self.fout)?;
+            let pred = &self.fout[..np];
+            if rep.singular > 0 || !pred.iter().all(|x| x.is_finite()) {
+                p.skipped += 1;
+                continue;
+            }
+            let l = loss::sample_loss(sh.loss, pred, sh.data.target(r), &mut self.cot);
+            if want_grad {
+                let ni = n_in + nl;
+                self.gin[..ni].copy_from_slice(&self.fin);
+                if k.kind == Kind::Lagrangian {
+                    // lambda = (H + reg I)^-1 abar, from the matrix the forward solve used.
+                    self.lu.copy_from_slice(&self.fout[n..n + n * n]);
+                    let lam = &mut self.gin[ni..ni + n];
+                    lam.copy_from_slice(&self.cot);
+                    if !lu_solve_in_place(n, &mut self.lu, lam) {
+                        p.skipped += 1;
+                        continue;
+                    }
+                    self.gin[ni + n..].copy_from_slice(&self.fout[..n]);
+                } else {
+                    self.gin[ni..].copy_from_slice(&self.cot);
+                }
+            }
+            p.loss += l;
+            p.used += 1;
+            if !want_grad {
+                continue;
+            }
+            self.gradient.eval(&self.gin, &mut self.gout)?;
+            for (src, d) in sh.learn_src.iter().zip(&self.gout[..nl]) {
+                if let LearnSrc::Theta(i) = *src {
+                    p.grad[i] += d;
+                }
+            }
+            let mut pos = nl;
+            let nt = sh.n_theta_learn;
+            for call in &k.calls {
+                let args = &self.gout[pos..pos + call.arity];
+                pos += call.arity;
+                let lc = &self.gout[pos..pos + call.lanes.len()];
+                pos += call.lanes.len();
+                if let Some(nets) = sh.nets {
+                    nets.jet_vjp(call.net, args, &call.lanes, lc, &mut p.grad[nt..]);
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// A training run of one system: data, kernels, workers and the changing [`State`].
+pub struct Trainer {
+    kernels: Kernels,
+    settings: TrainSettings,
+    train: Dataset,
+    val: Dataset,
+    nets: Option<Arc<dyn TrainNets>>,
+    workers: Vec<Worker>,
+    learn_src: Vec<LearnSrc>,
+    learn_names: Vec<String>,
+    record_every: usize,
+    /// Seconds taken by the first gradient evaluations on one thread and on all
+    /// workers; once both have a few, the faster way is kept (results are the same).
+    timing: [Vec<f64>; 2],
+    /// The run's state.
+    pub state: State,
+}
+
+impl Trainer {
+    /// A trainer for `sys` with `settings` on `data` (split into training and
+    /// validation rows by `settings.val` and `settings.seed`). `nets` is required when
+    /// the system has nets; `learns` are the initial values of every learn param
+    /// (declaration order; those the data gives per sample, [`Dataset::params`], are
+    /// inputs, not trained); `threads` workers evaluate each batch (at least 1).
+    pub fn new(
+        sys: &SystemModel,
+        settings: &TrainSettings,
+        data: &Dataset,
+        nets: Option<Arc<dyn TrainNets>>,
+        learns: &[f64],
+        kind: backend::Kind,
+        threads: usize,
+    ) -> Result<Trainer, TrainError> {
+        if !sys.nets.is_empty() && nets.is_none() {
+            return Err(TrainError::Setup(format!(
+                "system `{}` calls neural nets, and this build has no net implementation to train them",
+                sys.name
+            )));
+        }
+        if learns.len() != sys.learns.len() {
+            return Err(TrainError::Setup(format!(
+                "system `{}` has {} learn params, got {} initial values",
+                sys.name,
+                sys.learns.len(),
+                learns.len()
+            )));
+        }
+        let kernels = adjoint::build(sys, settings.reg)?;
+        let mut learn_src = Vec::with_capacity(learns.len());
+        let mut theta = vec![];
+        let mut learn_names = vec![];
+        for ((name, _), &v) in sys.learns.iter().zip(learns) {
+            match data.params.iter().position(|p| p == name) {
+                Some(c) => learn_src.push(LearnSrc::Data(c)),
+                None => {
+                    learn_src.push(LearnSrc::Theta(theta.len()));
+                    theta.push(v);
+                    learn_names.push(name.clone());
+                }
+            }
+        }
+        if data.n_in != 2 * kernels.dof + 1 + data.params.len() || data.n_out != kernels.n_pred() {
+            return Err(TrainError::Setup(format!(
+                "the data has {} inputs and {} targets per row; system `{}` needs {} and {}",
+                data.n_in,
+                data.n_out,
+                sys.name,
+                2 * kernels.dof + 1 + data.params.len(),
+                kernels.n_pred()
+            )));
+        }
+        let (train, val) = data.split(settings.val, settings.seed);
+        if train.is_empty() {
+            return Err(TrainError::Setup("the training data has no rows".into()));
+        }
+        if let Some(n) = &nets {
+            theta.extend(n.params());
+        }
+        let evaluator = nets.as_ref().map(|n| n.evaluator());
+        let workers = (0..threads.max(1))
+            .map(|_| {
+                let forward = backend::create(kernels.forward.clone(), kind, evaluator.clone());
+                let gradient = backend::create(kernels.gradient.clone(), kind, evaluator.clone());
+                Worker {
+                    fin: vec![0.0; forward.n_inputs()],
+                    fout: vec![0.0; forward.n_outputs()],
+                    gin: vec![0.0; gradient.n_inputs()],
+                    gout: vec![0.0; gradient.n_outputs()],
+                    cot: vec![0.0; kernels.n_pred()],
+                    lu: vec![0.0; kernels.dof * kernels.dof],
+                    forward,
+                    gradient,
+                }
+            })
+            .collect();
+        let n_theta = theta.len();
+        Ok(Trainer {
+            record_every: (settings.steps / CURVE_POINTS).max(1),
+            settings: settings.clone(),
+            learn_src,
+            learn_names,
+            timing: [vec![], vec![]],
+            kernels,
+            train,
+            val,
+            nets,
+            workers,
+            state: State {
+                step: 0,
+                theta,
+                adam: Adam::new(n_theta),
+                curve: vec![],
+                window_loss: 0.0,
+                window_n: 0,
+                skipped_steps: 0,
+                skipped_samples: 0,
+            },
+        })
+    }
+
+    /// The settings the run follows.
+    pub fn settings(&self) -> &TrainSettings {
+        &self.settings
+    }
+
+    /// Training rows.
+    pub fn train_data(&self) -> &Dataset {
+        &self.train
+    }
+
+    /// Validation rows.
+    pub fn val_data(&self) -> &Dataset {
+        &self.val
+    }
+
+    /// The compiled kernels.
+    pub fn kernels(&self) -> &Kernels {
+        &self.kernels
+    }
+
+    /// The trained learn params' names and current values.
+    pub fn learns(&self) -> Vec<(String, f64)> {
+        self.learn_names
+            .iter()
+            .cloned()
+            .zip(self.state.theta.iter().copied())
+            .collect()
+    }
+
+    /// Number of trained parameters (learn params plus net weights).
+    pub fn n_params(&self) -> usize {
+        self.state.theta.len()
+    }
+
+    /// The minibatch of step `k`: `batch` training rows drawn uniformly (with
+    /// replacement) from stream `k` of the seed.
+    pub fn batch_rows(&self, k: usize) -> Vec<usize> {
+        let mut rng = Rng::with_stream(self.settings.seed, k as u64);
+        let n = self.train.len() as u64;
+        (0..self.settings.batch)
+            .map(|_| rng.below(n) as usize)
+            .collect()
+    }
+
+    /// Loss (and, with `want_grad`, its gradient) at parameters `theta` over training
+    /// rows `rows` (or validation rows with `val`).
+    pub fn evaluate(
+        &mut self,
+        theta: &[f64],
+        rows: &[usize],
+        val: bool,
+        want_grad: bool,
+    ) -> Result<Evaluated, TrainError> {
+        let nl = self.learn_names.len();
+        if let Some(n) = &self.nets {
+            n.set_params(&theta[nl..]);
+        }
+        let shared = Shared {
+            kernels: &self.kernels,
+            learn_src: &self.learn_src,
+            n_theta_learn: nl,
+            data: if val { &self.val } else { &self.train },
+            theta,
+            nets: self.nets.as_deref(),
+            loss: self.settings.loss,
+        };
+        let chunks: Vec<&[usize]> = rows.chunks(CHUNK).collect();
+        let all = self.workers.len().min(chunks.len()).max(1);
+        // Threads pay off only when a batch is costly: time both ways a few times
+        // (alternating), then keep the faster one.
+        const TRIALS: usize = 3;
+        let [one, many] = &self.timing;
+        let parallel = if one.len() < TRIALS || many.len() < TRIALS {
+            one.len() > many.len()
+        } else {
+            many.iter().sum::<f64>() < one.iter().sum::<f64>()
+        };
+        let t = if parallel { all } else { 1 };
+        let t0 = std::time::Instant::now();
+        let mut parts: Vec<Option<Result<Partial, EvalError>>> =
+            (0..chunks.len()).map(|_| None).collect();
+        let run = |w: usize, worker: &mut Worker| -> Vec<(usize, Result<Partial, EvalError>)> {
+            (w..chunks.len())
+                .step_by(t)
+                .map(|c| (c, worker.chunk(&shared, chunks[c], want_grad)))
+                .collect()
+        };
+        let (first, rest) = self.workers.split_at_mut(1);
+        if t == 1 {
+            for (c, r) in run(0, &mut first[0]) {
+                parts[c] = Some(r);
+            }
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = rest[..t - 1]
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(w, worker)| {
+                        let run = &run;
+                        s.spawn(move || run(w + 1, worker))
+                    })
+                    .collect();
+                for (c, r) in run(0, &mut first[0]) {
+                    parts[c] = Some(r);
+                }
+                for h in handles {
+                    // A worker thread only panics on a bug; propagate it.
+                    let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                    for (c, r) in done {
+                        parts[c] = Some(r);
+                    }
+                }
+            });
+        }
+        if want_grad && all > 1 {
+            let trials = &mut self.timing[usize::from(parallel)];
+            if trials.len() < TRIALS {
+                trials.push(t0.elapsed().as_secs_f64());
+            }
+        }
+        let mut total = Partial {
+            grad: if want_grad {
+                vec![0.0; theta.len()]
+            } else {
+                vec![]
+            },
+            ..Partial::default()
+        };
+        for p in parts.into_iter().flatten() {
+            let p = p?;
+            total.loss += p.loss;
+            total.used += p.used;
+            total.skipped += p.skipped;
+            for (g, d) in total.grad.iter_mut().zip(&p.grad) {
+                *g += d;
+            }
+        }
+        let scale = 1.0 / (total.used * self.kernels.n_pred()) as f64;
+        Ok(Evaluated {
+            loss: if total.used > 0 {
+                total.loss * scale
+            } else {
+                f64::NAN
+            },
+            grad: total.grad.iter().map(|g| g * scale).collect(),
+            used: total.used,
+            skipped: total.skipped,
+        })
+    }
+
+    /// Validation loss on the first [`VAL_ROWS`] validation rows (NaN without any).
+    pub fn val_loss(&mut self) -> Result<f64, TrainError> {
+        let rows: Vec<usize> = (0..self.val.len().min(VAL_ROWS)).collect();
+        self.val_loss_rows(&rows)
+    }
+
+    /// Validation loss on every validation row (NaN without any).
+    pub fn val_loss_full(&mut self) -> Result<f64, TrainError> {
+        let rows: Vec<usize> = (0..self.val.len()).collect();
+        self.val_loss_rows(&rows)
+    }
+
+    fn val_loss_rows(&mut self, rows: &[usize]) -> Result<f64, TrainError> {
+        if rows.is_empty() {
+            return Ok(f64::NAN);
+        }
+        let theta = self.state.theta.clone();
+        Ok(self.evaluate(&theta, rows, true, false)?.loss)
+    }
+
+    /// True when every step has been taken.
+    pub fn done(&self) -> bool {
+        self.state.step >= self.settings.steps
+    }
+
+    /// Takes one optimiser step.
+    pub fn step(&mut self) -> Result<StepReport, TrainError> {
+        let k = self.state.step;
+        let rows = self.batch_rows(k);
+        let theta = self.state.theta.clone();
+        let ev = self.evaluate(&theta, &rows, false, true)?;
+        let lr = adam::schedule(
+            self.settings.lr,
+            self.settings.lr_decay,
+            k,
+            self.settings.steps,
+        );
+        let st = &mut self.state;
+        st.skipped_samples += ev.skipped;
+        let applied = ev.used > 0 && ev.loss.is_finite() && ev.grad.iter().all(|g| g.is_finite());
+        if applied {
+            st.adam.update(&mut st.theta, &ev.grad, lr);
+            st.window_loss += ev.loss;
+            st.window_n += 1;
+        } else {
+            st.skipped_steps += 1;
+        }
+        st.step += 1;
+        let mut point = None;
+        if st.step.is_multiple_of(self.record_every) || st.step == self.settings.steps {
+            let loss = if st.window_n > 0 {
+                st.window_loss / st.window_n as f64
+            } else {
+                f64::NAN
+            };
+            self.state.window_loss = 0.0;
+            self.state.window_n = 0;
+            let val_loss = self.val_loss()?;
+            let p = Point {
+                step: self.state.step,
+                loss,
+                val_loss,
+                lr,
+            };
+            self.state.curve.push(p);
+            point = Some(p);
+        }
+        if let Some(n) = &self.nets {
+            n.set_params(&self.state.theta[self.learn_names.len()..]);
+        }
+        Ok(StepReport {
+            loss: ev.loss,
+            applied,
+            point,
+        })
+    }
+
+    /// The trained parameters as named tensors: learn params as scalars, then the nets'.
+    pub fn tensors(&self) -> Vec<checkpoint::Tensor> {
+        let mut out: Vec<checkpoint::Tensor> = self
+            .learns()
+            .into_iter()
+            .map(|(name, v)| checkpoint::Tensor {
+                name,
+                shape: vec![],
+                data: vec![v],
+            })
+            .collect();
+        if let Some(n) = &self.nets {
+            n.set_params(&self.state.theta[self.learn_names.len()..]);
+            out.extend(n.tensors());
+        }
+        out
+    }
+
+    /// A fingerprint of what the run trains and on which data: a checkpoint only
+    /// resumes a run with the same fingerprint.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = checkpoint::Fnv::default();
+        h.write_u64(self.state.theta.len() as u64);
+        h.write_u64(self.train.len() as u64);
+        h.write_u64(self.val.len() as u64);
+        h.write_u64(self.settings.seed);
+        h.write_u64(self.settings.batch as u64);
+        for x in self
+            .train
+            .inputs
+            .iter()
+            .chain(&self.train.targets)
+            .take(4096)
+        {
+            h.write_u64(x.to_bits());
+        }
+        h.finish()
+    }
+}
+
+/// Initial parameters from the tensors of a weights file: each learn param from the
+/// scalar tensor of its name (its declared value when the file has none), and the nets'
+/// weights from the tensors [`TrainNets::tensors`] names, which must all be there with
+/// their shapes. Returns the learn values and the nets' flat weights.
+pub fn initial_from(
+    sys: &SystemModel,
+    nets: Option<&dyn TrainNets>,
+    file: &[checkpoint::Tensor],
+) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let find = |name: &str| file.iter().find(|t| t.name == name);
+    let mut learns = vec![];
+    for (name, v) in &sys.learns {
+        learns.push(match find(name) {
+            None => *v,
+            Some(t) if t.data.len() == 1 && t.shape.iter().all(|&d| d == 1) => t.data[0],
+            Some(t) => {
+                return Err(format!(
+                    "tensor `{name}` has shape {:?}; a learn param needs shape ()",
+                    t.shape
+                ))
+            }
+        });
+    }
+    let mut flat = vec![];
+    for want in nets.map(|n| n.tensors()).unwrap_or_default() {
+        match find(&want.name) {
+            None => return Err(format!("tensor `{}` is missing", want.name)),
+            Some(t) if t.shape != want.shape => {
+                return Err(format!(
+                    "tensor `{}` has shape {:?}, expected {:?}",
+                    want.name, t.shape, want.shape
+                ))
+            }
+            Some(t) => flat.extend_from_slice(&t.data),
+        }
+    }
+    Ok((learns, flat))
+}
+
+/// Training throughput in samples per second: `steps` optimiser steps (after one
+/// warm-up step) of system `system`'s first `train` block in `model`, on at most 10,000
+/// rows of its sampled data, all validation switched off. `nets` evaluates the
+/// system's nets (e.g. the `nn` module's implementation with seeded initial weights);
+/// without it, a system with nets uses the reference MLP ([`mlp::RefNets`]) initialised
+/// from the block's seed. `threads` as in [`Trainer::new`]. This is what
+/// `lagc bench --train` reports as `train_samples_per_s`.
+pub fn train_samples_per_s(
+    model: &Model,
+    system: usize,
+    nets: Option<Arc<dyn TrainNets>>,
+    kind: backend::Kind,
+    threads: usize,
+    steps: usize,
+) -> Result<f64, TrainError> {
+    let sys = &model.systems[system];
+    let settings = model
+        .runs
+        .iter()
+        .find_map(|r| match &r.settings {
+            RunSettings::Train(t) if r.system == system => Some(t.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| TrainError::Setup(format!("system `{}` has no train block", sys.name)))?;
+    let Source::Sample(spec) = &settings.data else {
+        return Err(TrainError::Setup(
+            "the train block's data is not `sample(...)`".into(),
+        ));
+    };
+    let truth = spec
+        .truth
+        .and_then(|k| model.systems.get(k))
+        .ok_or_else(|| TrainError::Setup("the sample names no truth system".into()))?;
+    let mut spec = spec.clone();
+    spec.n = spec.n.min(10_000);
+    let made = data::from_sample(&spec, truth, sys, settings.momenta, kind).map_err(|e| {
+        TrainError::Setup(match e {
+            data::DataError::Source(d) => d.message,
+            data::DataError::Csv(c) => c.to_string(),
+            data::DataError::Other(s) => s,
+        })
+    })?;
+    let mut settings = settings;
+    settings.val = 0.0;
+    settings.steps = steps + 1;
+    let learns: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
+    let nets = nets.or_else(|| {
+        (!sys.nets.is_empty()).then(|| {
+            let r = Arc::new(mlp::RefNets::new(&sys.nets, settings.seed));
+            Arc::new(mlp::SharedRefNets(r)) as Arc<dyn TrainNets>
+        })
+    });
+    let mut tr = Trainer::new(sys, &settings, &made.data, nets, &learns, kind, threads)?;
+    tr.record_every = usize::MAX;
+    tr.step()?;
+    let t0 = std::time::Instant::now();
+    for _ in 0..steps {
+        tr.step()?;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    Ok((steps * settings.batch) as f64 / secs)
+}
