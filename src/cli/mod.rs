@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 pub mod derive;
+pub mod weights;
 
 pub use args::Cli;
 
