@@ -294,3 +294,65 @@ fn initialisation_is_seeded_and_has_the_stated_spread() {
     assert!((weight_std(Init::Xavier, 0, 3, 4, 128) - (2.0f64 / 132.0).sqrt()).abs() < 1e-15);
     assert!((weight_std(Init::Kaiming, 1, 3, 128, 128) - (2.0f64 / 128.0).sqrt()).abs() < 1e-15);
 }
+
+#[test]
+fn forward_over_reverse_agrees_with_forward_jets() {
+    use lagc::nn::EvalPlan;
+    // An LNN-like call (value, gradient, velocity Hessian, mixed block) on output 0,
+    // and a few lanes on output 1 of a 4-input, 2-output net.
+    let mut lanes: Vec<NetLane> = [
+        vec![],
+        vec![0],
+        vec![1],
+        vec![2],
+        vec![3],
+        vec![2, 2],
+        vec![2, 3],
+        vec![3, 3],
+        vec![0, 2],
+        vec![1, 2],
+        vec![0, 3],
+        vec![1, 3],
+    ]
+    .iter()
+    .map(|p| lane(0, p))
+    .collect();
+    lanes.push(lane(1, &[]));
+    lanes.push(lane(1, &[3]));
+    lanes.push(lane(1, &[1, 3]));
+    lanes.push(lane(0, &[0, 1, 2])); // not provided: NaN either way
+    for act in ACTS {
+        let n = net(act, Init::Xavier, &[4, 9, 7], 2);
+        let mut m = init_mlp(&n, 4);
+        for (i, p) in m.params_mut().iter_mut().enumerate() {
+            *p += 0.05 * ((i % 5) as f64 - 2.0);
+        }
+        let plan = EvalPlan::new(&lanes, 4, 2);
+        assert!(
+            plan.is_reverse(),
+            "the cheaper plan here is forward over reverse"
+        );
+        assert!(plan.rows() < JetPlan::new(&lanes, 4, 2).rows());
+        let rows = 45;
+        let x: Vec<f64> = (0..rows * 4)
+            .map(|i| ((i * 41 % 83) as f64) / 40.0 - 1.0)
+            .collect();
+        let mut rev = vec![0.0; rows * lanes.len()];
+        m.eval_lanes(&plan, &x, &mut rev);
+        let mut fwd = vec![0.0; rows * lanes.len()];
+        m.jet_lanes(&x, &lanes, &mut fwd);
+        for (k, (a, b)) in rev.iter().zip(&fwd).enumerate() {
+            if k % lanes.len() == lanes.len() - 1 {
+                assert!(a.is_nan() && b.is_nan());
+            } else {
+                assert!(
+                    (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                    "{act:?} entry {k}: {a} vs {b}"
+                );
+            }
+        }
+    }
+    // A value-only call and a one-dimensional second derivative stay forward.
+    assert!(!EvalPlan::new(&[lane(0, &[])], 4, 1).is_reverse());
+    assert!(!EvalPlan::new(&[lane(0, &[]), lane(0, &[0]), lane(0, &[0, 0])], 1, 1).is_reverse());
+}

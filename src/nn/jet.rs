@@ -345,3 +345,273 @@ impl JetPlan {
         zbar
     }
 }
+
+/// Where a lane of an [`EvalPlan::Reverse`] is read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Src {
+    /// Output `o` of the forward pass.
+    Value(usize),
+    /// `df/dx_i` from the reverse pass of the `r`-th differentiated output.
+    Grad(usize, usize),
+    /// `d2f/dx_i dx_c` from that reverse pass's tangent row `c` (an index into the cover).
+    Hess(usize, usize, usize),
+    /// Not available: NaN.
+    Nan,
+}
+
+/// How [`Mlp::eval_lanes`] computes a call's lanes: whichever of two schemes moves
+/// fewer jet rows through the layers.
+///
+/// - forward: the second-order forward jet of [`JetPlan`] (1 + tangents + pairs rows).
+/// - forward over reverse: forward tangents only along a *cover* of the
+///   needed pairs (a set of argument positions that meets every pair), then, per
+///   differentiated output, one reverse pass of the value row and those tangent rows.
+///   The reverse pass of the value row is the whole gradient; that of tangent `c` is
+///   the Hessian column `d2f/dx dx_c`, which holds every needed pair through `c`. For an
+///   LNN's `L(q, q')` the pairs are the velocity Hessian and the mixed block, so the
+///   cover is the velocities: 2 * (1 + d) rows instead of 1 + 2d + d(d+1)/2 + d^2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalPlan {
+    mode: Mode,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Pure forward second-order jets.
+    Forward(JetPlan),
+    /// Forward over reverse.
+    Reverse {
+        /// Tangent directions (argument positions), ascending.
+        cover: Vec<u32>,
+        /// Outputs that need a reverse pass.
+        outs: Vec<usize>,
+        /// Per lane, where it is read.
+        srcs: Vec<Src>,
+        /// Number of net inputs.
+        arity: usize,
+    },
+}
+
+impl EvalPlan {
+    /// The cheaper plan for `lanes` of a net with `arity` inputs and `outs` outputs.
+    pub fn new(lanes: &[NetLane], arity: usize, outs: usize) -> EvalPlan {
+        let fwd = JetPlan::new(lanes, arity, outs);
+        let ok = |l: &NetLane| {
+            (l.out as usize) < outs
+                && l.partials.len() <= 2
+                && l.partials.iter().all(|&p| (p as usize) < arity)
+        };
+        // Greedy cover of the pairs: take the position in most uncovered pairs.
+        let mut pairs: Vec<(u32, u32)> = lanes
+            .iter()
+            .filter(|l| ok(l) && l.partials.len() == 2)
+            .map(|l| (l.partials[0], l.partials[1]))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut cover: Vec<u32> = Vec::new();
+        let mut left = pairs.clone();
+        while !left.is_empty() {
+            let mut best = (0usize, 0u32);
+            for &(a, b) in &left {
+                for p in [a, b] {
+                    let n = left.iter().filter(|&&(x, y)| x == p || y == p).count();
+                    if n > best.0 || (n == best.0 && p < best.1) {
+                        best = (n, p);
+                    }
+                }
+            }
+            cover.push(best.1);
+            left.retain(|&(x, y)| x != best.1 && y != best.1);
+        }
+        cover.sort_unstable();
+        let mut d_outs: Vec<usize> = lanes
+            .iter()
+            .filter(|l| ok(l) && !l.partials.is_empty())
+            .map(|l| l.out as usize)
+            .collect();
+        d_outs.sort_unstable();
+        d_outs.dedup();
+        let reverse_rows = (1 + cover.len()) * (1 + d_outs.len());
+        if d_outs.is_empty() || reverse_rows >= fwd.rows() {
+            return EvalPlan {
+                mode: Mode::Forward(fwd),
+            };
+        }
+        let srcs = lanes
+            .iter()
+            .map(|l| {
+                if !ok(l) {
+                    return Src::Nan;
+                }
+                let r = d_outs
+                    .iter()
+                    .position(|&o| o == l.out as usize)
+                    .unwrap_or(0);
+                match *l.partials {
+                    [] => Src::Value(l.out as usize),
+                    [i] => Src::Grad(r, i as usize),
+                    [i, j] => match (cover.binary_search(&j), cover.binary_search(&i)) {
+                        (Ok(c), _) => Src::Hess(r, c, i as usize),
+                        (_, Ok(c)) => Src::Hess(r, c, j as usize),
+                        _ => Src::Nan,
+                    },
+                    _ => Src::Nan,
+                }
+            })
+            .collect();
+        EvalPlan {
+            mode: Mode::Reverse {
+                cover,
+                outs: d_outs,
+                srcs,
+                arity,
+            },
+        }
+    }
+
+    /// True when the plan runs forward over reverse.
+    pub fn is_reverse(&self) -> bool {
+        matches!(self.mode, Mode::Reverse { .. })
+    }
+
+    /// Jet rows moved through the layers per sample (forward plus reverse).
+    pub fn rows(&self) -> usize {
+        match &self.mode {
+            Mode::Forward(p) => p.rows(),
+            Mode::Reverse { cover, outs, .. } => (1 + cover.len()) * (1 + outs.len()),
+        }
+    }
+}
+
+impl Mlp {
+    /// Evaluates the lanes of `plan` at `rows` argument vectors: `x` is `rows x arity`
+    /// row-major, `out` is `rows x lanes` (lanes the plan cannot give are NaN).
+    pub fn eval_lanes(&self, plan: &EvalPlan, x: &[f64], out: &mut [f64]) {
+        let (cover, outs, srcs, arity) = match &plan.mode {
+            Mode::Forward(p) => return self.jet(p, x, out),
+            Mode::Reverse {
+                cover,
+                outs,
+                srcs,
+                arity,
+            } => (cover, outs, srcs, arity),
+        };
+        let (n, nl) = ((*arity).max(1), srcs.len());
+        if nl == 0 {
+            return;
+        }
+        for (xc, oc) in x.chunks(CHUNK * n).zip(out.chunks_mut(CHUNK * nl)) {
+            let samples = (xc.len() / n).min(oc.len() / nl);
+            self.reverse_chunk(cover, outs, srcs, &xc[..samples * n], samples, oc);
+        }
+    }
+
+    /// One chunk of [`Mlp::eval_lanes`] in forward-over-reverse mode.
+    fn reverse_chunk(
+        &self,
+        cover: &[u32],
+        outs: &[usize],
+        srcs: &[Src],
+        x: &[f64],
+        samples: usize,
+        out: &mut [f64],
+    ) {
+        let r = 1 + cover.len();
+        let n = self.n_inputs();
+        let layers = self.n_layers();
+        // Forward: value and tangent rows; keep each hidden layer's tangent
+        // pre-activations and s', s'' of its value row.
+        let mut h = vec![0.0; samples * r * n];
+        for s in 0..samples {
+            h[s * r * n..s * r * n + n].copy_from_slice(&x[s * n..(s + 1) * n]);
+            for (c, &d) in cover.iter().enumerate() {
+                h[(s * r + 1 + c) * n + d as usize] = 1.0;
+            }
+        }
+        let mut kept: Vec<(Vec<f64>, Vec<[f64; 2]>)> = Vec::with_capacity(layers);
+        for k in 0..layers {
+            let (w, b) = self.layer(k);
+            let fo = self.widths()[k + 1];
+            let mut z = vec![0.0; samples * r * fo];
+            for s in 0..samples {
+                z[s * r * fo..s * r * fo + fo].copy_from_slice(b);
+            }
+            matmul_acc(samples * r, &h, w, fo, &mut z);
+            if k + 1 == layers {
+                h = z;
+                break;
+            }
+            let mut d = vec![[0.0; 2]; samples * fo];
+            let mut next = vec![0.0; z.len()];
+            for s in 0..samples {
+                let (zb, hb) = (
+                    &z[s * r * fo..(s + 1) * r * fo],
+                    &mut next[s * r * fo..(s + 1) * r * fo],
+                );
+                let ds = &mut d[s * fo..(s + 1) * fo];
+                for j in 0..fo {
+                    let a = act_derivs(self.act(), zb[j]);
+                    hb[j] = a[0];
+                    ds[j] = [a[1], a[2]];
+                }
+                for row in 1..r {
+                    for j in 0..fo {
+                        hb[row * fo + j] = ds[j][0] * zb[row * fo + j];
+                    }
+                }
+            }
+            kept.push((z, d));
+            h = next;
+        }
+        let no = self.n_outputs();
+        let y = h;
+        // Reverse, once per differentiated output.
+        let mut grads: Vec<Vec<f64>> = Vec::with_capacity(outs.len());
+        for &o in outs {
+            let last = layers - 1;
+            let fi = self.widths()[last];
+            let (w, _) = self.layer(last);
+            // Adjoint of the last layer's input: column `o` of its weights on the value row.
+            let mut hbar = vec![0.0; samples * r * fi];
+            for s in 0..samples {
+                for (i, hv) in hbar[s * r * fi..s * r * fi + fi].iter_mut().enumerate() {
+                    *hv = w[i * no + o];
+                }
+            }
+            for k in (0..last).rev() {
+                let (z, d) = &kept[k];
+                let m = self.widths()[k + 1];
+                let mut zbar = vec![0.0; samples * r * m];
+                for s in 0..samples {
+                    let base = s * r * m;
+                    let ds = &d[s * m..(s + 1) * m];
+                    for row in 1..r {
+                        for j in 0..m {
+                            zbar[base + row * m + j] = hbar[base + row * m + j] * ds[j][0]
+                                + hbar[base + j] * ds[j][1] * z[base + row * m + j];
+                        }
+                    }
+                    for j in 0..m {
+                        zbar[base + j] = hbar[base + j] * ds[j][0];
+                    }
+                }
+                let fi = self.widths()[k];
+                let (w, _) = self.layer(k);
+                hbar = vec![0.0; samples * r * fi];
+                matmul_t_acc(samples * r, &zbar, w, fi, &mut hbar);
+            }
+            grads.push(hbar);
+        }
+        for (s, o) in out.chunks_exact_mut(srcs.len()).enumerate().take(samples) {
+            for (v, src) in o.iter_mut().zip(srcs) {
+                *v = match *src {
+                    Src::Value(k) => y[s * r * no + k],
+                    Src::Grad(g, i) => grads[g][s * r * n + i],
+                    Src::Hess(g, c, i) => grads[g][(s * r + 1 + c) * n + i],
+                    Src::Nan => f64::NAN,
+                };
+            }
+        }
+    }
+}

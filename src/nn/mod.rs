@@ -18,7 +18,7 @@ pub mod mlp;
 pub mod nets;
 pub mod weights;
 
-pub use jet::JetPlan;
+pub use jet::{EvalPlan, JetPlan};
 pub use mlp::Mlp;
 pub use nets::SystemNets;
 pub use weights::{Weights, WeightsError};

@@ -1,7 +1,7 @@
 //! The nets of one system, as the kernel's net evaluator.
 
 use super::init::init_mlp;
-use super::jet::JetPlan;
+use super::jet::EvalPlan;
 use super::mlp::Mlp;
 use super::weights::{Weights, WeightsError};
 use crate::check::SystemModel;
@@ -67,8 +67,8 @@ impl SystemNets {
     pub fn eval_batch(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]) {
         match self.mlps.get(net as usize) {
             Some(m) => {
-                let plan = JetPlan::new(lanes, m.n_inputs(), m.n_outputs());
-                m.jet(&plan, args, out);
+                let plan = EvalPlan::new(lanes, m.n_inputs(), m.n_outputs());
+                m.eval_lanes(&plan, args, out);
             }
             None => out.fill(f64::NAN),
         }
