@@ -520,6 +520,10 @@ impl Mlp {
         let r = 1 + cover.len();
         let n = self.n_inputs();
         let layers = self.n_layers();
+        if layers == 0 {
+            out.fill(f64::NAN);
+            return;
+        }
         // Forward: value and tangent rows; keep each hidden layer's tangent
         // pre-activations and s', s'' of its value row.
         let mut h = vec![0.0; samples * r * n];

@@ -208,7 +208,7 @@ const GEMM_MIN: usize = 8;
 /// `out += a @ w`: `a` is `rows x k` row-major, `w` is `k x n` row-major, `out` is
 /// `rows x n` row-major.
 pub(crate) fn matmul_acc(rows: usize, a: &[f64], w: &[f64], n: usize, out: &mut [f64]) {
-    let k = if rows == 0 { 0 } else { a.len() / rows };
+    let k = a.len().checked_div(rows).unwrap_or(0);
     if rows >= GEMM_MIN && k >= GEMM_MIN && n >= GEMM_MIN {
         // Row-major matrices are column-major views with swapped strides.
         let av = DMatrixView::from_slice_with_strides(a, rows, k, k, 1);
@@ -266,7 +266,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// `out += a @ w^T`: `a` is `rows x n`, `w` is `k x n` (so `w^T` is `n x k`), `out`
 /// is `rows x k`; all row-major.
 pub(crate) fn matmul_t_acc(rows: usize, a: &[f64], w: &[f64], k: usize, out: &mut [f64]) {
-    let n = if rows == 0 { 0 } else { a.len() / rows };
+    let n = a.len().checked_div(rows).unwrap_or(0);
     if rows >= GEMM_MIN && k >= GEMM_MIN && n >= GEMM_MIN {
         let av = DMatrixView::from_slice_with_strides(a, rows, n, n, 1);
         let wt = DMatrixView::from_slice_with_strides(w, n, k, 1, n);
