@@ -286,7 +286,8 @@ impl Printer<'_> {
         }
     }
 
-    /// A net block: `f(x, x')`; its partials `df/dx'` and `d2f/dx'dx` (LaTeX:
+    /// A net block: `f(x, x')` (`f(x)[k]` for output k); its partials `df/dx'` and
+    /// `d2f/dx'dx` (`df[k]/dx` for output k; LaTeX:
     /// `\frac{\partial f}{\partial \dot{x}}`), later argument positions first. An argument
     /// that is not a plain variable (or is repeated) is named by its position, `#2` for the
     /// second. The argument list follows a partial only when the net is called at more
@@ -300,58 +301,59 @@ impl Printer<'_> {
         } else {
             name
         };
+        let pick = if info.map_or(out > 0, |i| i.outs > 1) {
+            if self.tex {
+                format!("_{{[{out}]}}")
+            } else {
+                format!("[{out}]")
+            }
+        } else {
+            String::new()
+        };
         let arg_list = || {
             let a: Vec<String> = args.iter().map(|&a| self.expr(a).0).collect();
             self.call("", &a)
         };
-        let mut s = if partials.is_empty() {
-            format!("{name}{}", arg_list())
-        } else {
-            let label = |p: u32| {
-                let a = args[p as usize];
-                match dag.as_var(a) {
-                    Some(v) if args.iter().filter(|&&b| b == a).count() == 1 => {
-                        let n = dag.var_name(v);
-                        if self.tex {
-                            latex_name(n)
-                        } else {
-                            n.to_string()
-                        }
-                    }
-                    _ if self.tex => format!("\\#{}", p + 1),
-                    _ => format!("#{}", p + 1),
-                }
-            };
-            let order = if partials.len() > 1 {
-                format!("{}", partials.len())
-            } else {
-                String::new()
-            };
-            let wrt: Vec<String> = partials.iter().rev().map(|&p| label(p)).collect();
-            let mut d = if self.tex {
-                let den: Vec<String> = wrt.iter().map(|w| format!("\\partial {w}")).collect();
-                let order = if order.is_empty() {
-                    order
-                } else {
-                    format!("^{order}")
-                };
-                format!("\\frac{{\\partial{order} {name}}}{{{}}}", den.join(" "))
-            } else {
-                format!("d{order}{name}/d{}", wrt.join("d"))
-            };
-            if self.called_at_several_points(net) {
-                d.push_str(&arg_list());
-            }
-            d
-        };
-        if info.map_or(out > 0, |i| i.outs > 1) {
-            if self.tex {
-                s.push_str(&format!("_{{[{out}]}}"));
-            } else {
-                s.push_str(&format!("[{out}]"));
-            }
+        if partials.is_empty() {
+            return format!("{name}{}{pick}", arg_list());
         }
-        s
+        let name = format!("{name}{pick}");
+        let label = |p: u32| {
+            let a = args[p as usize];
+            match dag.as_var(a) {
+                Some(v) if args.iter().filter(|&&b| b == a).count() == 1 => {
+                    let n = dag.var_name(v);
+                    if self.tex {
+                        latex_name(n)
+                    } else {
+                        n.to_string()
+                    }
+                }
+                _ if self.tex => format!("\\#{}", p + 1),
+                _ => format!("#{}", p + 1),
+            }
+        };
+        let order = if partials.len() > 1 {
+            format!("{}", partials.len())
+        } else {
+            String::new()
+        };
+        let wrt: Vec<String> = partials.iter().rev().map(|&p| label(p)).collect();
+        let mut d = if self.tex {
+            let den: Vec<String> = wrt.iter().map(|w| format!("\\partial {w}")).collect();
+            let order = if order.is_empty() {
+                order
+            } else {
+                format!("^{order}")
+            };
+            format!("\\frac{{\\partial{order} {name}}}{{{}}}", den.join(" "))
+        } else {
+            format!("d{order}{name}/d{}", wrt.join("d"))
+        };
+        if self.called_at_several_points(net) {
+            d.push_str(&arg_list());
+        }
+        d
     }
 
     /// True when the DAG holds calls of `net` at more than one argument list.
