@@ -335,3 +335,52 @@ fn weights_that_do_not_fit_are_errors_naming_the_tensor() {
     assert_eq!(o.status.code(), Some(1));
     assert!(err.contains("`T.w0`"), "{err}");
 }
+
+#[test]
+fn weights_paths_resolve_flag_first_then_the_block_relative_to_the_lag_file() {
+    use lagc::cli::weights::{for_command, resolve};
+    let lag = Path::new("some/dir/model.lag");
+    assert_eq!(
+        resolve(Some(Path::new("w.safetensors")), Some("b.weights"), lag),
+        Some("w.safetensors".into())
+    );
+    assert_eq!(
+        resolve(None, Some("b.weights"), lag),
+        Some(Path::new("some/dir").join("b.weights"))
+    );
+    assert_eq!(resolve(None, None, lag), None);
+    // A block path next to the fixture's .lag file loads its nets and learn values.
+    let m = model();
+    let sys = &m.systems[m.system_index("mixed").expect("mixed")];
+    let (nets, learns) =
+        for_command(sys, None, Some("nets.safetensors"), &path("nets.lag")).expect("loads");
+    assert!(nets.is_some());
+    assert_eq!(learns, vec![0.75]);
+    // Without any weights: refused for nets.
+    let err = for_command(sys, None, None, &path("nets.lag"))
+        .err()
+        .expect("refused");
+    assert_eq!(err.status, 1);
+    assert!(err.message.contains("needs weights: give --weights FILE"));
+}
+
+#[test]
+fn learn_params_without_nets_take_the_file_value_when_given() {
+    use lagc::cli::weights::for_command;
+    let m = checked_model(
+        "system s { coord x; learn g = 3; L = 0.5*x'^2 - g*x; }",
+        &[],
+    );
+    let sys = &m.systems[0];
+    let lag = Path::new("s.lag");
+    let (nets, learns) = for_command(sys, None, None, lag).expect("no weights needed");
+    assert!(nets.is_none());
+    assert_eq!(learns, vec![3.0]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("g.safetensors");
+    let mut w = Weights::new();
+    w.insert_scalar("g", 9.81);
+    std::fs::write(&file, w.to_bytes().expect("encodes")).expect("write");
+    let (_, learns) = for_command(sys, Some(&file), None, lag).expect("loads");
+    assert_eq!(learns, vec![9.81]);
+}

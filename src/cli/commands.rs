@@ -191,7 +191,7 @@ fn accel(
     out: Option<&Path>,
     common: &Common,
 ) -> Result<(), Failure> {
-    let (nets, learn_values) = weights::for_command(sys, common, None, file)?;
+    let (nets, learn_values) = weights::for_command(sys, common.weights.as_deref(), None, file)?;
     let (program, eom) = compile(sys)?;
     let inputs = eom.input_names();
     let outputs = eom.output_names();

@@ -6,7 +6,6 @@
 //! file's folder). A `train` earlier in the same `lagc run` comes third; the runner
 //! passes those weights itself.
 
-use super::args::Common;
 use super::Failure;
 use crate::backend::SharedNets;
 use crate::check::SystemModel;
@@ -15,11 +14,12 @@ use crate::nn::{SystemNets, Weights};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The weights file for a command: `--weights`, else the block's `weights =` resolved
-/// against the folder of `lag_file`; `None` when neither is given.
-pub fn resolve(common: &Common, block: Option<&str>, lag_file: &Path) -> Option<PathBuf> {
-    if let Some(w) = &common.weights {
-        return Some(w.clone());
+/// The weights file for a command: the `--weights` flag's path as given, else the
+/// block's `weights =` resolved against the folder of `lag_file`; `None` when neither
+/// is given.
+pub fn resolve(flag: Option<&Path>, block: Option<&str>, lag_file: &Path) -> Option<PathBuf> {
+    if let Some(w) = flag {
+        return Some(w.to_path_buf());
     }
     block.map(|b| {
         let dir = lag_file.parent().unwrap_or_else(|| Path::new(""));
@@ -68,11 +68,13 @@ pub fn from_weights(
 }
 
 /// What a command evaluating `sys` runs with: the net evaluator (`None` for a system
-/// without nets) and the `learn` values. With no weights file, a system with nets is
-/// refused ("needs weights: give --weights FILE") and `learn`s keep their initial values.
+/// without nets) and the `learn` values, from the file [`resolve`] picks (`flag` is
+/// `--weights`, `block` the run block's `weights =`). With no weights file, a system with
+/// nets is refused ("needs weights: give --weights FILE") and `learn`s keep their
+/// initial values.
 pub fn for_command(
     sys: &SystemModel,
-    common: &Common,
+    flag: Option<&Path>,
     block: Option<&str>,
     lag_file: &Path,
 ) -> Result<(Option<SharedNets>, Vec<f64>), Failure> {
@@ -80,7 +82,7 @@ pub fn for_command(
     if sys.nets.is_empty() && sys.learns.is_empty() {
         return Ok((None, initial));
     }
-    match resolve(common, block, lag_file) {
+    match resolve(flag, block, lag_file) {
         Some(path) => {
             let weights = read(&path)?;
             let (nets, learns) = from_weights(sys, &weights, &path)?;
