@@ -356,3 +356,99 @@ fn forward_over_reverse_agrees_with_forward_jets() {
     assert!(!EvalPlan::new(&[lane(0, &[])], 4, 1).is_reverse());
     assert!(!EvalPlan::new(&[lane(0, &[]), lane(0, &[0]), lane(0, &[0, 0])], 1, 1).is_reverse());
 }
+
+#[test]
+fn directional_jets_contract_the_coordinate_ones_and_their_reverse_pass_is_exact() {
+    // Directions u0, u1, u2 per sample; lanes: value, D f[u0], D2 f[u1, u2], D2 f[u1, u1].
+    let lanes = vec![
+        lane(0, &[]),
+        lane(0, &[0]),
+        lane(1, &[1, 2]),
+        lane(0, &[1, 1]),
+    ];
+    let all = all_lanes();
+    for act in ACTS {
+        let m = small_mlp(act, 21);
+        let plan = JetPlan::directional(&lanes, 3, 3, 2);
+        assert_eq!(plan.rows(), 1 + 3 + 2);
+        let rows = 37;
+        let x: Vec<f64> = (0..rows * 3)
+            .map(|i| ((i * 43 % 71) as f64) / 35.0 - 1.0)
+            .collect();
+        let u: Vec<f64> = (0..rows * 9)
+            .map(|i| ((i * 19 % 53) as f64) / 26.0 - 1.0)
+            .collect();
+        let mut out = vec![0.0; rows * lanes.len()];
+        m.jet(&plan, &x, &u, &mut out);
+        let mut full = vec![0.0; rows * all.len()];
+        m.jet_lanes(&x, &all, &mut full);
+        // all_lanes per output: value, 3 first, 6 second (i <= j).
+        let idx = |o: usize, p: &[usize]| -> usize {
+            let base = o * 10;
+            match *p {
+                [] => base,
+                [i] => base + 1 + i,
+                [i, j] => {
+                    let (i, j) = (i.min(j), i.max(j));
+                    let mut k = base + 4;
+                    for a in 0..3 {
+                        for b in a..3 {
+                            if (a, b) == (i, j) {
+                                return k;
+                            }
+                            k += 1;
+                        }
+                    }
+                    unreachable!()
+                }
+                _ => unreachable!(),
+            }
+        };
+        for s in 0..rows {
+            let f = &full[s * all.len()..(s + 1) * all.len()];
+            let uv = |d: usize, i: usize| u[(s * 3 + d) * 3 + i];
+            let first: f64 = (0..3).map(|i| uv(0, i) * f[idx(0, &[i])]).sum();
+            let mut second = 0.0;
+            let mut diag = 0.0;
+            for i in 0..3 {
+                for j in 0..3 {
+                    second += uv(1, i) * uv(2, j) * f[idx(1, &[i, j])];
+                    diag += uv(1, i) * uv(1, j) * f[idx(0, &[i, j])];
+                }
+            }
+            let got = &out[s * 4..s * 4 + 4];
+            for (g, w) in got.iter().zip([f[idx(0, &[])], first, second, diag]) {
+                assert!(
+                    (g - w).abs() < 1e-11 * (1.0 + w.abs()),
+                    "{act:?} row {s}: {g} vs {w}"
+                );
+            }
+        }
+        // Reverse pass against finite differences in the parameters.
+        let c: Vec<f64> = (0..rows * 4)
+            .map(|k| ((k * 7 % 5) as f64 - 2.0) / 2.0)
+            .collect();
+        let mut grad = vec![0.0; m.n_params()];
+        m.plan_vjp(&plan, &x, &u, &c, &mut grad);
+        let p0 = m.params().to_vec();
+        let value = |p: &[f64]| {
+            let mm = Mlp::with_params(m.widths(), m.act(), p.to_vec()).expect("shape");
+            let mut o = vec![0.0; rows * 4];
+            mm.jet(&plan, &x, &u, &mut o);
+            o.iter().zip(&c).map(|(a, b)| a * b).sum::<f64>()
+        };
+        for i in (0..p0.len()).step_by(3) {
+            let h = 1e-6;
+            let mut pp = p0.clone();
+            pp[i] += h;
+            let up = value(&pp);
+            pp[i] -= 2.0 * h;
+            let fd = (up - value(&pp)) / (2.0 * h);
+            assert!(
+                (grad[i] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                "{act:?} param {i}: {} vs {fd}",
+                grad[i]
+            );
+        }
+    }
+}

@@ -35,6 +35,9 @@ pub struct JetPlan {
     /// two partials, or an argument or output out of range): it reads NaN.
     lanes: Vec<Option<(usize, usize)>>,
     arity: usize,
+    /// For directional plans: direction vectors per sample (tangent row `a` is vector
+    /// `dirs[a]` of its sample instead of a unit vector).
+    directions: Option<usize>,
 }
 
 impl JetPlan {
@@ -85,7 +88,18 @@ impl JetPlan {
             pairs,
             lanes,
             arity,
+            directions: None,
         }
+    }
+
+    /// A plan over `n_dirs` direction vectors per sample instead of the coordinate
+    /// axes: in `lanes`, `partials` index directions, so `[a]` is the directional
+    /// derivative `D f(x)[u_a]` and `[a, b]` is `D2 f(x)[u_a, u_b]`.
+    pub fn directional(lanes: &[NetLane], arity: usize, n_dirs: usize, outs: usize) -> JetPlan {
+        let mut p = JetPlan::new(lanes, n_dirs, outs);
+        p.arity = arity;
+        p.directions = Some(n_dirs);
+        p
     }
 
     /// Jet rows per sample: 1 + tangents + second-order pairs.
@@ -99,8 +113,10 @@ impl JetPlan {
     }
 
     /// The input rows of `samples` samples (`x` is `samples x arity`): the value row is
-    /// the argument vector, tangent row `a` the unit vector of its position, pairs zero.
-    fn seed(&self, x: &[f64], samples: usize, h: &mut Vec<f64>) {
+    /// the argument vector, tangent row `a` the unit vector of its position (or, for a
+    /// directional plan, direction `a` of the sample from `u`, `samples x n_dirs x
+    /// arity`), pairs zero.
+    fn seed(&self, x: &[f64], u: &[f64], samples: usize, h: &mut Vec<f64>) {
         let (r, n) = (self.rows(), self.arity);
         h.clear();
         h.resize(samples * r * n, 0.0);
@@ -108,7 +124,14 @@ impl JetPlan {
             let base = s * r * n;
             h[base..base + n].copy_from_slice(&x[s * n..(s + 1) * n]);
             for (a, &d) in self.dirs.iter().enumerate() {
-                h[base + (1 + a) * n + d as usize] = 1.0;
+                let row = base + (1 + a) * n;
+                match self.directions {
+                    Some(nd) => {
+                        let from = (s * nd + d as usize) * n;
+                        h[row..row + n].copy_from_slice(&u[from..from + n]);
+                    }
+                    None => h[row + d as usize] = 1.0,
+                }
             }
         }
     }
@@ -169,12 +192,13 @@ impl Mlp {
         &self,
         plan: &JetPlan,
         x: &[f64],
+        u: &[f64],
         samples: usize,
         mut tape: Option<&mut Tape>,
     ) -> Vec<f64> {
         let r = plan.rows();
         let mut h = Vec::new();
-        plan.seed(x, samples, &mut h);
+        plan.seed(x, u, samples, &mut h);
         for k in 0..self.n_layers() {
             let (w, b) = self.layer(k);
             let fo = self.widths()[k + 1];
@@ -207,19 +231,27 @@ impl Mlp {
 
     /// Evaluates the lanes of `plan` at `rows` argument vectors: `x` is `rows x arity`
     /// row-major, `out` is `rows x plan.n_lanes()`. Lanes the plan cannot give are NaN.
-    pub fn jet(&self, plan: &JetPlan, x: &[f64], out: &mut [f64]) {
+    /// A directional plan reads its directions from `u` (`rows x n_dirs x arity`);
+    /// other plans ignore `u`.
+    pub fn jet(&self, plan: &JetPlan, x: &[f64], u: &[f64], out: &mut [f64]) {
         let (n, nl, no, r) = (
             plan.arity.max(1),
             plan.n_lanes(),
             self.n_outputs(),
             plan.rows(),
         );
-        if nl == 0 {
+        let un = plan.directions.map_or(0, |nd| nd * n);
+        if nl == 0 || u.len() < un * (x.len() / n) {
             return;
         }
-        for (xc, oc) in x.chunks(CHUNK * n).zip(out.chunks_mut(CHUNK * nl)) {
+        for (c, (xc, oc)) in x
+            .chunks(CHUNK * n)
+            .zip(out.chunks_mut(CHUNK * nl))
+            .enumerate()
+        {
             let samples = (xc.len() / n).min(oc.len() / nl);
-            let z = self.jet_forward(plan, &xc[..samples * n], samples, None);
+            let uc = &u[c * CHUNK * un..(c * CHUNK + samples) * un];
+            let z = self.jet_forward(plan, &xc[..samples * n], uc, samples, None);
             for (s, o) in oc.chunks_exact_mut(nl).enumerate() {
                 for (v, lane) in o.iter_mut().zip(&plan.lanes) {
                     *v = match lane {
@@ -235,7 +267,7 @@ impl Mlp {
     /// `rows x lanes.len()`, both row-major).
     pub fn jet_lanes(&self, x: &[f64], lanes: &[NetLane], out: &mut [f64]) {
         let plan = JetPlan::new(lanes, self.n_inputs(), self.n_outputs());
-        self.jet(&plan, x, out);
+        self.jet(&plan, x, &[], out);
     }
 
     /// The reverse pass of the jet: accumulates into `grad_params` (laid out like
@@ -250,7 +282,10 @@ impl Mlp {
     /// gradient is added to what `grad_params` holds (so several calls accumulate).
     /// The trainer's directional adjoint `d/dtheta [D L[e1] - D2 L[e2, e3]]` is this
     /// with cotangents `e1_i` on lane `d/dx_i` and `-(e2_i e3_j + e2_j e3_i)` (or
-    /// `-e2_i e3_i` on the diagonal) on lane `d2/dx_i dx_j`.
+    /// `-e2_i e3_i` on the diagonal) on lane `d2/dx_i dx_j`; it is cheaper with a
+    /// directional plan ([`JetPlan::directional`] over the directions `e1, e2, e3`, lanes
+    /// `[0]` and `[1, 2]` with cotangents 1 and -1, through [`Mlp::plan_vjp`]): five jet
+    /// rows (value, three tangents, one pair) instead of one per coordinate and pair.
     pub fn jet_vjp(
         &self,
         x: &[f64],
@@ -259,21 +294,36 @@ impl Mlp {
         grad_params: &mut [f64],
     ) {
         let plan = JetPlan::new(lanes, self.n_inputs(), self.n_outputs());
-        let (n, nl, r) = (self.n_inputs().max(1), lanes.len(), plan.rows());
-        if grad_params.len() != self.n_params() {
+        self.plan_vjp(&plan, x, &[], lane_cotangents, grad_params);
+    }
+
+    /// [`Mlp::jet_vjp`] for a plan, directional or not (`u` as in [`Mlp::jet`]).
+    pub fn plan_vjp(
+        &self,
+        plan: &JetPlan,
+        x: &[f64],
+        u: &[f64],
+        lane_cotangents: &[f64],
+        grad_params: &mut [f64],
+    ) {
+        let (n, nl, r) = (plan.arity.max(1), plan.n_lanes(), plan.rows());
+        let un = plan.directions.map_or(0, |nd| nd * n);
+        if grad_params.len() != self.n_params() || nl == 0 || u.len() < un * (x.len() / n) {
             return;
         }
-        for (xc, cc) in x
+        for (c, (xc, cc)) in x
             .chunks(CHUNK * n)
-            .zip(lane_cotangents.chunks(CHUNK * nl.max(1)))
+            .zip(lane_cotangents.chunks(CHUNK * nl))
+            .enumerate()
         {
-            let samples = (xc.len() / n).min(cc.len() / nl.max(1));
+            let samples = (xc.len() / n).min(cc.len() / nl);
+            let uc = &u[c * CHUNK * un..(c * CHUNK + samples) * un];
             let mut tape = Tape {
                 inputs: Vec::new(),
                 hidden_z: Vec::new(),
                 derivs: Vec::new(),
             };
-            self.jet_forward(&plan, &xc[..samples * n], samples, Some(&mut tape));
+            self.jet_forward(plan, &xc[..samples * n], uc, samples, Some(&mut tape));
             // Seed the output rows' adjoints with the cotangents.
             let no = self.n_outputs();
             let mut zbar = vec![0.0; samples * r * no];
@@ -489,7 +539,7 @@ impl Mlp {
     /// row-major, `out` is `rows x lanes` (lanes the plan cannot give are NaN).
     pub fn eval_lanes(&self, plan: &EvalPlan, x: &[f64], out: &mut [f64]) {
         let (cover, outs, srcs, arity) = match &plan.mode {
-            Mode::Forward(p) => return self.jet(p, x, out),
+            Mode::Forward(p) => return self.jet(p, x, &[], out),
             Mode::Reverse {
                 cover,
                 outs,
