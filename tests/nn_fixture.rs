@@ -384,3 +384,24 @@ fn learn_params_without_nets_take_the_file_value_when_given() {
     let (_, learns) = for_command(sys, Some(&file), None, lag).expect("loads");
     assert_eq!(learns, vec![9.81]);
 }
+
+#[test]
+fn misfitting_buffers_and_unknown_nets_give_nan() {
+    let m = model();
+    let sys = &m.systems[m.system_index("hybrid").expect("hybrid")];
+    let nets = SystemNets::from_weights(sys, &weights()).expect("fit");
+    let lanes = [lagc::kernel::NetLane {
+        out: 0,
+        partials: Box::new([]),
+    }];
+    let mut out = [0.0; 2];
+    nets.eval_batch(0, &[0.1, 0.2, 0.3], &lanes, &mut out); // 3 rows for 2 outputs
+    assert!(out.iter().all(|v| v.is_nan()));
+    let mut out = [0.0; 1];
+    nets.eval(5, &[0.1], &lanes, &mut out);
+    assert!(out[0].is_nan());
+    nets.eval(0, &[0.1], &lanes, &mut out);
+    let mut v = [0.0];
+    nets.mlps()[0].forward(&[0.1], &mut v);
+    assert_eq!(out[0], v[0]);
+}

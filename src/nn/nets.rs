@@ -63,9 +63,13 @@ impl SystemNets {
     /// `rows x arity` row-major, `out` is `rows x lanes.len()`; row `s` of `out` gets
     /// the lanes at row `s` of `args`. The dense layers are matrix products over
     /// (samples x jet rows), so the weights are read once per block of samples. An
-    /// unknown net gives NaN.
+    /// unknown net, or buffers that do not fit its arity and the lanes, give NaN.
     pub fn eval_batch(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]) {
-        match self.mlps.get(net as usize) {
+        let fits = |m: &Mlp| {
+            let rows = args.len() / m.n_inputs().max(1);
+            rows * m.n_inputs() == args.len() && rows * lanes.len() == out.len()
+        };
+        match self.mlps.get(net as usize).filter(|m| fits(m)) {
             Some(m) => {
                 let plan = EvalPlan::new(lanes, m.n_inputs(), m.n_outputs());
                 m.eval_lanes(&plan, args, out);
