@@ -167,9 +167,8 @@ fn lowering_errors_and_missing_nets() {
         Err(EvalError::Shape { .. })
     ));
     let mut out = [0.0];
-    let mut interp = Interpreter::new(p).with_nets(std::sync::Arc::new(
-        |_: u32, _: u32, a: &[f64], _: &[u32]| a[0] * 2.0,
-    ));
+    let mut interp =
+        Interpreter::new(p).with_nets(std::sync::Arc::new(|_: u32, _: u32, a: &[f64], _: &[u32]| a[0] * 2.0));
     interp.eval(&[1.5], &mut out).unwrap();
     assert_eq!(out[0], 3.0);
 }
