@@ -14,7 +14,7 @@
 use crate::check::{CExpr, Dynamics, Random, SampleSpec, SystemModel};
 use crate::diagnostics::Diagnostic;
 use crate::symbolic::eom::velocity_name;
-use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::rand_core::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Rows of named values drawn by [`draw`].

@@ -91,7 +91,7 @@ fn arrays_get_each_element_with_its_index() {
 #[test]
 fn rng_is_the_documented_chacha8_stream() {
     // Independent check of the uniform mapping: 53-bit fractions of ChaCha8 words.
-    use rand_chacha::rand_core::{RngCore, SeedableRng};
+    use rand_chacha::rand_core::{Rng as _, SeedableRng};
     let mut raw = rand_chacha::ChaCha8Rng::seed_from_u64(3);
     let mut r = Rng::new(3);
     for _ in 0..10 {

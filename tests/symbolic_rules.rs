@@ -140,17 +140,20 @@ fn net_partials_are_shared() {
     let d2 = b.d.diff(l, q);
     let d21 = b.d.diff(d2, qd);
     assert_eq!(d12, d21);
-    assert_eq!(b.t(d12), "D[0,1]f(q, q')");
+    // Readable partials: later argument positions first, no argument list for a net
+    // called at one point.
+    assert_eq!(b.t(d12), "d2f/dq'dq");
     assert_eq!(
         b.d.to_latex(d12),
-        "\\partial_{0,1} f\\left(q, \\dot{q}\\right)"
+        "\\frac{\\partial^2 f}{\\partial \\dot{q} \\partial q}"
     );
     let g = b.d.declare_net("g", 1, 2);
     let two = b.n(2.0);
     let arg = b.d.mul(two, q);
     let gv = b.d.net(g, 1, &[arg]);
     let dg = b.d.diff(gv, q);
-    assert_eq!(b.t(dg), "2*D[0]g(2*q)[1]");
+    // A non-variable argument is named by its position.
+    assert_eq!(b.t(dg), "2*(dg[1]/d#1)");
 }
 
 #[test]

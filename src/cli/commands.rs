@@ -2,6 +2,7 @@
 
 use super::args::{BackendKind, Cli, Command, Common, DeriveFormat, IrKind};
 use super::derive::{self, Style};
+use super::weights;
 use super::{run, simulate, Failure, SourceFile};
 use crate::backend;
 use crate::check::SystemModel;
@@ -82,7 +83,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let (_, model) = load(&file, &common)?;
             let sys = select(&model, Some(&system))?[0];
-            accel(sys, &states, out.as_deref(), &common)
+            accel(sys, &file, &states, out.as_deref(), &common)
         }
         Command::Simulate {
             file,
@@ -259,11 +260,12 @@ fn compile(sys: &SystemModel) -> Result<(Program, Eom), Failure> {
 /// `lagc accel`: accelerations and energy at every state row of a CSV file.
 fn accel(
     sys: &SystemModel,
+    file: &Path,
     states: &Path,
     out: Option<&Path>,
     common: &Common,
 ) -> Result<(), Failure> {
-    let nets = net_evaluator(sys, common, false)?;
+    let (nets, learn_values) = weights::for_command(sys, common.weights.as_deref(), None, file)?;
     let (program, eom) = compile(sys)?;
     let inputs = eom.input_names();
     let outputs = eom.output_names();
@@ -274,7 +276,6 @@ fn accel(
         .require_columns(&inputs[..n_state])
         .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
     let t_col = table.column("t");
-    let learn_values: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
     let mut backend = backend::create(program, backend_kind(common), nets);
     let mut input = vec![0.0; backend.n_inputs()];
     let mut output = vec![0.0; backend.n_outputs()];

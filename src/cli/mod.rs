@@ -7,6 +7,7 @@ pub mod derive;
 mod run;
 mod simulate;
 pub mod train;
+pub mod weights;
 
 pub use args::Cli;
 

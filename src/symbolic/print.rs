@@ -275,34 +275,103 @@ impl Printer<'_> {
                 args,
                 partials,
             } => {
-                let info = dag.net_info(*net);
-                let name = info.map_or_else(|| format!("net{net}"), |i| i.name.clone());
-                let name = if self.tex && name.chars().count() > 1 {
-                    format!("\\mathrm{{{name}}}")
+                // `df/dx` reads as a quotient: parenthesised inside products and powers.
+                let prec = if partials.is_empty() || self.tex {
+                    ATOM
                 } else {
-                    name
+                    MUL
                 };
-                let args: Vec<String> = args.iter().map(|&a| self.expr(a).0).collect();
-                let mut s = String::new();
-                if !partials.is_empty() {
-                    let list: Vec<String> = partials.iter().map(|p| p.to_string()).collect();
-                    if self.tex {
-                        s.push_str(&format!("\\partial_{{{}}} ", list.join(",")));
-                    } else {
-                        s.push_str(&format!("D[{}]", list.join(",")));
-                    }
-                }
-                s.push_str(&self.call(&name, &args));
-                if info.map_or(*out > 0, |i| i.outs > 1) {
-                    if self.tex {
-                        s.push_str(&format!("_{{[{out}]}}"));
-                    } else {
-                        s.push_str(&format!("[{out}]"));
-                    }
-                }
-                (s, ATOM)
+                (self.net_call(*net, *out, args, partials), prec)
             }
         }
+    }
+
+    /// A net block: `f(x, x')` (`f(x)[k]` for output k); its partials `df/dx'` and
+    /// `d2f/dx'dx` (`df[k]/dx` for output k; LaTeX:
+    /// `\frac{\partial f}{\partial \dot{x}}`), later argument positions first. An argument
+    /// that is not a plain variable (or is repeated) is named by its position, `#2` for the
+    /// second. The argument list follows a partial only when the net is called at more
+    /// than one point, since otherwise the point is the call's and the names say it all.
+    fn net_call(&self, net: u32, out: u32, args: &[ExprId], partials: &[u32]) -> String {
+        let dag = self.dag;
+        let info = dag.net_info(net);
+        let name = info.map_or_else(|| format!("net{net}"), |i| i.name.clone());
+        let name = if self.tex && name.chars().count() > 1 {
+            format!("\\mathrm{{{name}}}")
+        } else {
+            name
+        };
+        let pick = if info.map_or(out > 0, |i| i.outs > 1) {
+            if self.tex {
+                format!("_{{[{out}]}}")
+            } else {
+                format!("[{out}]")
+            }
+        } else {
+            String::new()
+        };
+        let arg_list = || {
+            let a: Vec<String> = args.iter().map(|&a| self.expr(a).0).collect();
+            self.call("", &a)
+        };
+        if partials.is_empty() {
+            return format!("{name}{}{pick}", arg_list());
+        }
+        let name = format!("{name}{pick}");
+        let label = |p: u32| {
+            let a = args[p as usize];
+            match dag.as_var(a) {
+                Some(v) if args.iter().filter(|&&b| b == a).count() == 1 => {
+                    let n = dag.var_name(v);
+                    if self.tex {
+                        latex_name(n)
+                    } else {
+                        n.to_string()
+                    }
+                }
+                _ if self.tex => format!("\\#{}", p + 1),
+                _ => format!("#{}", p + 1),
+            }
+        };
+        let order = if partials.len() > 1 {
+            format!("{}", partials.len())
+        } else {
+            String::new()
+        };
+        let wrt: Vec<String> = partials.iter().rev().map(|&p| label(p)).collect();
+        let mut d = if self.tex {
+            let den: Vec<String> = wrt.iter().map(|w| format!("\\partial {w}")).collect();
+            let order = if order.is_empty() {
+                order
+            } else {
+                format!("^{order}")
+            };
+            format!("\\frac{{\\partial{order} {name}}}{{{}}}", den.join(" "))
+        } else {
+            format!("d{order}{name}/d{}", wrt.join("d"))
+        };
+        if self.called_at_several_points(net) {
+            d.push_str(&arg_list());
+        }
+        d
+    }
+
+    /// True when the DAG holds calls of `net` at more than one argument list.
+    fn called_at_several_points(&self, net: u32) -> bool {
+        let mut first: Option<&[ExprId]> = None;
+        for i in 0..self.dag.len() {
+            if let Node::Net { net: n, args, .. } = self.dag.node(ExprId(i as u32)) {
+                if *n != net {
+                    continue;
+                }
+                match first {
+                    None => first = Some(args),
+                    Some(f) if f != &args[..] => return true,
+                    Some(_) => {}
+                }
+            }
+        }
+        false
     }
 
     /// `a^c` for a positive constant `c`.

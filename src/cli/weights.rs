@@ -1,0 +1,102 @@
+//! Weights for a command that evaluates a system: where they come from, and the net
+//! evaluator and `learn` values they give.
+//!
+//! Order (LANGUAGE.md §4): the `--weights FILE` flag (a command-line path, relative to
+//! the current directory), then the run block's `weights = "F"` (relative to the `.lag`
+//! file's folder). A `train` earlier in the same `lagc run` comes third; the runner
+//! passes those weights itself.
+
+use super::Failure;
+use crate::backend::SharedNets;
+use crate::check::SystemModel;
+use crate::nn::nets::learn_values;
+use crate::nn::{SystemNets, Weights};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The weights file for a command: the `--weights` flag's path as given, else the
+/// block's `weights =` resolved against the folder of `lag_file`; `None` when neither
+/// is given.
+pub fn resolve(flag: Option<&Path>, block: Option<&str>, lag_file: &Path) -> Option<PathBuf> {
+    if let Some(w) = flag {
+        return Some(w.to_path_buf());
+    }
+    block.map(|b| {
+        let dir = lag_file.parent().unwrap_or_else(|| Path::new(""));
+        dir.join(b)
+    })
+}
+
+/// Reads and parses a weights file.
+pub fn read(path: &Path) -> Result<Weights, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::user(format!(
+            "error: cannot read weights file {}: {e}\n",
+            path.display()
+        ))
+    })?;
+    Weights::from_bytes(&bytes)
+        .map_err(|e| Failure::user(format!("error: weights file {}: {e}\n", path.display())))
+}
+
+/// Writes `weights` as a safetensors file.
+pub fn write(path: &Path, weights: &Weights) -> Result<(), Failure> {
+    let bytes = weights
+        .to_bytes()
+        .map_err(|e| Failure::user(format!("error: cannot encode weights: {e}\n")))?;
+    std::fs::write(path, bytes)
+        .map_err(|e| Failure::user(format!("error: cannot write {}: {e}\n", path.display())))
+}
+
+/// The nets of `sys` and its `learn` values (in `sys.learns` order) from `weights`
+/// (read from `path`, named in errors). Every net and every `learn` must be in the file.
+pub fn from_weights(
+    sys: &SystemModel,
+    weights: &Weights,
+    path: &Path,
+) -> Result<(SystemNets, Vec<f64>), Failure> {
+    let fail = |e: crate::nn::WeightsError| {
+        Failure::user(format!(
+            "error: weights file {} does not fit system `{}`: {e}\n",
+            path.display(),
+            sys.name
+        ))
+    };
+    let nets = SystemNets::from_weights(sys, weights).map_err(fail)?;
+    let learns = learn_values(sys, weights).map_err(fail)?;
+    Ok((nets, learns))
+}
+
+/// What a command evaluating `sys` runs with: the net evaluator (`None` for a system
+/// without nets) and the `learn` values, from the file [`resolve`] picks (`flag` is
+/// `--weights`, `block` the run block's `weights =`). With no weights file, a system with
+/// nets is refused ("needs weights: give --weights FILE") and `learn`s keep their
+/// initial values.
+pub fn for_command(
+    sys: &SystemModel,
+    flag: Option<&Path>,
+    block: Option<&str>,
+    lag_file: &Path,
+) -> Result<(Option<SharedNets>, Vec<f64>), Failure> {
+    let initial: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
+    if sys.nets.is_empty() && sys.learns.is_empty() {
+        return Ok((None, initial));
+    }
+    match resolve(flag, block, lag_file) {
+        Some(path) => {
+            let weights = read(&path)?;
+            let (nets, learns) = from_weights(sys, &weights, &path)?;
+            let shared: Option<SharedNets> = if sys.nets.is_empty() {
+                None
+            } else {
+                Some(Arc::new(nets))
+            };
+            Ok((shared, learns))
+        }
+        None if sys.nets.is_empty() => Ok((None, initial)),
+        None => Err(Failure::user(format!(
+            "error: system `{}` calls neural nets, and it needs weights: give --weights FILE\n",
+            sys.name
+        ))),
+    }
+}
