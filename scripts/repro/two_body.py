@@ -1,0 +1,98 @@
+"""The two-body reproduction (examples/repro_two_body.lag), numpy, independent of lagc.
+
+  python3 scripts/repro/two_body.py ics   writes the initial conditions: 50 training orbits
+                                          (seed 1) and 40 unseen test orbits (seed 2)
+  python3 scripts/repro/two_body.py       flies the 40 test orbits with the truth and the
+                                          two trained LNNs (RK4, dt = 0.001, t = 10) and
+                                          reports the true-energy error of their states
+
+Distribution: x ~ U[0.9, 1.1), y ~ U[-0.1, 0.1), x' ~ U[-0.1, 0.1), y' ~ U[1.1, 1.3).
+Energy error of a run: |E_true(state) - E_true(initial)| / |E_true(initial)|, at t = 10
+and its maximum over the run. Writes results/repro/tb_metric.csv.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import lagnn  # noqa: E402
+
+MU, K = 0.5, 1.0
+OUT = "results/repro"
+
+
+def sample(n, seed):
+    """n initial states [x, y, x', y'] from the orbit distribution."""
+    rng = np.random.default_rng(seed)
+    return np.stack(
+        [
+            rng.uniform(0.9, 1.1, n),
+            rng.uniform(-0.1, 0.1, n),
+            rng.uniform(-0.1, 0.1, n),
+            rng.uniform(1.1, 1.3, n),
+        ],
+        1,
+    )
+
+
+def true_accel(q, v):
+    """Kepler: q'' = -k q / (mu r^3)."""
+    r = np.linalg.norm(q, axis=1, keepdims=True)
+    return -K * q / (MU * r**3)
+
+
+def true_energy(q, v):
+    """mu |q'|^2 / 2 - k / r."""
+    return MU / 2 * np.sum(v * v, 1) - K / np.linalg.norm(q, axis=1)
+
+
+def write_ics(path, y):
+    np.savetxt(path, y, delimiter=",", header="x,y,x',y'", comments="", fmt="%.17g")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    if sys.argv[1:] == ["ics"]:
+        write_ics(f"{OUT}/tb_train_ics.csv", sample(50, 1))
+        write_ics(f"{OUT}/tb_test_ics.csv", sample(40, 2))
+        return
+    y0 = np.loadtxt(f"{OUT}/tb_test_ics.csv", delimiter=",", skiprows=1)
+    n = len(y0)
+    e0 = true_energy(y0[:, :2], y0[:, 2:])
+    models = {"truth": true_accel}
+    for key, net_name in [("one", "tb_one"), ("many", "tb_many")]:
+        w = f"{OUT}/tb_{key}.weights"
+        if os.path.exists(w):
+            net = lagnn.Mlp(lagnn.load_weights(w), net_name, "softplus")
+            feat = lagnn.linear_features(None)
+            models[f"lnn_{key}"] = lambda q, v, net=net, feat=feat: lagnn.lnn_accel(net, q, v, feat)
+    finals = {}
+    for name, acc in models.items():
+        with np.errstate(all="ignore"):
+            ts, ys = lagnn.rk4(lagnn.second_order(acc, 2), y0, 10.0, 0.001, every=100)
+        e = true_energy(ys[:, :, :2].reshape(-1, 2), ys[:, :, 2:].reshape(-1, 2)).reshape(
+            len(ts), n
+        )
+        rel = np.abs(e - e0) / np.abs(e0)
+        final, peak = rel[-1], np.max(np.where(np.isfinite(rel), rel, np.inf), axis=0)
+        finals[name] = (final, peak)
+        print(
+            f"{name:8s} energy error at t=10: mean {100 * np.nanmean(final):9.4f}%"
+            f"  median {100 * np.nanmedian(final):9.4f}%  max {100 * np.nanmax(final):9.4f}%;"
+            f"  max over the run, mean over orbits {100 * np.mean(peak):9.4f}%"
+            f"  (finite {np.isfinite(final).sum()}/{n})"
+        )
+    with open(f"{OUT}/tb_metric.csv", "w") as f:
+        f.write("orbit," + ",".join(f"{m}_final,{m}_max" for m in finals) + "\n")
+        for i in range(n):
+            f.write(
+                f"{i},"
+                + ",".join(f"{finals[m][0][i]:.6g},{finals[m][1][i]:.6g}" for m in finals)
+                + "\n"
+            )
+
+
+if __name__ == "__main__":
+    main()
