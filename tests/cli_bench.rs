@@ -84,3 +84,39 @@ fn emit_clif_prints_the_compiled_function() {
     );
     assert!(text.contains("return"), "{text}");
 }
+
+#[test]
+fn bench_of_a_net_system_uses_seeded_weights_and_measures_training() {
+    let o = lagc(&[
+        "bench",
+        "examples/hybrid_spring_pendulum.lag",
+        "--system",
+        "hybrid",
+        "--n",
+        "64",
+        "--json",
+        "--train",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("seeded initial weights"));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    for key in [
+        "compile_ms",
+        "jit_ns_per_eval",
+        "interp_ns_per_eval",
+        "train_samples_per_s",
+    ] {
+        let x = v[key].as_f64().unwrap_or(f64::NAN);
+        assert!(x.is_finite() && x > 0.0, "{key} = {x}");
+    }
+    // a system without a train block cannot measure training
+    let o = lagc(&[
+        "bench",
+        "examples/pendulum.lag",
+        "--system",
+        "pendulum",
+        "--train",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no train block"));
+}

@@ -1,5 +1,6 @@
 //! `lagc run`, run as the real binary: every simulate block in file order with its
-//! `set`, many initial conditions from a CSV, `compare`, and the blocks it refuses.
+//! `set`, many initial conditions from a CSV or `sample(...)`, `compare`, train blocks
+//! whose weights reach later blocks, and the blocks it refuses.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -132,10 +133,7 @@ simulate a {{ init x = 1; t_end = 1; dt = 0.5; out = \"never.csv\"; }}
     let o = lagc_in(dir.path(), &["run", &lag]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(
-        err.contains("not implemented yet") && err.contains("t.lag:6:1"),
-        "{err}"
-    );
+    assert!(err.contains("d.csv"), "{err}");
     assert!(dir.path().join("first.csv").exists());
     assert!(!dir.path().join("never.csv").exists());
     assert_eq!(text(&o.stdout).lines().count(), 1);
@@ -148,10 +146,6 @@ fn refused_blocks_say_why() {
         (
             "system h { coord x; momentum p; H = p^2/2 + x^2/2; }\nsimulate h { init x = 1; t_end = 1; dt = 0.5; compare = a; }",
             "is an H system",
-        ),
-        (
-            "simulate a { init = sample(n = 3, seed = 0, x = uniform(0, 1)); t_end = 1; dt = 0.5; }",
-            "`init = sample(...)` is not implemented yet",
         ),
         (
             "system n { coord x; net f = mlp(in: 2, hidden: [4]); L = f(x, x'); }\nsimulate n { init x = 1; t_end = 1; dt = 0.5; }",
@@ -167,5 +161,48 @@ fn refused_blocks_say_why() {
         assert_eq!(o.status.code(), Some(1), "{body}");
         let err = text(&o.stderr);
         assert!(err.contains(needle) && err.contains("r.lag:"), "{body}: {err}");
+    }
+}
+
+#[test]
+fn sampled_initial_states_give_one_run_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = format!(
+        "{TWO}\nsimulate a {{ init = sample(n = 3, seed = 4, x = uniform(0.5, 1), x' = normal(0, 0.1)); \
+         t_end = 1; dt = 0.5; out = \"s.csv\"; }}\n"
+    );
+    let lag = write(dir.path(), "s.lag", &src);
+    let o = lagc_in(dir.path(), &["run", &lag]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (header, rows) = read_csv(&dir.path().join("s.csv"));
+    let run = header.iter().position(|h| h == "run").expect("run column");
+    assert_eq!(rows.len(), 9);
+    let starts: Vec<&Vec<f64>> = rows.iter().filter(|r| r[0] == 0.0).collect();
+    assert_eq!(starts.len(), 3);
+    for (k, r) in starts.iter().enumerate() {
+        assert_eq!(r[run], k as f64);
+        assert!((0.5..1.0).contains(&r[1]), "{r:?}");
+    }
+    assert_ne!(starts[0][1], starts[1][1]);
+}
+
+#[test]
+fn a_train_block_fits_a_learn_param_that_later_blocks_use() {
+    // x'' = -k x with k = 4 in the truth; the model learns k from 1 and then flies with it
+    let dir = tempfile::tempdir().unwrap();
+    let src = "system truth { coord x; param k = 4; L = x'^2/2 - k*x^2/2; }
+system model { coord x; learn k = 1; L = x'^2/2 - k*x^2/2; }
+train model { data = sample(truth, n = 256, seed = 1, x = uniform(-1, 1), x' = uniform(-1, 1));
+              steps = 400; batch = 32; lr = 0.05; val = 0; }
+simulate model { init x = 1; t_end = 1; dt = 0.05; out = \"m.csv\"; }
+";
+    let lag = write(dir.path(), "k.lag", src);
+    let o = lagc_in(dir.path(), &["run", &lag]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (header, rows) = read_csv(&dir.path().join("m.csv"));
+    let x = header.iter().position(|h| h == "x").unwrap();
+    for r in &rows {
+        // trained k = 4: x = cos(2t)
+        assert!((r[x] - (2.0 * r[0]).cos()).abs() < 1e-3, "{r:?}");
     }
 }

@@ -4,13 +4,15 @@
 use std::time::{Duration, Instant};
 
 use super::args::Common;
-use super::commands::{net_evaluator, stdout};
+use super::commands::{backend_kind, stdout};
 use super::Failure;
 use crate::backend::jit::JitKernel;
 use crate::backend::{Backend, Interpreter};
-use crate::check::SystemModel;
+use crate::check::{Model, SystemModel};
 use crate::kernel;
+use crate::nn::SystemNets;
 use crate::symbolic::eom::Eom;
+use std::sync::Arc;
 
 /// What `lagc bench` measured for one system.
 #[derive(Clone, Debug)]
@@ -31,13 +33,15 @@ pub struct BenchResult {
     pub jit_ns: f64,
     /// Interpreter nanoseconds per state.
     pub interp_ns: f64,
+    /// Training samples per second (with `--train`).
+    pub train_samples_per_s: Option<f64>,
 }
 
 impl BenchResult {
     /// The JSON object of LANGUAGE.md (`compile_ms`, `jit_ns_per_eval`,
     /// `interp_ns_per_eval`, and more).
     pub fn json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "system": self.system,
             "n": self.n,
             "instructions": self.instructions,
@@ -47,12 +51,16 @@ impl BenchResult {
             "jit_ns_per_eval": self.jit_ns,
             "interp_ns_per_eval": self.interp_ns,
             "speedup": self.interp_ns / self.jit_ns,
-        })
+        });
+        if let Some(t) = self.train_samples_per_s {
+            v["train_samples_per_s"] = serde_json::json!(t);
+        }
+        v
     }
 
     /// A short human-readable report.
     pub fn text(&self) -> String {
-        format!(
+        let mut text = format!(
             "system {}: {} kernel instructions, batches of {} states\n\
              derive      {:>10.3} ms\n\
              lower       {:>10.3} ms\n\
@@ -69,20 +77,49 @@ impl BenchResult {
             self.jit_ns,
             self.interp_ns,
             self.interp_ns / self.jit_ns
-        )
+        );
+        if let Some(t) = self.train_samples_per_s {
+            text.push_str(&format!("training    {t:>10.0} samples/s\n"));
+        }
+        text
     }
 }
+
+/// Optimiser steps timed by `--train`.
+const TRAIN_STEPS: usize = 30;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Runs `lagc bench` on one system.
-pub fn bench(sys: &SystemModel, n: usize, json: bool, common: &Common) -> Result<(), Failure> {
+/// Runs `lagc bench` on system `system` of `model`; with `train`, also the training
+/// throughput of its first `train` block.
+pub fn bench(
+    model: &Model,
+    system: usize,
+    n: usize,
+    json: bool,
+    train: bool,
+    common: &Common,
+) -> Result<(), Failure> {
     if n == 0 {
         return Err(Failure::usage("error: --n must be at least 1\n"));
     }
-    let result = measure(sys, n, common)?;
+    let sys = &model.systems[system];
+    let mut result = measure(sys, n, common)?;
+    if train {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let rate = crate::train::train_samples_per_s(
+            model,
+            system,
+            None,
+            backend_kind(common),
+            threads,
+            TRAIN_STEPS,
+        )
+        .map_err(|e| Failure::user(format!("error: system `{}`: {e}\n", sys.name)))?;
+        result.train_samples_per_s = Some(rate);
+    }
     if json {
         stdout(&format!("{}\n", result.json()))
     } else {
@@ -100,7 +137,7 @@ pub fn measure(sys: &SystemModel, n: usize, common: &Common) -> Result<BenchResu
     let program = kernel::lower(&eom.dag, &spec)
         .map_err(|e| Failure::user(format!("error: internal: {e}\n")))?;
     let lower = start.elapsed();
-    let nets = net_evaluator(sys, common, true)?;
+    let nets = net_evaluator(sys, common)?;
     let mut jit = JitKernel::compile(&program, nets.clone())
         .map_err(|e| Failure::user(format!("error: {e}\n")))?;
     let compile = jit.compile_time();
@@ -122,7 +159,31 @@ pub fn measure(sys: &SystemModel, n: usize, common: &Common) -> Result<BenchResu
         compile,
         jit_ns,
         interp_ns,
+        train_samples_per_s: None,
     })
+}
+
+/// The nets of `sys` for benchmarking: from `--weights`, else its seeded initial
+/// weights (with a note on stderr).
+fn net_evaluator(
+    sys: &SystemModel,
+    common: &Common,
+) -> Result<Option<crate::backend::SharedNets>, Failure> {
+    if sys.nets.is_empty() {
+        return Ok(None);
+    }
+    if let Some(w) = &common.weights {
+        let weights = super::weights::read(w)?;
+        let (nets, _) = super::weights::from_weights(sys, &weights, w)?;
+        return Ok(Some(Arc::new(nets)));
+    }
+    if !common.quiet {
+        eprintln!(
+            "note: system `{}` has no weights (--weights); benchmarking its seeded initial weights",
+            sys.name
+        );
+    }
+    Ok(Some(Arc::new(SystemNets::init(sys, 0))))
 }
 
 /// `n` input rows: coordinates uniform in [-pi, pi), velocities (or momenta) in

@@ -151,18 +151,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let (_, model) = load(&file, &common)?;
             let sys = select(&model, Some(&system))?[0];
-            if train {
-                return not_yet("bench --train");
-            }
-            super::bench::bench(sys, n, json, &common)
+            let k = model.system_index(&sys.name).unwrap_or(0);
+            super::bench::bench(&model, k, n, json, train, &common)
         }
     }
-}
-
-fn not_yet(cmd: &str) -> Result<(), Failure> {
-    Err(Failure::user(format!(
-        "error: `lagc {cmd}` is not implemented yet in this version\n"
-    )))
 }
 
 /// Parses `--set NAME=VALUE` flags.
@@ -315,30 +307,6 @@ fn accel(
         );
     }
     Ok(())
-}
-
-/// The evaluator of `sys`'s nets, or `None` when it has none. `seeded_ok`: without
-/// weights, use the seeded initial weights (`lagc bench`) instead of failing.
-pub fn net_evaluator(
-    sys: &SystemModel,
-    common: &Common,
-    seeded_ok: bool,
-) -> Result<Option<backend::SharedNets>, Failure> {
-    if sys.nets.is_empty() {
-        return Ok(None);
-    }
-    let _ = seeded_ok;
-    let why = match &common.weights {
-        Some(w) => format!(
-            "reading weights files ({}) is not supported yet",
-            w.display()
-        ),
-        None => "it needs weights: give --weights FILE".to_string(),
-    };
-    Err(Failure::user(format!(
-        "error: system `{}` calls neural nets, and {why}\n",
-        sys.name
-    )))
 }
 
 /// The backend the command line asks for.

@@ -3,9 +3,11 @@
 use super::args::Common;
 use super::commands::{load, parse_overrides, stdout};
 use super::simulate::{self, BlockError, Context, Sink};
+use super::train;
 use super::{Failure, SourceFile};
-use crate::check::{self, Model, Run, RunSettings, TrainSettings};
+use crate::check::{self, Model, Run, RunSettings};
 use crate::diagnostics::{Diagnostic, Span};
+use crate::nn::Weights;
 use crate::syntax;
 use std::path::Path;
 
@@ -20,15 +22,26 @@ pub(super) fn command(file: &Path, common: &Common) -> Result<(), Failure> {
         return Ok(());
     }
     let input_dir = file.parent().unwrap_or(Path::new("."));
-    for run in &model.runs {
+    // Weights trained by earlier blocks: later blocks of any system whose nets and
+    // `learn` params they all hold use them (unless the block names a file).
+    let mut trained: Option<Weights> = None;
+    for (k, run) in model.runs.iter().enumerate() {
         match &run.settings {
-            RunSettings::Train(t) => train_block(&src, &model, run, t)?,
+            RunSettings::Train(_) => {
+                let outcome = train::run_block(&src, &model, k, &Default::default(), common)?;
+                let w = trained.get_or_insert_with(Weights::new);
+                for t in &outcome.tensors {
+                    w.insert(&t.name, &t.shape, t.data.clone());
+                }
+                stdout(&outcome.report)?;
+            }
             RunSettings::Simulate(s) => {
                 let block_model = with_block_set(&src, &model, run, common)?;
                 let ctx = Context {
                     model: &block_model,
                     input_dir,
                     common,
+                    trained: trained.as_ref(),
                 };
                 let sink = match &s.out {
                     Some(o) => Sink::File(o.into()),
@@ -41,24 +54,6 @@ pub(super) fn command(file: &Path, common: &Common) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// A `train` block: THE place where training is wired in (written separately).
-fn train_block(
-    src: &SourceFile,
-    model: &Model,
-    run: &Run,
-    _settings: &TrainSettings,
-) -> Result<(), Failure> {
-    let _ = model;
-    Err(located(
-        src,
-        run,
-        BlockError::Plain(
-            "`train` blocks are not implemented yet in this version".into(),
-            vec!["`lagc run` stops here; the blocks before this one have run".into()],
-        ),
-    ))
 }
 
 /// The model with the block's `set` overrides applied on top of `--set` (params

@@ -10,17 +10,19 @@
 
 use super::args::Common;
 use super::commands::{backend_kind, derive_eom, read_csv};
-use super::Failure;
+use super::{weights, Failure};
 use crate::backend::SharedNets;
 use crate::check::{
     CExpr, Dynamics, Method, Model, SampleSpec, SimulateSettings, Source, SystemModel,
 };
 use crate::integrate::{self, Fault, Settings, Stopped, System};
 use crate::kernel;
+use crate::nn::Weights;
 use crate::report::csv::CsvWriter;
 use crate::report::plot::{self, Figure, Series};
 use crate::report::progress::Progress;
 use crate::report::summary::{energy_error, BlockSummary, EnergyTracker};
+use crate::sample;
 use crate::symbolic::eom::Eom;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,6 +87,8 @@ pub(super) struct Context<'a> {
     pub input_dir: &'a Path,
     /// The command-line flags.
     pub common: &'a Common,
+    /// Weights trained by earlier blocks of the same `lagc run`.
+    pub trained: Option<&'a Weights>,
 }
 
 /// The Ctrl-C flag, installed once per process.
@@ -100,37 +104,36 @@ pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
-/// Nets and `learn` values of a system. THE place where weights come in: today a
-/// system with nets is refused ("needs weights"), and `learn` params take their
-/// initial values; the lead replaces this once weights files are read.
+/// Nets and `learn` values of a system: from `--weights`, else the block's
+/// `weights =` (relative to the `.lag` file's folder), else weights trained earlier in
+/// the same `lagc run`; `learn` params without any take their initial values.
 pub(super) fn parameters(
     sys: &SystemModel,
-    common: &Common,
+    ctx: &Context,
     block_weights: Option<&str>,
 ) -> Result<(Option<SharedNets>, Vec<f64>), BlockError> {
-    if !sys.nets.is_empty() {
-        let why = match (&common.weights, block_weights) {
-            (Some(w), _) => format!(
-                "reading weights files ({}) is not supported yet",
-                w.display()
-            ),
-            (None, Some(w)) => format!("reading weights files ({w}) is not supported yet"),
-            (None, None) => "it needs weights: give --weights FILE".to_string(),
-        };
-        return Err(BlockError::new(format!(
-            "system `{}` calls neural nets, and {why}",
-            sys.name
-        )));
-    }
-    Ok((None, sys.learns.iter().map(|(_, v)| *v).collect()))
+    let path = match (&ctx.common.weights, block_weights) {
+        (Some(w), _) => Some(w.clone()),
+        (None, Some(b)) => Some(ctx.input_dir.join(b)),
+        (None, None) => None,
+    };
+    // Plain messages, so that `lagc run` points at the block.
+    weights::load_for(sys, path, ctx.trained).map_err(|f| {
+        BlockError::new(
+            f.message
+                .trim_start_matches("error: ")
+                .trim_end()
+                .to_string(),
+        )
+    })
 }
 
-/// `init = sample(...)`: THE place where sampled initial states come in (the sampler
-/// lives in `crate::sample`, written separately; the lead wires it here).
-fn sample_states(_spec: &SampleSpec, _sys: &SystemModel) -> Result<Vec<Vec<f64>>, BlockError> {
-    Err(BlockError::new(
-        "`init = sample(...)` is not implemented yet in this version; use `init = \"ics.csv\";` or explicit values",
-    ))
+/// `init = sample(...)`: one initial state per sample (variables the spec does not
+/// mention start at 0).
+fn sample_states(spec: &SampleSpec, sys: &SystemModel) -> Result<Vec<Vec<f64>>, BlockError> {
+    let sampled = sample::draw(spec, sys).map_err(|d| BlockError::new(d.message))?;
+    let n2 = 2 * sys.dof();
+    Ok(sampled.rows.into_iter().map(|r| r[..n2].to_vec()).collect())
 }
 
 /// The value of an `init` expression for array element `i`.
@@ -269,7 +272,7 @@ impl Truth {
                 truth.name, h.name, l.name
             )));
         }
-        let (nets, learns) = parameters(truth, ctx.common, weights)?;
+        let (nets, learns) = parameters(truth, ctx, weights)?;
         let mut eom = derive_eom(truth)?;
         let spec = kernel::energy_spec(&mut eom);
         let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
@@ -414,7 +417,7 @@ pub(super) fn run_block(
     sink: &Sink,
 ) -> Result<BlockSummary, BlockError> {
     let sys = &ctx.model.systems[system];
-    let (nets, learns) = parameters(sys, ctx.common, settings.weights.as_deref())?;
+    let (nets, learns) = parameters(sys, ctx, settings.weights.as_deref())?;
     let mut eom: Eom = derive_eom(sys)?;
     let input_names = eom.input_names();
     let output_names = eom.output_names();
@@ -728,6 +731,7 @@ pub(super) fn command(
         model: &model,
         input_dir: dir,
         common,
+        trained: None,
     };
     let sink = match flags.out {
         Some(p) => Sink::File(p.to_path_buf()),

@@ -67,35 +67,49 @@ pub fn from_weights(
     Ok((nets, learns))
 }
 
-/// What a command evaluating `sys` runs with: the net evaluator (`None` for a system
-/// without nets) and the `learn` values, from the file [`resolve`] picks (`flag` is
-/// `--weights`, `block` the run block's `weights =`). With no weights file, a system with
-/// nets is refused ("needs weights: give --weights FILE") and `learn`s keep their
-/// initial values.
+/// The nets and `learn` values of `sys` for a command that evaluates it: from the
+/// weights file `lag_file`'s command line (`flag`) or block (`block`, relative to the
+/// `.lag` file's folder) names, in that order. Without a file, `learn` params take
+/// their initial values and a system with nets is an error.
 pub fn for_command(
     sys: &SystemModel,
     flag: Option<&Path>,
     block: Option<&str>,
     lag_file: &Path,
 ) -> Result<(Option<SharedNets>, Vec<f64>), Failure> {
+    load_for(sys, resolve(flag, block, lag_file), None)
+}
+
+/// The nets and `learn` values of `sys` from the file `path` if given, else from
+/// `trained` (weights trained earlier in the same `lagc run`) when they hold every
+/// tensor the system needs, else the initial `learn` values (an error for a system
+/// with nets).
+pub fn load_for(
+    sys: &SystemModel,
+    path: Option<PathBuf>,
+    trained: Option<&Weights>,
+) -> Result<(Option<SharedNets>, Vec<f64>), Failure> {
     let initial: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
     if sys.nets.is_empty() && sys.learns.is_empty() {
         return Ok((None, initial));
     }
-    match resolve(flag, block, lag_file) {
-        Some(path) => {
-            let weights = read(&path)?;
-            let (nets, learns) = from_weights(sys, &weights, &path)?;
-            let shared: Option<SharedNets> = if sys.nets.is_empty() {
-                None
-            } else {
-                Some(Arc::new(nets))
-            };
-            Ok((shared, learns))
+    let shared = |nets: SystemNets| -> Option<SharedNets> {
+        (!sys.nets.is_empty()).then(|| Arc::new(nets) as SharedNets)
+    };
+    if let Some(path) = path {
+        let weights = read(&path)?;
+        let (nets, learns) = from_weights(sys, &weights, &path)?;
+        return Ok((shared(nets), learns));
+    }
+    let earlier = Path::new("(the weights trained earlier in this run)");
+    match trained {
+        Some(w) if from_weights(sys, w, earlier).is_ok() => {
+            let (nets, learns) = from_weights(sys, w, earlier)?;
+            Ok((shared(nets), learns))
         }
-        None if sys.nets.is_empty() => Ok((None, initial)),
-        None => Err(Failure::user(format!(
-            "error: system `{}` calls neural nets, and it needs weights: give --weights FILE\n",
+        _ if sys.nets.is_empty() => Ok((None, initial)),
+        _ => Err(Failure::user(format!(
+            "error: system `{}` calls neural nets, and it needs weights: give --weights FILE, `weights = \"FILE\";` in the block, or train it earlier in the file\n",
             sys.name
         ))),
     }
