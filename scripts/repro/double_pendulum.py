@@ -19,6 +19,11 @@ G = 9.8
 OUT = "results/repro"
 
 
+def FEAT(q, v):
+    """The nets' inputs: cos and sin of the angles, velocities / 10."""
+    return lagnn.angle_features(q, v, 0.1)
+
+
 def true_accel(q, v):
     """Exact q'' of the double pendulum with unit masses and lengths."""
     d = q[:, 0] - q[:, 1]
@@ -51,11 +56,11 @@ def main():
     w = f"{OUT}/dp_lnn.weights"
     if os.path.exists(w):
         net = lagnn.Mlp(lagnn.load_weights(w), "lagrangian", "softplus")
-        models["lnn"] = lambda q, v: lagnn.lnn_accel(net, q, v, lagnn.angle_features)
+        models["lnn"] = lambda q, v: lagnn.lnn_accel(net, q, v, FEAT)
     w = f"{OUT}/dp_baseline.weights"
     if os.path.exists(w):
         base = lagnn.Mlp(lagnn.load_weights(w), "f", "relu")
-        models["baseline"] = lambda q, v: base(lagnn.angle_features(q, v)[0])
+        models["baseline"] = lambda q, v: base(FEAT(q, v)[0])
     rows, curves = [], {}
     for name, acc in models.items():
         with np.errstate(all="ignore"):
@@ -68,6 +73,11 @@ def main():
         finite = np.isfinite(final)
         curves[name] = np.nanmean(rel, axis=1)
         rows.append(final)
+        diverged = ~(final < 1.0)
+        print(
+            f"{name:22s} diverged (error > 100% or non-finite) {diverged.sum()}/{n};"
+            f" mean of the others {100 * np.mean(final[~diverged]):.4f}%"
+        )
         print(
             f"{name:22s} mean {100 * np.nanmean(final):8.4f}%  median {100 * np.nanmedian(final):8.4f}%"
             f"  max {100 * np.nanmax(final):8.4f}%  (finite {finite.sum()}/{n})"

@@ -118,8 +118,8 @@ def linear_features(scale, extra=None):
     return feat
 
 
-def angle_features(q, v):
-    """Features [cos q0, sin q0, cos q1, sin q1, ..., q'...] of angles q (B, d)."""
+def angle_features(q, v, vscale=1.0):
+    """Features [cos q0, sin q0, cos q1, sin q1, ..., q' * vscale] of angles q (B, d)."""
     bsz, d = q.shape
     n = 3 * d
     x = np.zeros((bsz, n))
@@ -130,8 +130,8 @@ def angle_features(q, v):
         x[:, 2 * i], x[:, 2 * i + 1] = c, s
         g0[:, i, 2 * i], g0[:, i, 2 * i + 1] = -s, c
         h0[:, i, i, 2 * i], h0[:, i, i, 2 * i + 1] = -c, -s
-        x[:, 2 * d + i] = v[:, i]
-        g0[:, d + i, 2 * d + i] = 1.0
+        x[:, 2 * d + i] = v[:, i] * vscale
+        g0[:, d + i, 2 * d + i] = vscale
     return x, g0, h0
 
 
