@@ -1,7 +1,9 @@
 """The two-body reproduction (examples/repro_two_body.lag), numpy, independent of lagc.
 
   python3 scripts/repro/two_body.py ics   writes the initial conditions: 50 training orbits
-                                          (seed 1) and 40 unseen test orbits (seed 2)
+                                          (seed 1) and 40 unseen test orbits (seed 2), and
+                                          200,000 random states in the annulus (training data)
+  python3 scripts/repro/two_body.py own   the same on the single training orbit only
   python3 scripts/repro/two_body.py       flies the 40 test orbits with the truth and the
                                           two trained LNNs (RK4, dt = 0.002, t = 10) and
                                           reports the true-energy error of their states
@@ -57,8 +59,29 @@ def main():
     if sys.argv[1:] == ["ics"]:
         write_ics(f"{OUT}/tb_train_ics.csv", sample(50, 1))
         write_ics(f"{OUT}/tb_test_ics.csv", sample(40, 2))
+        # Random states in the annulus 0.6 <= r < 1.6 the test orbits live in, velocities
+        # U[-1.8, 1.8) per component, with their exact accelerations.
+        rng = np.random.default_rng(3)
+        m = 200000
+        r = np.sqrt(rng.uniform(0.6**2, 1.6**2, m))
+        phi = rng.uniform(0, 2 * np.pi, m)
+        q = np.stack([r * np.cos(phi), r * np.sin(phi)], 1)
+        v = rng.uniform(-1.8, 1.8, (m, 2))
+        a = true_accel(q, v)
+        np.savetxt(
+            f"{OUT}/tb_states_data.csv",
+            np.concatenate([q, v, a], 1),
+            delimiter=",",
+            header="x,y,x',y',x'',y''",
+            comments="",
+            fmt="%.17g",
+        )
         return
-    y0 = np.loadtxt(f"{OUT}/tb_test_ics.csv", delimiter=",", skiprows=1)
+    if sys.argv[1:] == ["own"]:
+        # The one-orbit LNN on the orbit it was trained on.
+        y0 = np.array([[1.0, 0.0, 0.0, 1.4]])
+    else:
+        y0 = np.loadtxt(f"{OUT}/tb_test_ics.csv", delimiter=",", skiprows=1)
     n = len(y0)
     e0 = true_energy(y0[:, :2], y0[:, 2:])
     models = {"truth": true_accel}
@@ -90,6 +113,8 @@ def main():
             f"  max over the run, mean over orbits {100 * np.mean(peak):9.4f}%"
             f"  (finite {np.isfinite(final).sum()}/{n})"
         )
+    if sys.argv[1:] == ["own"]:
+        return
     with open(f"{OUT}/tb_metric.csv", "w") as f:
         f.write("orbit," + ",".join(f"{m}_final,{m}_max" for m in finals) + "\n")
         for i in range(n):
