@@ -10,7 +10,7 @@
 
 use super::args::Common;
 use super::commands::{backend_kind, derive_eom, read_csv};
-use super::{weights, Failure};
+use super::{interrupt_flag, weights, Failure};
 use crate::backend::SharedNets;
 use crate::check::{
     CExpr, Dynamics, Method, Model, SampleSpec, SimulateSettings, Source, SystemModel,
@@ -26,8 +26,6 @@ use crate::sample;
 use crate::symbolic::eom::Eom;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How often rows are flushed to the output file at least.
@@ -89,19 +87,6 @@ pub(super) struct Context<'a> {
     pub common: &'a Common,
     /// Weights trained by earlier blocks of the same `lagc run`.
     pub trained: Option<&'a Weights>,
-}
-
-/// The Ctrl-C flag, installed once per process.
-pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        // Without a handler (another one is installed), Ctrl-C simply ends the process.
-        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
-        flag
-    })
-    .clone()
 }
 
 /// Nets and `learn` values of a system: from `--weights`, else the block's
