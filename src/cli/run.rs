@@ -87,6 +87,7 @@ fn with_block_set(
 fn located(src: &SourceFile, run: &Run, e: BlockError) -> Failure {
     match e {
         BlockError::Done(f) => f,
+        BlockError::Source(d) => Failure::user(src.render(&[d])),
         BlockError::Plain(msg, notes) => {
             let start = run.span.start;
             let line_end = src.text[start..]

@@ -15,6 +15,7 @@ use crate::backend::SharedNets;
 use crate::check::{
     CExpr, Dynamics, Method, Model, SampleSpec, SimulateSettings, Source, SystemModel,
 };
+use crate::diagnostics::Diagnostic;
 use crate::integrate::{self, Fault, Settings, Stopped, System};
 use crate::kernel;
 use crate::nn::Weights;
@@ -39,6 +40,8 @@ pub(super) enum BlockError {
     Plain(String, Vec<String>),
     /// A complete failure (for example a CSV error rendered against the CSV file).
     Done(Failure),
+    /// A diagnostic located in the `.lag` file (rendered by the caller, who has it).
+    Source(Diagnostic),
 }
 
 impl BlockError {
@@ -50,6 +53,7 @@ impl BlockError {
     pub(super) fn plain_failure(self) -> Failure {
         match self {
             BlockError::Done(f) => f,
+            BlockError::Source(d) => Failure::user(format!("error: {}\n", d.message)),
             BlockError::Plain(m, notes) => {
                 let mut s = format!("error: {m}\n");
                 for n in notes {
@@ -116,7 +120,7 @@ pub(super) fn parameters(
 /// `init = sample(...)`: one initial state per sample (variables the spec does not
 /// mention start at 0).
 fn sample_states(spec: &SampleSpec, sys: &SystemModel) -> Result<Vec<Vec<f64>>, BlockError> {
-    let sampled = sample::draw(spec, sys).map_err(|d| BlockError::new(d.message))?;
+    let sampled = sample::draw(spec, sys).map_err(BlockError::Source)?;
     let n2 = 2 * sys.dof();
     Ok(sampled.rows.into_iter().map(|r| r[..n2].to_vec()).collect())
 }
