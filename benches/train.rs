@@ -37,8 +37,8 @@ train lnn {
                   t1' = uniform(-10, 10), t2' = uniform(-10, 10));
     steps = 1000000; batch = 32;
 }
-system big { coord t1, t2; net lagrangian = mlp(in: 4, hidden: [500, 500, 500], act: softplus);
-    L = lagrangian(t1, t2, t1', t2'); }
+system big { coord t1, t2; net wide = mlp(in: 4, hidden: [500, 500, 500], act: softplus);
+    L = wide(t1, t2, t1', t2'); }
 train big {
     data = sample(truth, n = 10000, seed = 0, t1 = uniform(0, 2*pi), t2 = uniform(0, 2*pi),
                   t1' = uniform(-10, 10), t2' = uniform(-10, 10));

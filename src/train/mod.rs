@@ -297,8 +297,7 @@ impl Worker {
             self.lane_cot.clear();
             for g in gout.chunks_exact(ngo) {
                 self.args.extend_from_slice(&g[pos..pos + na]);
-                self.lane_cot
-                    .extend_from_slice(&g[pos + na..pos + na + nc]);
+                self.lane_cot.extend_from_slice(&g[pos + na..pos + na + nc]);
             }
             pos += na + nc;
             let nt = sh.n_theta_learn;
