@@ -9,7 +9,7 @@ mod common;
 use common::checked_model;
 use lagc::backend::Kind;
 use lagc::check::{Activation, Init, Model, Net, RunSettings, Source, SystemModel};
-use lagc::kernel::{NetEval, NetLane};
+use lagc::kernel::NetLane;
 use lagc::nn::{SystemNets, Weights};
 use lagc::train::data::from_sample;
 use lagc::train::nets::NnNets;

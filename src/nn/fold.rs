@@ -9,13 +9,17 @@
 //! - the second partials: with `C` the symmetric matrix of their cotangents (an
 //!   off-diagonal lane `(i, j)` puts half its cotangent at `(i, j)` and half at `(j, i)`),
 //!   `sum c_ij d2f/dx_i dx_j = sum_k mu_k D2 f(x)[v_k, v_k]` over the eigenpairs
-//!   `(mu_k, v_k)` of `C` with `mu_k != 0`.
+//!   `(mu_k, v_k)` of `C` with `mu_k != 0`; an eigenvalue `p > 0` and one `n < 0` join
+//!   into one cross term `D2 f(x)[a, b]` with `a, b = sqrt(p) v_p +- sqrt(-n) v_n`
+//!   (since `(a b^T + b a^T)/2 = p v_p v_p^T + n v_n v_n^T`).
 //!
-//! For the trainer's `d/dtheta [D L[e1] - D2 L[e2, e3]]`, `C` has rank 2, so the pass
-//! moves six jet rows per sample (value, three tangents, two second-order rows) instead
-//! of one per coordinate and Hessian entry. All samples of a call share one directional
-//! [`JetPlan`]: each output gets as many eigen-directions as the sample of largest rank
-//! needs, padded with zero directions (and zero cotangents) elsewhere.
+//! For the trainer's `d/dtheta [D L[e1] - D2 L[e2, e3]]`, `C = -(e2 e3^T + e3 e2^T)/2`
+//! has one positive and one negative eigenvalue, so the pass moves five jet rows per
+//! sample (value, three tangents, one second-order row) instead of one per coordinate
+//! and Hessian entry: DESIGN.md's form, found from the lane cotangents alone. All
+//! samples of a call share one directional [`JetPlan`]: each output gets as many cross
+//! and square terms as the samples need at most, padded with zero directions (and zero
+//! cotangents) elsewhere.
 
 use super::jet::JetPlan;
 use super::mlp::Mlp;
@@ -27,8 +31,10 @@ struct Folded {
     value: f64,
     /// The first-order direction, `None` when every first-partial cotangent is 0.
     first: Option<Vec<f64>>,
-    /// `(mu_k, v_k)` of the second-order cotangents.
-    second: Vec<(f64, Vec<f64>)>,
+    /// Square terms `mu D2[v, v]` of the second-order cotangents: `(mu, v)`.
+    square: Vec<(f64, Vec<f64>)>,
+    /// Cross terms `D2[a, b]`: `(a, b)`.
+    cross: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 /// Folds the cotangents `cot` of `lanes` (one sample) for output `o` of a net with
@@ -67,10 +73,22 @@ fn fold(lanes: &[NetLane], cot: &[f64], n: usize, o: usize) -> Folded {
         // Non-finite cotangents: keep them visible in the gradient.
         pairs.push((f64::NAN, vec![f64::NAN; n]));
     }
+    // Join positive and negative eigenvalues into cross terms.
+    let (mut pos, mut neg): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|p| p.0 > 0.0);
+    let mut cross = vec![];
+    while !pos.is_empty() && !neg.is_empty() {
+        let ((p, vp), (q, vq)) = (pos.remove(0), neg.remove(0));
+        let (sp, sq) = (p.sqrt(), (-q).sqrt());
+        let a = vp.iter().zip(&vq).map(|(x, y)| sp * x + sq * y).collect();
+        let b = vp.iter().zip(&vq).map(|(x, y)| sp * x - sq * y).collect();
+        cross.push((a, b));
+    }
+    pos.extend(neg);
     Folded {
         value,
         first,
-        second: pairs,
+        square: pos,
+        cross,
     }
 }
 
@@ -100,13 +118,15 @@ impl Mlp {
             })
             .collect();
         // Per output: a first-order slot if any sample needs it, and the largest rank.
-        let mut slots = Vec::with_capacity(no); // (first slot, first eigen slot, rank)
+        // Per output: (first slot, first cross slot, crosses, first square slot, squares).
+        let mut slots = Vec::with_capacity(no);
         let mut n_dirs = 0;
         let mut plan_lanes = vec![];
         for o in 0..no {
             let samples = || folded.iter().skip(o).step_by(no);
             let has_first = samples().any(|f| f.first.is_some());
-            let rank = samples().map(|f| f.second.len()).max().unwrap_or(0);
+            let crosses = samples().map(|f| f.cross.len()).max().unwrap_or(0);
+            let squares = samples().map(|f| f.square.len()).max().unwrap_or(0);
             plan_lanes.push(NetLane {
                 out: o as u32,
                 partials: Box::new([]),
@@ -119,16 +139,25 @@ impl Mlp {
                 });
                 n_dirs - 1
             });
-            let eig0 = n_dirs;
-            for k in 0..rank {
-                let d = (eig0 + k) as u32;
+            let cross0 = n_dirs;
+            for k in 0..crosses {
+                let d = (cross0 + 2 * k) as u32;
+                plan_lanes.push(NetLane {
+                    out: o as u32,
+                    partials: Box::new([d, d + 1]),
+                });
+            }
+            n_dirs += 2 * crosses;
+            let square0 = n_dirs;
+            for k in 0..squares {
+                let d = (square0 + k) as u32;
                 plan_lanes.push(NetLane {
                     out: o as u32,
                     partials: Box::new([d, d]),
                 });
             }
-            n_dirs += rank;
-            slots.push((first, eig0, rank));
+            n_dirs += squares;
+            slots.push((first, cross0, crosses, square0, squares));
         }
         let npl = plan_lanes.len();
         let mut u = vec![0.0; rows * n_dirs * n];
@@ -137,7 +166,7 @@ impl Mlp {
             let us = &mut u[s * n_dirs * n..(s + 1) * n_dirs * n];
             let cs = &mut cot[s * npl..(s + 1) * npl];
             let mut lane = 0;
-            for (o, &(first, eig0, rank)) in slots.iter().enumerate() {
+            for (o, &(first, cross0, crosses, square0, squares)) in slots.iter().enumerate() {
                 let f = &folded[s * no + o];
                 cs[lane] = f.value;
                 lane += 1;
@@ -148,12 +177,19 @@ impl Mlp {
                     cs[lane] = 1.0;
                     lane += 1;
                 }
-                for (k, (mu, v)) in f.second.iter().enumerate() {
-                    let d = eig0 + k;
+                for (k, (a, b)) in f.cross.iter().enumerate() {
+                    let d = cross0 + 2 * k;
+                    us[d * n..(d + 1) * n].copy_from_slice(a);
+                    us[(d + 1) * n..(d + 2) * n].copy_from_slice(b);
+                    cs[lane + k] = 1.0;
+                }
+                lane += crosses;
+                for (k, (mu, v)) in f.square.iter().enumerate() {
+                    let d = square0 + k;
                     us[d * n..(d + 1) * n].copy_from_slice(v);
                     cs[lane + k] = *mu;
                 }
-                lane += rank;
+                lane += squares;
             }
         }
         let plan = JetPlan::directional(&plan_lanes, n, n_dirs, no);
