@@ -275,7 +275,7 @@ system lnn { coord t1, t2; net f = mlp(in: 4, hidden: [32, 32], act: softplus, i
 train lnn {
     data = sample(truth, n = 2000, seed = 0, t1 = uniform(-1, 1), t2 = uniform(-1, 1),
                   t1' = uniform(-1, 1), t2' = uniform(-1, 1));
-    steps = 800; batch = 32; lr = 1e-2; lr_decay = 0.1;
+    steps = 800; batch = 32; lr = 1e-2; lr_decay = 0.1; seed = 1;
     save = \"lnn.safetensors\";
 }
 ";

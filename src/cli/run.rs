@@ -29,10 +29,9 @@ pub(super) fn command(file: &Path, common: &Common) -> Result<(), Failure> {
         match &run.settings {
             RunSettings::Train(_) => {
                 let outcome = train::run_block(&src, &model, k, &Default::default(), common)?;
-                let w = trained.get_or_insert_with(Weights::new);
-                for t in &outcome.tensors {
-                    w.insert(&t.name, &t.shape, t.data.clone());
-                }
+                trained
+                    .get_or_insert_with(Weights::new)
+                    .merge(outcome.weights);
                 stdout(&outcome.report)?;
             }
             RunSettings::Simulate(s) => {

@@ -9,13 +9,14 @@ use super::args::Common;
 use super::{Failure, SourceFile};
 use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
 use crate::diagnostics::render;
+use crate::nn::Weights;
 use crate::report::csv::{self as csvio, CsvWriter};
 use crate::train::data::{self, DataError, Made};
-use crate::train::mlp::{RefNets, SharedRefNets};
+use crate::train::nets::NnNets;
 use crate::train::{checkpoint, TrainNets, Trainer};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Command-line overrides of a train block's settings (`None`: keep the block's).
 #[derive(Clone, Debug, Default)]
@@ -44,19 +45,16 @@ pub struct Overrides {
 
 /// What a finished training run produced.
 pub struct Outcome {
-    /// The trained parameters as named tensors (learn params, then net weights).
-    pub tensors: Vec<checkpoint::Tensor>,
+    /// The trained parameters (learn params and net weights) as a weights file.
+    pub weights: Weights,
     /// The report printed on stdout.
     pub report: String,
 }
 
-/// Builds the trainable nets of a system, initialised from `seed` (the reference
-/// implementation; the `nn` module's is meant to replace it here).
+/// The trainable nets of a system with `nn`'s seeded initial weights for `seed`
+/// (the same as `lagc bench` and `lagc simulate` use); `None` without nets.
 fn nets_for(sys: &SystemModel, seed: u64) -> Option<Arc<dyn TrainNets>> {
-    (!sys.nets.is_empty()).then(|| {
-        let nets = Arc::new(RefNets::new(&sys.nets, seed));
-        Arc::new(SharedRefNets(nets)) as Arc<dyn TrainNets>
-    })
+    (!sys.nets.is_empty()).then(|| Arc::new(NnNets::init(sys, seed)) as Arc<dyn TrainNets>)
 }
 
 /// `lagc train FILE --system S [flags]`.
@@ -161,18 +159,6 @@ fn csv_failure(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> Failure {
     ))
 }
 
-/// Set by the Ctrl-C handler; checked between steps.
-fn interrupted() -> &'static AtomicBool {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        // Without a handler (one is already installed) Ctrl-C simply ends the process.
-        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
-        flag
-    })
-}
-
 /// Runs train block `run` of `model` (from `src`), flags in `over` overriding it.
 pub fn run_block(
     src: &SourceFile,
@@ -260,8 +246,7 @@ pub fn run_block(
         _ => None,
     };
     if let Some(p) = initial {
-        let file =
-            checkpoint::load_weights(&p).map_err(|e| Failure::user(format!("error: {e}\n")))?;
+        let file = super::weights::read(&p)?;
         let (l, flat) = crate::train::initial_from(sys, nets.as_deref(), &file)
             .map_err(|e| Failure::user(format!("error: {}: {e}\n", p.display())))?;
         learns = l;
@@ -310,7 +295,7 @@ pub fn run_block(
     }
     pb.set_prefix(sys.name.clone());
     pb.set_position(tr.state.step as u64);
-    let stop = interrupted();
+    let stop = super::interrupt_flag();
     let t0 = std::time::Instant::now();
     let start_step = tr.state.step;
     while !tr.done() {
@@ -341,12 +326,11 @@ pub fn run_block(
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
     let val = tr.val_loss_full().map_err(fail)?;
-    let tensors = tr.tensors();
+    let weights = tr.weights();
     let mut written = vec![];
     if let Some(save) = &settings.save {
         let path = PathBuf::from(save);
-        checkpoint::save_weights(&path, &tensors)
-            .map_err(|e| Failure::user(format!("error: cannot write {save}: {e}\n")))?;
+        super::weights::write(&path, &weights)?;
         written.push(save.clone());
         let curve = curve_path(&path);
         write_curve(&curve, &tr).map_err(|e| {
@@ -391,7 +375,7 @@ pub fn run_block(
     for w in &written {
         report += &format!("  wrote {w}\n");
     }
-    Ok(Outcome { tensors, report })
+    Ok(Outcome { weights, report })
 }
 
 fn fmt(x: f64) -> String {
