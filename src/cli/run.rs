@@ -70,16 +70,9 @@ fn with_block_set(
     let mut overrides = parse_overrides(common)?;
     overrides.extend(run.set.iter().cloned());
     let ast = syntax::parse(&src.text).map_err(|d| Failure::user(src.render(&[d])))?;
-    let checked = check::check(&src.text, &ast, &overrides);
-    let errors: Vec<Diagnostic> = checked
-        .diagnostics
-        .into_iter()
-        .filter(Diagnostic::is_error)
-        .collect();
-    match checked.model {
-        Some(m) if errors.is_empty() => Ok(m),
-        _ => Err(Failure::user(src.render(&errors))),
-    }
+    check::check(&src.text, &ast, &overrides)
+        .into_model()
+        .map_err(|errors| Failure::user(src.render(&errors)))
 }
 
 /// A block's failure, located at the block's first line.
