@@ -69,6 +69,8 @@ fn trains_saves_weights_and_a_loss_curve() {
     );
     let g = scalar(&dir.path().join("fit.weights"), "g");
     assert!((g - 9.81).abs() < 1e-3, "{g}");
+    let png = std::fs::read(dir.path().join("fit.loss.png")).expect("the loss curve's plot");
+    assert_eq!(&png[..4], b"\x89PNG");
     let curve = std::fs::read_to_string(dir.path().join("fit.loss.csv")).unwrap();
     let mut lines = curve.lines();
     assert_eq!(lines.next(), Some("step,loss,val_loss,lr"));

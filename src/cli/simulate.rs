@@ -571,6 +571,7 @@ pub(super) fn run_block(
     let closed = writer.map(RowWriter::close).transpose();
     if let Some(p) = &settings.plot {
         let fig = Figure {
+            x_label: "t".into(),
             title: format!(
                 "{} ({}, dt = {})",
                 sys.name,

@@ -2,7 +2,7 @@
 //! settings; [`run_block`] is the same for one block of `lagc run`.
 //!
 //! Files: the weights (`save`, safetensors) and beside them the loss curve
-//! (`NAME.loss.csv`: step, loss, val_loss, lr); checkpoints go to `save` + `.ckpt`
+//! (`NAME.loss.csv`: step, loss, val_loss, lr, and its plot `NAME.loss.png`); checkpoints go to `save` + `.ckpt`
 //! (`SYSTEM.ckpt` without `save`) every `checkpoint` steps and on Ctrl-C.
 
 use super::args::Common;
@@ -11,6 +11,7 @@ use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
 use crate::diagnostics::render;
 use crate::nn::Weights;
 use crate::report::csv::{self as csvio, CsvWriter};
+use crate::report::plot;
 use crate::train::data::{self, DataError, Made};
 use crate::train::nets::NnNets;
 use crate::train::{checkpoint, TrainNets, Trainer};
@@ -337,6 +338,10 @@ pub fn run_block(
             Failure::user(format!("error: cannot write {}: {e}\n", curve.display()))
         })?;
         written.push(curve.display().to_string());
+        let png = curve.with_extension("png");
+        plot::write(&png, &curve_figure(&sys.name, &tr))
+            .map_err(|e| Failure::user(format!("error: cannot write {}: {e}\n", png.display())))?;
+        written.push(png.display().to_string());
     }
     let st = &tr.state;
     let mut report = format!(
@@ -395,6 +400,33 @@ fn curve_path(weights: &Path) -> PathBuf {
         .file_stem()
         .map_or_else(|| "weights".into(), |s| s.to_string_lossy().into_owned());
     weights.with_file_name(format!("{stem}.loss.csv"))
+}
+
+/// The loss curve as a figure: log10 of the training and validation losses above, the
+/// learning rate below, over the steps.
+fn curve_figure(system: &str, tr: &Trainer) -> plot::Figure {
+    let line = |label: &str, color: usize, f: &dyn Fn(&crate::train::Point) -> f64| plot::Series {
+        label: Some(label.to_string()),
+        color,
+        points: tr
+            .state
+            .curve
+            .iter()
+            .map(|p| (p.step as f64, f(p)))
+            .collect(),
+    };
+    plot::Figure {
+        title: format!("training {system}: loss over steps"),
+        x_label: "step".into(),
+        top_label: "log10 loss".into(),
+        top: vec![
+            line("loss", 0, &|p| p.loss.log10()),
+            line("validation loss", 1, &|p| p.val_loss.log10()),
+        ],
+        bottom_label: "learning rate".into(),
+        bottom: vec![line("lr", 2, &|p| p.lr)],
+        bottom_note: String::new(),
+    }
 }
 
 fn write_curve(path: &Path, tr: &Trainer) -> std::io::Result<()> {
