@@ -15,6 +15,7 @@ use crate::report::plot;
 use crate::train::data::{self, DataError, Made};
 use crate::train::nets::NnNets;
 use crate::train::{checkpoint, TrainNets, Trainer};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -299,11 +300,28 @@ pub fn run_block(
     let stop = super::interrupt_flag();
     let t0 = std::time::Instant::now();
     let start_step = tr.state.step;
+    // Where the bar cannot be drawn (a log file, a pipe), a plain line per tenth of
+    // the run instead, so that a long background run can be watched.
+    let log_lines = !common.quiet && !std::io::stderr().is_terminal();
+    let every = settings.steps.div_ceil(10).max(1);
     while !tr.done() {
         let rep = tr.step().map_err(fail)?;
         pb.set_position(tr.state.step as u64);
         if let Some(p) = rep.point {
             pb.set_message(format!("loss {:.3e} val {:.3e}", p.loss, p.val_loss));
+        }
+        if log_lines && (tr.state.step % every == 0 || tr.done()) {
+            if let Some(p) = tr.state.curve.last() {
+                eprintln!(
+                    "train {}: step {}/{}, loss {:.3e}, validation loss {:.3e}, {:.1} s",
+                    sys.name,
+                    tr.state.step,
+                    settings.steps,
+                    p.loss,
+                    p.val_loss,
+                    t0.elapsed().as_secs_f64()
+                );
+            }
         }
         if settings
             .checkpoint
