@@ -482,6 +482,9 @@ pub(super) fn run_block(
     };
     let start = Instant::now();
     let mut failure: Option<(usize, Stopped, f64)> = None;
+    // With many initial states, a run that diverges ends alone: the others still run,
+    // and the block fails afterwards, naming them.
+    let mut diverged: Vec<(usize, String)> = vec![];
     let mut row = vec![0.0; header.len()];
     let mut singular = 0;
     for (run, y0) in states.iter().enumerate() {
@@ -531,9 +534,18 @@ pub(super) fn run_block(
         summary.steps += stats.steps;
         summary.rejected += stats.rejected;
         singular = stats.singular;
-        summary.energy.push(tracker);
-        if let Some((_, t)) = summary.truth.as_mut() {
-            t.push(truth_tracker);
+        let lost = match &result {
+            Err(stopped) if many && stopped.fault.is_divergence() => {
+                diverged.push((run, stopped.fault.to_string()));
+                true
+            }
+            _ => false,
+        };
+        if !lost {
+            summary.energy.push(tracker);
+            if let Some((_, t)) = summary.truth.as_mut() {
+                t.push(truth_tracker);
+            }
         }
         for (c, line) in coord_lines.into_iter().enumerate() {
             plots.push(Series {
@@ -561,9 +573,13 @@ pub(super) fn run_block(
                 points: te_line,
             });
         }
-        if let Err(stopped) = result {
-            failure = Some((run, stopped, last_t));
-            break;
+        match result {
+            Err(_) if lost => {}
+            Err(stopped) => {
+                failure = Some((run, stopped, last_t));
+                break;
+            }
+            Ok(_) => {}
         }
     }
     summary.wall = start.elapsed();
@@ -631,6 +647,25 @@ pub(super) fn run_block(
         return Err(BlockError::Plain(msg, vec![kept]));
     }
     closed.map_err(BlockError::new)?;
+    if !diverged.is_empty() {
+        let finished = states.len() - diverged.len();
+        let mut notes: Vec<String> = diverged
+            .iter()
+            .map(|(run, fault)| format!("run {run}: {fault}"))
+            .collect();
+        notes.push(format!(
+            "the other {finished} runs finished (every whole row of each run is kept); over them: {summary}"
+        ));
+        return Err(BlockError::Plain(
+            format!(
+                "system `{}`: {} of {} runs diverged",
+                sys.name,
+                diverged.len(),
+                states.len()
+            ),
+            notes,
+        ));
+    }
     Ok(summary)
 }
 
