@@ -242,3 +242,33 @@ simulate blow { init x = 0.01; t_end = 1; dt = 0.5; out = \"never.csv\"; }
     assert!(last1 > 0.0 && last1 < 3.0, "{last1}");
     assert!(!dir.path().join("never.csv").exists());
 }
+
+#[test]
+fn no_train_reuses_the_saved_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "system truth { coord x; param k = 4; L = x'^2/2 - k*x^2/2; }
+system model { coord x; learn k = 1; L = x'^2/2 - k*x^2/2; }
+train model { data = sample(truth, n = 256, seed = 1, x = uniform(-1, 1), x' = uniform(-1, 1));
+              steps = 400; batch = 32; lr = 0.05; val = 0; save = \"k.weights\"; }
+simulate model { init x = 1; t_end = 1; dt = 0.05; out = \"m.csv\"; }
+";
+    let lag = write(dir.path(), "k.lag", src);
+    // without the saved file, the learn param keeps its initial value k = 1
+    let o = lagc_in(dir.path(), &["run", &lag, "--no-train"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("train model: skipped (--no-train)\n"));
+    let (_, rows) = read_csv(&dir.path().join("m.csv"));
+    assert!((rows[20][1] - 1f64.cos()).abs() < 1e-3, "{:?}", rows[20]);
+    // train once, then the trained k = 4 comes from k.weights
+    assert!(lagc_in(dir.path(), &["run", &lag]).status.success());
+    std::fs::remove_file(dir.path().join("m.csv")).unwrap();
+    let o = lagc_in(dir.path(), &["run", &lag, "--no-train"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("using k.weights"),
+        "{}",
+        text(&o.stdout)
+    );
+    let (_, rows) = read_csv(&dir.path().join("m.csv"));
+    assert!((rows[20][1] - 2f64.cos()).abs() < 1e-3, "{:?}", rows[20]);
+}

@@ -3,7 +3,7 @@
 use super::args::Common;
 use super::commands::{load, parse_overrides, stdout};
 use super::simulate::{self, BlockError, Context, Sink};
-use super::train;
+use super::{train, weights};
 use super::{Failure, SourceFile};
 use crate::check::{self, Model, Run, RunSettings};
 use crate::diagnostics::{Diagnostic, Span};
@@ -11,8 +11,10 @@ use crate::nn::Weights;
 use crate::syntax;
 use std::path::Path;
 
-/// Runs every block of `file`; the summary of each goes to stdout as it finishes.
-pub(super) fn command(file: &Path, common: &Common) -> Result<(), Failure> {
+/// Runs every block of `file`; the summary of each goes to stdout as it finishes. With
+/// `no_train`, train blocks are skipped and the weights files they `save` stand in for
+/// their results.
+pub(super) fn command(file: &Path, no_train: bool, common: &Common) -> Result<(), Failure> {
     let (src, model) = load(file, common)?;
     if model.runs.is_empty() {
         stdout(&format!(
@@ -27,6 +29,22 @@ pub(super) fn command(file: &Path, common: &Common) -> Result<(), Failure> {
     let mut trained: Option<Weights> = None;
     for (k, run) in model.runs.iter().enumerate() {
         match &run.settings {
+            RunSettings::Train(t) if no_train => {
+                let sys = &model.systems[run.system].name;
+                let saved = t.save.as_deref().map(Path::new).filter(|p| p.exists());
+                match saved {
+                    Some(p) => {
+                        trained
+                            .get_or_insert_with(Weights::new)
+                            .merge(weights::read(p)?);
+                        stdout(&format!(
+                            "train {sys}: skipped (--no-train); using {}\n",
+                            p.display()
+                        ))?;
+                    }
+                    None => stdout(&format!("train {sys}: skipped (--no-train)\n"))?,
+                }
+            }
             RunSettings::Train(_) => {
                 let outcome = train::run_block(&src, &model, k, &Default::default(), common)?;
                 trained
