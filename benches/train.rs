@@ -1,13 +1,16 @@
-//! Training throughput (criterion): one optimiser step of batch 32 through the
-//! interpreter backend, for system identification of a double pendulum (four `learn`
-//! params) and of a driven, damped pendulum, and for the LNN 4-128-128-1 softplus on
-//! double-pendulum data with the reference MLP (`lagc::train::mlp`; the JAX figure to
-//! compare with is ~19,000 samples/s, /work/shared/peers/README.md).
+//! Training throughput (criterion): one optimiser step of batch 32 through the JIT
+//! backend, for system identification of a double pendulum (four `learn` params) and of
+//! a driven, damped pendulum, and for the LNN 4-128-128-1 and 4-500-500-500-1 softplus
+//! on double-pendulum data with `nn`'s nets and seeded initial weights
+//! ([`lagc::train::nets::NnNets`]). The JAX figures to compare with are ~19,000 and
+//! ~1,200 samples/s (/work/shared/peers/README.md).
+//!
+//!     cargo bench --bench train
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use lagc::backend::Kind;
 use lagc::check::{RunSettings, Source};
-use lagc::train::mlp::{RefNets, SharedRefNets};
+use lagc::train::nets::NnNets;
 use lagc::train::{data::from_sample, TrainNets, Trainer};
 use std::sync::Arc;
 
@@ -30,6 +33,13 @@ train fit {
 system lnn { coord t1, t2; net lagrangian = mlp(in: 4, hidden: [128, 128], act: softplus);
     L = lagrangian(t1, t2, t1', t2'); }
 train lnn {
+    data = sample(truth, n = 10000, seed = 0, t1 = uniform(0, 2*pi), t2 = uniform(0, 2*pi),
+                  t1' = uniform(-10, 10), t2' = uniform(-10, 10));
+    steps = 1000000; batch = 32;
+}
+system big { coord t1, t2; net wide = mlp(in: 4, hidden: [500, 500, 500], act: softplus);
+    L = wide(t1, t2, t1', t2'); }
+train big {
     data = sample(truth, n = 10000, seed = 0, t1 = uniform(0, 2*pi), t2 = uniform(0, 2*pi),
                   t1' = uniform(-10, 10), t2' = uniform(-10, 10));
     steps = 1000000; batch = 32;
@@ -61,16 +71,15 @@ fn trainer(name: &str, threads: usize) -> Trainer {
     let made = from_sample(spec, truth, sys, settings.momenta, Kind::Interp)
         .unwrap_or_else(|_| panic!("data"));
     let learns: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
-    let nets = (!sys.nets.is_empty()).then(|| {
-        Arc::new(SharedRefNets(Arc::new(RefNets::new(&sys.nets, 0)))) as Arc<dyn TrainNets>
-    });
+    let nets = (!sys.nets.is_empty())
+        .then(|| Arc::new(NnNets::init(sys, settings.seed)) as Arc<dyn TrainNets>);
     Trainer::new(
         sys,
         &settings,
         &made.data,
         nets,
         &learns,
-        Kind::Interp,
+        Kind::Jit,
         threads,
     )
     .expect("trainer")
@@ -85,6 +94,7 @@ fn bench(c: &mut Criterion) {
         ("damped", 2),
         ("lnn", 1),
         ("lnn", 2),
+        ("big", 2),
     ] {
         let mut tr = trainer(name, threads);
         g.bench_function(format!("{name}_batch32_threads{threads}"), |b| {

@@ -79,7 +79,7 @@ fn emit_clif_prints_the_compiled_function() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.starts_with("; u0:0 = lagc_kernel"), "{text}");
     assert!(
-        text.contains("function u0:0(i64, i64, i64) -> i64"),
+        text.contains("function u0:0(i64, i64, i64, i64) -> i64"),
         "{text}"
     );
     assert!(text.contains("return"), "{text}");

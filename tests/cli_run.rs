@@ -206,3 +206,69 @@ simulate model { init x = 1; t_end = 1; dt = 0.05; out = \"m.csv\"; }
         assert!((r[x] - (2.0 * r[0]).cos()).abs() < 1e-3, "{r:?}");
     }
 }
+
+#[test]
+fn a_diverging_run_ends_alone_and_fails_the_block_afterwards() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ics.csv", "x\n0.01\n1\n0.02\n");
+    let src = "system blow { coord x; L = x'^2/2 + x^4; }
+simulate blow { init = \"ics.csv\"; t_end = 3; dt = 0.01; out = \"blow.csv\"; }
+simulate blow { init x = 0.01; t_end = 1; dt = 0.5; out = \"never.csv\"; }
+";
+    let lag = write(dir.path(), "b.lag", src);
+    let o = lagc_in(dir.path(), &["run", &lag]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("1 of 3 runs diverged") && err.contains("run 1: state became non-finite"),
+        "{err}"
+    );
+    assert!(err.contains("the other 2 runs finished"), "{err}");
+    let (header, rows) = read_csv(&dir.path().join("blow.csv"));
+    let run = header.iter().position(|h| h == "run").unwrap();
+    for r in [0.0, 2.0] {
+        let last = rows
+            .iter()
+            .filter(|row| row[run] == r)
+            .map(|row| row[0])
+            .fold(0.0, f64::max);
+        assert_eq!(last, 3.0, "run {r} reaches t_end");
+    }
+    let last1 = rows
+        .iter()
+        .filter(|row| row[run] == 1.0)
+        .map(|row| row[0])
+        .fold(0.0, f64::max);
+    assert!(last1 > 0.0 && last1 < 3.0, "{last1}");
+    assert!(!dir.path().join("never.csv").exists());
+}
+
+#[test]
+fn no_train_reuses_the_saved_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "system truth { coord x; param k = 4; L = x'^2/2 - k*x^2/2; }
+system model { coord x; learn k = 1; L = x'^2/2 - k*x^2/2; }
+train model { data = sample(truth, n = 256, seed = 1, x = uniform(-1, 1), x' = uniform(-1, 1));
+              steps = 400; batch = 32; lr = 0.05; val = 0; save = \"k.weights\"; }
+simulate model { init x = 1; t_end = 1; dt = 0.05; out = \"m.csv\"; }
+";
+    let lag = write(dir.path(), "k.lag", src);
+    // without the saved file, the learn param keeps its initial value k = 1
+    let o = lagc_in(dir.path(), &["run", &lag, "--no-train"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("train model: skipped (--no-train)\n"));
+    let (_, rows) = read_csv(&dir.path().join("m.csv"));
+    assert!((rows[20][1] - 1f64.cos()).abs() < 1e-3, "{:?}", rows[20]);
+    // train once, then the trained k = 4 comes from k.weights
+    assert!(lagc_in(dir.path(), &["run", &lag]).status.success());
+    std::fs::remove_file(dir.path().join("m.csv")).unwrap();
+    let o = lagc_in(dir.path(), &["run", &lag, "--no-train"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("using k.weights"),
+        "{}",
+        text(&o.stdout)
+    );
+    let (_, rows) = read_csv(&dir.path().join("m.csv"));
+    assert!((rows[20][1] - 2f64.cos()).abs() < 1e-3, "{:?}", rows[20]);
+}

@@ -266,3 +266,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn large_solves_do_not_live_on_the_stack() {
+    // 120 unknowns: the dense matrix alone is 115 KB, more than this thread's stack
+    let src = "system big { param N = 120; coord x[N];
+               L = sum(i, (1 + x[i]^2)*x'[i]^2/2 - x[i]^2/2) + sum(i in 0..N-1, x'[i]*x'[i+1]/10); }";
+    let m = checked_model(src, &[]);
+    let (_, program) = compile_system(&m, 0);
+    let n = program.n_inputs;
+    let want = {
+        let mut interp = Interpreter::new(program.clone());
+        let mut out = vec![0.0; program.outputs.len()];
+        interp.eval(&vec![0.3; n], &mut out).unwrap();
+        out
+    };
+    let got = std::thread::Builder::new()
+        .stack_size(96 * 1024)
+        .spawn(move || {
+            let mut jit = JitKernel::compile(&program, None).unwrap();
+            let mut out = vec![0.0; program.outputs.len()];
+            jit.eval(&vec![0.3; n], &mut out).unwrap();
+            out
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    for (a, b) in want.iter().zip(&got) {
+        assert!(same(*a, *b), "{a} vs {b}");
+    }
+}

@@ -69,6 +69,8 @@ fn trains_saves_weights_and_a_loss_curve() {
     );
     let g = scalar(&dir.path().join("fit.weights"), "g");
     assert!((g - 9.81).abs() < 1e-3, "{g}");
+    let png = std::fs::read(dir.path().join("fit.loss.png")).expect("the loss curve's plot");
+    assert_eq!(&png[..4], b"\x89PNG");
     let curve = std::fs::read_to_string(dir.path().join("fit.loss.csv")).unwrap();
     let mut lines = curve.lines();
     assert_eq!(lines.next(), Some("step,loss,val_loss,lr"));
@@ -275,7 +277,7 @@ system lnn { coord t1, t2; net f = mlp(in: 4, hidden: [32, 32], act: softplus, i
 train lnn {
     data = sample(truth, n = 2000, seed = 0, t1 = uniform(-1, 1), t2 = uniform(-1, 1),
                   t1' = uniform(-1, 1), t2' = uniform(-1, 1));
-    steps = 800; batch = 32; lr = 1e-2; lr_decay = 0.1;
+    steps = 800; batch = 32; lr = 1e-2; lr_decay = 0.1; seed = 1;
     save = \"lnn.safetensors\";
 }
 ";

@@ -167,7 +167,7 @@ fn throughput_function_for_lagc_bench() {
     assert!(s.is_finite() && s > 0.0, "{s}");
     let truth = m.system_index("truth").unwrap();
     assert!(lagc::train::train_samples_per_s(&m, truth, None, Kind::Interp, 2, 1).is_err());
-    // A system with nets gets the reference MLP.
+    // A system with nets gets nn's seeded initial weights.
     let lnn = checked_model(
         "system truth { coord a; L = a'^2/2 + cos(a); }
          system lnn { coord a; net f = mlp(in: 2, hidden: [8]); L = f(a, a'); }

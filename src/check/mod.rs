@@ -25,6 +25,21 @@ pub struct Checked {
     pub unused_overrides: Vec<String>,
 }
 
+impl Checked {
+    /// The model, or the errors (warnings dropped) when there is none.
+    pub fn into_model(self) -> Result<Model, Vec<Diagnostic>> {
+        let errors: Vec<Diagnostic> = self
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect();
+        match self.model {
+            Some(m) if errors.is_empty() => Ok(m),
+            _ => Err(errors),
+        }
+    }
+}
+
 /// Checks a parsed file. `overrides` replace params of that name in every system.
 pub fn check(src: &str, file: &File, overrides: &[(String, f64)]) -> Checked {
     let mut diags = vec![];

@@ -65,6 +65,9 @@ pub enum Command {
     Run {
         /// The .lag file.
         file: PathBuf,
+        /// Skip the train blocks; later blocks use the weights they saved before.
+        #[arg(long)]
+        no_train: bool,
         #[command(flatten)]
         common: Common,
     },

@@ -24,7 +24,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Run { file, common } => run::command(&file, &common),
+        Command::Run {
+            file,
+            no_train,
+            common,
+        } => run::command(&file, no_train, &common),
         Command::Derive {
             file,
             system,

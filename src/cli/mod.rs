@@ -104,3 +104,19 @@ pub fn main_with_args(args: Vec<String>) -> i32 {
         }
     }
 }
+
+/// The Ctrl-C flag, shared by every command and block of the process: the handler is
+/// installed once, on first use, and long loops check the flag between steps.
+pub(crate) fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, OnceLock};
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        // Should another handler already be installed, Ctrl-C simply ends the process.
+        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+        flag
+    })
+    .clone()
+}

@@ -3,7 +3,7 @@
 use super::args::Common;
 use super::commands::{load, parse_overrides, stdout};
 use super::simulate::{self, BlockError, Context, Sink};
-use super::train;
+use super::{train, weights};
 use super::{Failure, SourceFile};
 use crate::check::{self, Model, Run, RunSettings};
 use crate::diagnostics::{Diagnostic, Span};
@@ -11,8 +11,10 @@ use crate::nn::Weights;
 use crate::syntax;
 use std::path::Path;
 
-/// Runs every block of `file`; the summary of each goes to stdout as it finishes.
-pub(super) fn command(file: &Path, common: &Common) -> Result<(), Failure> {
+/// Runs every block of `file`; the summary of each goes to stdout as it finishes. With
+/// `no_train`, train blocks are skipped and the weights files they `save` stand in for
+/// their results.
+pub(super) fn command(file: &Path, no_train: bool, common: &Common) -> Result<(), Failure> {
     let (src, model) = load(file, common)?;
     if model.runs.is_empty() {
         stdout(&format!(
@@ -27,12 +29,27 @@ pub(super) fn command(file: &Path, common: &Common) -> Result<(), Failure> {
     let mut trained: Option<Weights> = None;
     for (k, run) in model.runs.iter().enumerate() {
         match &run.settings {
+            RunSettings::Train(t) if no_train => {
+                let sys = &model.systems[run.system].name;
+                let saved = t.save.as_deref().map(Path::new).filter(|p| p.exists());
+                match saved {
+                    Some(p) => {
+                        trained
+                            .get_or_insert_with(Weights::new)
+                            .merge(weights::read(p)?);
+                        stdout(&format!(
+                            "train {sys}: skipped (--no-train); using {}\n",
+                            p.display()
+                        ))?;
+                    }
+                    None => stdout(&format!("train {sys}: skipped (--no-train)\n"))?,
+                }
+            }
             RunSettings::Train(_) => {
                 let outcome = train::run_block(&src, &model, k, &Default::default(), common)?;
-                let w = trained.get_or_insert_with(Weights::new);
-                for t in &outcome.tensors {
-                    w.insert(&t.name, &t.shape, t.data.clone());
-                }
+                trained
+                    .get_or_insert_with(Weights::new)
+                    .merge(outcome.weights);
                 stdout(&outcome.report)?;
             }
             RunSettings::Simulate(s) => {
@@ -71,22 +88,16 @@ fn with_block_set(
     let mut overrides = parse_overrides(common)?;
     overrides.extend(run.set.iter().cloned());
     let ast = syntax::parse(&src.text).map_err(|d| Failure::user(src.render(&[d])))?;
-    let checked = check::check(&src.text, &ast, &overrides);
-    let errors: Vec<Diagnostic> = checked
-        .diagnostics
-        .into_iter()
-        .filter(Diagnostic::is_error)
-        .collect();
-    match checked.model {
-        Some(m) if errors.is_empty() => Ok(m),
-        _ => Err(Failure::user(src.render(&errors))),
-    }
+    check::check(&src.text, &ast, &overrides)
+        .into_model()
+        .map_err(|errors| Failure::user(src.render(&errors)))
 }
 
 /// A block's failure, located at the block's first line.
 fn located(src: &SourceFile, run: &Run, e: BlockError) -> Failure {
     match e {
         BlockError::Done(f) => f,
+        BlockError::Source(d) => Failure::user(src.render(&[d])),
         BlockError::Plain(msg, notes) => {
             let start = run.span.start;
             let line_end = src.text[start..]

@@ -10,11 +10,12 @@
 
 use super::args::Common;
 use super::commands::{backend_kind, derive_eom, read_csv};
-use super::{weights, Failure};
+use super::{interrupt_flag, weights, Failure};
 use crate::backend::SharedNets;
 use crate::check::{
     CExpr, Dynamics, Method, Model, SampleSpec, SimulateSettings, Source, SystemModel,
 };
+use crate::diagnostics::Diagnostic;
 use crate::integrate::{self, Fault, Settings, Stopped, System};
 use crate::kernel;
 use crate::nn::Weights;
@@ -26,8 +27,6 @@ use crate::sample;
 use crate::symbolic::eom::Eom;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How often rows are flushed to the output file at least.
@@ -41,6 +40,8 @@ pub(super) enum BlockError {
     Plain(String, Vec<String>),
     /// A complete failure (for example a CSV error rendered against the CSV file).
     Done(Failure),
+    /// A diagnostic located in the `.lag` file (rendered by the caller, who has it).
+    Source(Diagnostic),
 }
 
 impl BlockError {
@@ -52,6 +53,7 @@ impl BlockError {
     pub(super) fn plain_failure(self) -> Failure {
         match self {
             BlockError::Done(f) => f,
+            BlockError::Source(d) => Failure::user(format!("error: {}\n", d.message)),
             BlockError::Plain(m, notes) => {
                 let mut s = format!("error: {m}\n");
                 for n in notes {
@@ -91,19 +93,6 @@ pub(super) struct Context<'a> {
     pub trained: Option<&'a Weights>,
 }
 
-/// The Ctrl-C flag, installed once per process.
-pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        // Without a handler (another one is installed), Ctrl-C simply ends the process.
-        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
-        flag
-    })
-    .clone()
-}
-
 /// Nets and `learn` values of a system: from `--weights`, else the block's
 /// `weights =` (relative to the `.lag` file's folder), else weights trained earlier in
 /// the same `lagc run`; `learn` params without any take their initial values.
@@ -131,7 +120,7 @@ pub(super) fn parameters(
 /// `init = sample(...)`: one initial state per sample (variables the spec does not
 /// mention start at 0).
 fn sample_states(spec: &SampleSpec, sys: &SystemModel) -> Result<Vec<Vec<f64>>, BlockError> {
-    let sampled = sample::draw(spec, sys).map_err(|d| BlockError::new(d.message))?;
+    let sampled = sample::draw(spec, sys).map_err(BlockError::Source)?;
     let n2 = 2 * sys.dof();
     Ok(sampled.rows.into_iter().map(|r| r[..n2].to_vec()).collect())
 }
@@ -493,6 +482,9 @@ pub(super) fn run_block(
     };
     let start = Instant::now();
     let mut failure: Option<(usize, Stopped, f64)> = None;
+    // With many initial states, a run that diverges ends alone: the others still run,
+    // and the block fails afterwards, naming them.
+    let mut diverged: Vec<(usize, String)> = vec![];
     let mut row = vec![0.0; header.len()];
     let mut singular = 0;
     for (run, y0) in states.iter().enumerate() {
@@ -542,9 +534,18 @@ pub(super) fn run_block(
         summary.steps += stats.steps;
         summary.rejected += stats.rejected;
         singular = stats.singular;
-        summary.energy.push(tracker);
-        if let Some((_, t)) = summary.truth.as_mut() {
-            t.push(truth_tracker);
+        let lost = match &result {
+            Err(stopped) if many && stopped.fault.is_divergence() => {
+                diverged.push((run, stopped.fault.to_string()));
+                true
+            }
+            _ => false,
+        };
+        if !lost {
+            summary.energy.push(tracker);
+            if let Some((_, t)) = summary.truth.as_mut() {
+                t.push(truth_tracker);
+            }
         }
         for (c, line) in coord_lines.into_iter().enumerate() {
             plots.push(Series {
@@ -572,9 +573,13 @@ pub(super) fn run_block(
                 points: te_line,
             });
         }
-        if let Err(stopped) = result {
-            failure = Some((run, stopped, last_t));
-            break;
+        match result {
+            Err(_) if lost => {}
+            Err(stopped) => {
+                failure = Some((run, stopped, last_t));
+                break;
+            }
+            Ok(_) => {}
         }
     }
     summary.wall = start.elapsed();
@@ -582,6 +587,7 @@ pub(super) fn run_block(
     let closed = writer.map(RowWriter::close).transpose();
     if let Some(p) = &settings.plot {
         let fig = Figure {
+            x_label: "t".into(),
             title: format!(
                 "{} ({}, dt = {})",
                 sys.name,
@@ -641,6 +647,25 @@ pub(super) fn run_block(
         return Err(BlockError::Plain(msg, vec![kept]));
     }
     closed.map_err(BlockError::new)?;
+    if !diverged.is_empty() {
+        let finished = states.len() - diverged.len();
+        let mut notes: Vec<String> = diverged
+            .iter()
+            .map(|(run, fault)| format!("run {run}: {fault}"))
+            .collect();
+        notes.push(format!(
+            "the other {finished} runs finished (every whole row of each run is kept); over them: {summary}"
+        ));
+        return Err(BlockError::Plain(
+            format!(
+                "system `{}`: {} of {} runs diverged",
+                sys.name,
+                diverged.len(),
+                states.len()
+            ),
+            notes,
+        ));
+    }
     Ok(summary)
 }
 

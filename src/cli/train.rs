@@ -2,20 +2,23 @@
 //! settings; [`run_block`] is the same for one block of `lagc run`.
 //!
 //! Files: the weights (`save`, safetensors) and beside them the loss curve
-//! (`NAME.loss.csv`: step, loss, val_loss, lr); checkpoints go to `save` + `.ckpt`
+//! (`NAME.loss.csv`: step, loss, val_loss, lr, and its plot `NAME.loss.png`); checkpoints go to `save` + `.ckpt`
 //! (`SYSTEM.ckpt` without `save`) every `checkpoint` steps and on Ctrl-C.
 
 use super::args::Common;
 use super::{Failure, SourceFile};
 use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
 use crate::diagnostics::render;
+use crate::nn::Weights;
 use crate::report::csv::{self as csvio, CsvWriter};
+use crate::report::plot;
 use crate::train::data::{self, DataError, Made};
-use crate::train::mlp::{RefNets, SharedRefNets};
+use crate::train::nets::NnNets;
 use crate::train::{checkpoint, TrainNets, Trainer};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Command-line overrides of a train block's settings (`None`: keep the block's).
 #[derive(Clone, Debug, Default)]
@@ -44,19 +47,16 @@ pub struct Overrides {
 
 /// What a finished training run produced.
 pub struct Outcome {
-    /// The trained parameters as named tensors (learn params, then net weights).
-    pub tensors: Vec<checkpoint::Tensor>,
+    /// The trained parameters (learn params and net weights) as a weights file.
+    pub weights: Weights,
     /// The report printed on stdout.
     pub report: String,
 }
 
-/// Builds the trainable nets of a system, initialised from `seed` (the reference
-/// implementation; the `nn` module's is meant to replace it here).
+/// The trainable nets of a system with `nn`'s seeded initial weights for `seed`
+/// (the same as `lagc bench` and `lagc simulate` use); `None` without nets.
 fn nets_for(sys: &SystemModel, seed: u64) -> Option<Arc<dyn TrainNets>> {
-    (!sys.nets.is_empty()).then(|| {
-        let nets = Arc::new(RefNets::new(&sys.nets, seed));
-        Arc::new(SharedRefNets(nets)) as Arc<dyn TrainNets>
-    })
+    (!sys.nets.is_empty()).then(|| Arc::new(NnNets::init(sys, seed)) as Arc<dyn TrainNets>)
 }
 
 /// `lagc train FILE --system S [flags]`.
@@ -161,18 +161,6 @@ fn csv_failure(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> Failure {
     ))
 }
 
-/// Set by the Ctrl-C handler; checked between steps.
-fn interrupted() -> &'static AtomicBool {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        // Without a handler (one is already installed) Ctrl-C simply ends the process.
-        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
-        flag
-    })
-}
-
 /// Runs train block `run` of `model` (from `src`), flags in `over` overriding it.
 pub fn run_block(
     src: &SourceFile,
@@ -260,8 +248,7 @@ pub fn run_block(
         _ => None,
     };
     if let Some(p) = initial {
-        let file =
-            checkpoint::load_weights(&p).map_err(|e| Failure::user(format!("error: {e}\n")))?;
+        let file = super::weights::read(&p)?;
         let (l, flat) = crate::train::initial_from(sys, nets.as_deref(), &file)
             .map_err(|e| Failure::user(format!("error: {}: {e}\n", p.display())))?;
         learns = l;
@@ -310,14 +297,31 @@ pub fn run_block(
     }
     pb.set_prefix(sys.name.clone());
     pb.set_position(tr.state.step as u64);
-    let stop = interrupted();
+    let stop = super::interrupt_flag();
     let t0 = std::time::Instant::now();
     let start_step = tr.state.step;
+    // Where the bar cannot be drawn (a log file, a pipe), a plain line per tenth of
+    // the run instead, so that a long background run can be watched.
+    let log_lines = !common.quiet && !std::io::stderr().is_terminal();
+    let every = settings.steps.div_ceil(10).max(1);
     while !tr.done() {
         let rep = tr.step().map_err(fail)?;
         pb.set_position(tr.state.step as u64);
         if let Some(p) = rep.point {
             pb.set_message(format!("loss {:.3e} val {:.3e}", p.loss, p.val_loss));
+        }
+        if log_lines && (tr.state.step % every == 0 || tr.done()) {
+            if let Some(p) = tr.state.curve.last() {
+                eprintln!(
+                    "train {}: step {}/{}, loss {:.3e}, validation loss {:.3e}, {:.1} s",
+                    sys.name,
+                    tr.state.step,
+                    settings.steps,
+                    p.loss,
+                    p.val_loss,
+                    t0.elapsed().as_secs_f64()
+                );
+            }
         }
         if settings
             .checkpoint
@@ -341,18 +345,21 @@ pub fn run_block(
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
     let val = tr.val_loss_full().map_err(fail)?;
-    let tensors = tr.tensors();
+    let weights = tr.weights();
     let mut written = vec![];
     if let Some(save) = &settings.save {
         let path = PathBuf::from(save);
-        checkpoint::save_weights(&path, &tensors)
-            .map_err(|e| Failure::user(format!("error: cannot write {save}: {e}\n")))?;
+        super::weights::write(&path, &weights)?;
         written.push(save.clone());
         let curve = curve_path(&path);
         write_curve(&curve, &tr).map_err(|e| {
             Failure::user(format!("error: cannot write {}: {e}\n", curve.display()))
         })?;
         written.push(curve.display().to_string());
+        let png = curve.with_extension("png");
+        plot::write(&png, &curve_figure(&sys.name, &tr))
+            .map_err(|e| Failure::user(format!("error: cannot write {}: {e}\n", png.display())))?;
+        written.push(png.display().to_string());
     }
     let st = &tr.state;
     let mut report = format!(
@@ -391,7 +398,7 @@ pub fn run_block(
     for w in &written {
         report += &format!("  wrote {w}\n");
     }
-    Ok(Outcome { tensors, report })
+    Ok(Outcome { weights, report })
 }
 
 fn fmt(x: f64) -> String {
@@ -411,6 +418,33 @@ fn curve_path(weights: &Path) -> PathBuf {
         .file_stem()
         .map_or_else(|| "weights".into(), |s| s.to_string_lossy().into_owned());
     weights.with_file_name(format!("{stem}.loss.csv"))
+}
+
+/// The loss curve as a figure: log10 of the training and validation losses above, the
+/// learning rate below, over the steps.
+fn curve_figure(system: &str, tr: &Trainer) -> plot::Figure {
+    let line = |label: &str, color: usize, f: &dyn Fn(&crate::train::Point) -> f64| plot::Series {
+        label: Some(label.to_string()),
+        color,
+        points: tr
+            .state
+            .curve
+            .iter()
+            .map(|p| (p.step as f64, f(p)))
+            .collect(),
+    };
+    plot::Figure {
+        title: format!("training {system}: loss over steps"),
+        x_label: "step".into(),
+        top_label: "log10 loss".into(),
+        top: vec![
+            line("loss", 0, &|p| p.loss.log10()),
+            line("validation loss", 1, &|p| p.val_loss.log10()),
+        ],
+        bottom_label: "learning rate".into(),
+        bottom: vec![line("lr", 2, &|p| p.lr)],
+        bottom_note: String::new(),
+    }
 }
 
 fn write_curve(path: &Path, tr: &Trainer) -> std::io::Result<()> {

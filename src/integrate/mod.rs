@@ -69,6 +69,17 @@ pub enum Fault {
     Output(String),
 }
 
+impl Fault {
+    /// True when the trajectory itself failed (non-finite, no convergence, step-size
+    /// underflow), as opposed to an interruption or an output error.
+    pub fn is_divergence(&self) -> bool {
+        matches!(
+            self,
+            Fault::NonFinite { .. } | Fault::NoConvergence { .. } | Fault::StepUnderflow { .. }
+        )
+    }
+}
+
 /// What one trajectory needs besides the system and the initial state.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settings {

@@ -81,7 +81,13 @@ impl SystemNets {
 
 impl NetEval for SystemNets {
     fn eval(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]) {
-        self.eval_batch(net, args, lanes, out);
+        SystemNets::eval_batch(self, net, args, lanes, out);
+    }
+
+    /// Many calls at once through the batched path ([`SystemNets::eval_batch`]): the
+    /// dense layers become matrix-matrix products over (calls x jet rows).
+    fn eval_batch(&self, net: u32, args: &[f64], lanes: &[NetLane], out: &mut [f64]) {
+        SystemNets::eval_batch(self, net, args, lanes, out);
     }
 }
 

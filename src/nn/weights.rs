@@ -104,6 +104,11 @@ impl Weights {
         safetensors::tensor::serialize(views, None).map_err(|e| WeightsError::Format(e.to_string()))
     }
 
+    /// Adds every tensor of `other`, replacing tensors of the same name.
+    pub fn merge(&mut self, other: Weights) {
+        self.tensors.extend(other.tensors);
+    }
+
     /// Tensor names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.tensors.keys().map(String::as_str)

@@ -31,6 +31,8 @@ pub struct Series {
 pub struct Figure {
     /// The title above both panels.
     pub title: String,
+    /// The x axis label of both panels (`t` when empty).
+    pub x_label: String,
     /// The y axis label of the upper panel.
     pub top_label: String,
     /// Lines of the upper panel.
@@ -70,8 +72,14 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> Resul
     root.fill(&WHITE).map_err(err)?;
     let titled = root.titled(&fig.title, (FAMILY, 24)).map_err(err)?;
     let (upper, lower) = titled.split_vertically(titled.dim_in_pixel().1 * 3 / 5);
-    panel(&upper, &fig.top_label, &fig.top, "")?;
-    panel(&lower, &fig.bottom_label, &fig.bottom, &fig.bottom_note)?;
+    panel(&upper, &fig.x_label, &fig.top_label, &fig.top, "")?;
+    panel(
+        &lower,
+        &fig.x_label,
+        &fig.bottom_label,
+        &fig.bottom,
+        &fig.bottom_note,
+    )?;
     root.present().map_err(err)
 }
 
@@ -127,6 +135,7 @@ fn bounds(series: &[Vec<(f64, f64)>]) -> (f64, f64, f64, f64) {
 
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
+    x_label: &str,
     y_label: &str,
     series: &[Series],
     note: &str,
@@ -153,7 +162,7 @@ fn panel<DB: DrawingBackend>(
     };
     chart
         .configure_mesh()
-        .x_desc("t")
+        .x_desc(if x_label.is_empty() { "t" } else { x_label })
         .y_desc(y_label)
         .y_label_formatter(&fmt_y)
         .label_style((FAMILY, 14))

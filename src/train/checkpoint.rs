@@ -1,5 +1,5 @@
-//! Saving runs: checkpoints (everything needed to continue a run exactly) and weights
-//! files (safetensors, LANGUAGE.md "Weights files").
+//! Checkpoints: everything needed to continue a run exactly. (Weights files are the
+//! `nn` module's, [`crate::nn::Weights`]; the trainer's are [`super::Trainer::weights`].)
 //!
 //! A checkpoint is a small binary file, all numbers little-endian: the magic
 //! `LAGCCKPT`, a format version (u32), the run's fingerprint (u64), then the
@@ -13,17 +13,6 @@ use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"LAGCCKPT";
 const VERSION: u32 = 1;
-
-/// A named f64 tensor of a weights file.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Tensor {
-    /// Its key (`f.w0`, `g`).
-    pub name: String,
-    /// Its shape (`[]` for a scalar).
-    pub shape: Vec<usize>,
-    /// Row-major values.
-    pub data: Vec<f64>,
-}
 
 /// FNV-1a, 64 bit: a portable hash for run fingerprints.
 pub struct Fnv(u64);
@@ -60,107 +49,6 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)
-}
-
-/// Writes a safetensors file of f64 tensors (header keys sorted by name, data in that
-/// order, the header padded with spaces to a multiple of 8 bytes).
-pub fn save_weights(path: &Path, tensors: &[Tensor]) -> io::Result<()> {
-    let mut sorted: Vec<&Tensor> = tensors.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut header = serde_json::Map::new();
-    let mut offset = 0usize;
-    for t in &sorted {
-        let end = offset + 8 * t.data.len();
-        header.insert(
-            t.name.clone(),
-            serde_json::json!({"dtype": "F64", "shape": t.shape, "data_offsets": [offset, end]}),
-        );
-        offset = end;
-    }
-    let mut h = serde_json::Value::Object(header).to_string().into_bytes();
-    while !h.len().is_multiple_of(8) {
-        h.push(b' ');
-    }
-    let mut bytes = Vec::with_capacity(8 + h.len() + offset);
-    bytes.extend_from_slice(&(h.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&h);
-    for t in &sorted {
-        for x in &t.data {
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    write_atomic(path, &bytes)
-}
-
-/// Reads the f64 tensors of a safetensors file. Errors name the file and, where there
-/// is one, the tensor.
-pub fn load_weights(path: &Path) -> Result<Vec<Tensor>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let bad = |why: String| format!("{} is not a usable weights file: {why}", path.display());
-    if bytes.len() < 8 {
-        return Err(bad("it is shorter than a safetensors header".into()));
-    }
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&bytes[..8]);
-    let n = usize::try_from(u64::from_le_bytes(w)).unwrap_or(usize::MAX);
-    if n > bytes.len() - 8 {
-        return Err(bad("its header runs past the end of the file".into()));
-    }
-    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n])
-        .map_err(|e| bad(format!("its header is not JSON ({e})")))?;
-    let data = &bytes[8 + n..];
-    let Some(obj) = header.as_object() else {
-        return Err(bad("its header is not a JSON object".into()));
-    };
-    let mut out = vec![];
-    for (name, t) in obj {
-        if name == "__metadata__" {
-            continue;
-        }
-        let what = |why: &str| bad(format!("tensor `{name}`: {why}"));
-        if t["dtype"] != "F64" {
-            return Err(what(&format!("dtype {}, expected F64", t["dtype"])));
-        }
-        let shape: Vec<usize> = t["shape"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_u64().map(|x| x as usize))
-                    .collect()
-            })
-            .ok_or_else(|| what("no shape"))?;
-        let off: Vec<usize> = t["data_offsets"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_u64().map(|x| x as usize))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let bytes = shape
-            .iter()
-            .try_fold(8usize, |acc, &d| acc.checked_mul(d))
-            .unwrap_or(usize::MAX);
-        match off[..] {
-            [a, b] if a <= b && b <= data.len() && b - a == bytes => {
-                let data = data[a..b]
-                    .chunks_exact(8)
-                    .map(|c| {
-                        let mut w = [0u8; 8];
-                        w.copy_from_slice(c);
-                        f64::from_le_bytes(w)
-                    })
-                    .collect();
-                out.push(Tensor {
-                    name: name.clone(),
-                    shape,
-                    data,
-                });
-            }
-            _ => return Err(what("its data offsets do not fit its shape or the file")),
-        }
-    }
-    Ok(out)
 }
 
 struct Out(Vec<u8>);

@@ -5,7 +5,7 @@ use super::adjoint::Kind;
 use crate::backend;
 use crate::check::{Dynamics, Model, Momenta, SampleSpec, SystemModel};
 use crate::diagnostics::Diagnostic;
-use crate::kernel::{self, KernelSpec, Output, SolveSpec};
+use crate::kernel::{self, Output};
 use crate::report::csv::{CsvError, Table};
 use crate::sample::{self, state_names, Rng};
 use crate::symbolic::eom::{velocity_name, Eom, EomKind};
@@ -162,35 +162,20 @@ pub fn from_sample(
     let n = tq.len();
     let trained_kind = kind_of(trained);
     let mut eom = Eom::derive(truth);
-    let mut inputs: Vec<_> = eom.q.iter().chain(&eom.v).copied().collect();
-    inputs.push(eom.t);
-    inputs.extend(&eom.learns);
     let truth_is_l = matches!(eom.kind, EomKind::Lagrangian { .. });
     let canonical =
         trained_kind == Kind::Hamiltonian && truth_is_l && momenta == Momenta::Canonical;
-    // Outputs: the truth's q'' (or q', p'), then for canonical momenta p = dL/dq' and the
-    // pieces of p' = H q'' + M q' + dp/dt.
-    let (solve, mut outputs) = match &eom.kind {
-        EomKind::Lagrangian { hess, rhs, .. } => (
-            Some(SolveSpec {
-                n,
-                matrix: hess.clone(),
-                rhs: rhs.clone(),
-            }),
-            (0..n).map(Output::Solved).collect::<Vec<_>>(),
-        ),
-        EomKind::Hamiltonian { dq, dp, .. } => (
-            None,
-            dq.iter().chain(dp).map(|&e| Output::Expr(e)).collect(),
-        ),
-        EomKind::Accel(acc) => (None, acc.iter().map(|&e| Output::Expr(e)).collect()),
-    };
+    // Outputs: the truth's q'' (or q', p') without the energy, then for canonical
+    // momenta p = dL/dq' and the pieces of p' = H q'' + M q' + dp/dt.
+    let mut spec_k = kernel::spec_for(&mut eom);
+    spec_k.outputs.pop();
     if canonical {
         if let EomKind::Lagrangian {
             dl_dv, hess, mixed, ..
         } = &eom.kind
         {
             let (dl_dv, hess, mixed) = (dl_dv.clone(), hess.clone(), mixed.clone());
+            let outputs = &mut spec_k.outputs;
             outputs.extend(dl_dv.iter().map(|&e| Output::Expr(e)));
             outputs.extend(hess.iter().chain(&mixed).map(|&e| Output::Expr(e)));
             for &p in &dl_dv {
@@ -200,11 +185,6 @@ pub fn from_sample(
         }
     }
     let truth_h = matches!(eom.kind, EomKind::Hamiltonian { .. });
-    let spec_k = KernelSpec {
-        inputs,
-        solve,
-        outputs,
-    };
     let program = kernel::lower(&eom.dag, &spec_k)
         .map_err(|e| DataError::Other(format!("internal: cannot lower the truth: {e}")))?;
     let mut be = backend::create(program, kind, None);
@@ -514,14 +494,5 @@ pub fn per_sample_model(
         }
         sys.items = items;
     }
-    let checked = crate::check::check(src, &file, overrides);
-    let errors: Vec<Diagnostic> = checked
-        .diagnostics
-        .into_iter()
-        .filter(Diagnostic::is_error)
-        .collect();
-    match checked.model {
-        Some(m) if errors.is_empty() => Ok(m),
-        _ => Err(errors),
-    }
+    crate::check::check(src, &file, overrides).into_model()
 }

@@ -7,20 +7,26 @@
 //! spread over the worker threads, sums the chunks in chunk order (so results never
 //! depend on thread timing or on the number of threads) and applies one Adam update.
 //!
-//! Nets are reached through the [`TrainNets`] trait, which the `nn` module is to
-//! implement; [`mlp::SharedRefNets`] is a plain reference implementation meanwhile.
-//! Systems with only `learn` params (system identification) need none.
+//! Within a chunk, each kernel runs once over all the chunk's samples
+//! ([`Backend::eval_batch`]: the JIT hands every net call of the chunk to the net
+//! evaluator at once) and each net call's reverse pass takes the whole chunk too, so
+//! the dense layers are matrix-matrix products.
+//!
+//! Nets are reached through the [`TrainNets`] trait; [`nets::NnNets`] implements it
+//! with the `nn` module's MLPs. Systems with only `learn` params (system
+//! identification) need none.
 
 pub mod adam;
 pub mod adjoint;
 pub mod checkpoint;
 pub mod data;
 pub mod loss;
-pub mod mlp;
+pub mod nets;
 
 use crate::backend::{self, solve::lu_solve_in_place, Backend, EvalError, SharedNets};
 use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
 use crate::kernel::NetLane;
+use crate::nn::{Weights, WeightsError};
 use crate::sample::Rng;
 use adam::Adam;
 use adjoint::{AdjointError, Kernels, Kind};
@@ -45,8 +51,9 @@ pub trait TrainNets: Send + Sync {
     /// The net evaluator handed to [`backend::create`].
     fn evaluator(&self) -> SharedNets;
     /// Adds to `grad` (flat, like [`TrainNets::params`]) the gradient with respect to
-    /// the weights of `sum_k cotangents[k] * lane_k`, where lane k is the value or
-    /// partial `lanes[k]` of net `net` at `args`.
+    /// the weights of `sum_s sum_k cotangents[s, k] * lane_k(args_s)`, where lane k is
+    /// the value or partial `lanes[k]` of net `net`, for the calls of rows `s`: `args`
+    /// is `rows x arity` and `cotangents` is `rows x lanes.len()`, both row-major.
     fn jet_vjp(
         &self,
         net: u32,
@@ -55,15 +62,16 @@ pub trait TrainNets: Send + Sync {
         cotangents: &[f64],
         grad: &mut [f64],
     );
-    /// The weights as named tensors for the weights file (`f.w0`, `f.b0`, ...), in the
-    /// flat order: their data concatenated is [`TrainNets::params`] (the trainer reads
-    /// initial weights files through this).
-    fn tensors(&self) -> Vec<checkpoint::Tensor>;
+    /// The current weights as a weights file's tensors (`f.w0`, `f.b0`, ...).
+    fn weights(&self) -> Weights;
+    /// The flat weights (as [`TrainNets::params`]) that the tensors of `file` give;
+    /// every tensor [`TrainNets::weights`] names must be there, with its shape.
+    fn params_from(&self, file: &Weights) -> Result<Vec<f64>, WeightsError>;
 }
 
 /// Samples per evaluation chunk: the unit of work of a thread and of the fixed-order
 /// reduction.
-pub const CHUNK: usize = 8;
+pub const CHUNK: usize = 16;
 /// At most this many validation rows are evaluated for each point of the loss curve
 /// (the first ones of the validation split; [`Trainer::val_loss_full`] uses all).
 pub const VAL_ROWS: usize = 1024;
@@ -142,7 +150,7 @@ pub struct StepReport {
     pub point: Option<Point>,
 }
 
-/// Per-thread evaluators and scratch space.
+/// Per-thread evaluators and scratch space (buffers hold [`CHUNK`] rows).
 struct Worker {
     forward: Box<dyn Backend + Send>,
     gradient: Box<dyn Backend + Send>,
@@ -152,6 +160,9 @@ struct Worker {
     gout: Vec<f64>,
     cot: Vec<f64>,
     lu: Vec<f64>,
+    /// Arguments and lane cotangents of one net call over the chunk's used samples.
+    args: Vec<f64>,
+    lane_cot: Vec<f64>,
 }
 
 /// What a chunk of samples adds up to.
@@ -185,6 +196,9 @@ struct Shared<'a> {
 }
 
 impl Worker {
+    /// Loss and gradient sums of the samples `rows` (at most [`CHUNK`]): the forward
+    /// kernel over all of them at once, then the gradient kernel over the usable ones,
+    /// then one reverse net pass per net call over those.
     fn chunk(
         &mut self,
         sh: &Shared,
@@ -194,6 +208,9 @@ impl Worker {
         let k = sh.kernels;
         let (n, np, nl) = (k.dof, k.n_pred(), k.n_learn);
         let n_in = 2 * n + 1;
+        let (nfi, nfo) = (self.forward.n_inputs(), self.forward.n_outputs());
+        let (ngi, ngo) = (self.gradient.n_inputs(), self.gradient.n_outputs());
+        let m = rows.len();
         let mut p = Partial {
             grad: if want_grad {
                 vec![0.0; sh.theta.len()]
@@ -202,61 +219,95 @@ impl Worker {
             },
             ..Partial::default()
         };
-        for &r in rows {
+        for (fin, &r) in self.fin.chunks_exact_mut(nfi).zip(rows) {
             let row = sh.data.input(r);
-            self.fin[..n_in].copy_from_slice(&row[..n_in]);
-            for (x, src) in self.fin[n_in..].iter_mut().zip(sh.learn_src) {
+            fin[..n_in].copy_from_slice(&row[..n_in]);
+            for (x, src) in fin[n_in..].iter_mut().zip(sh.learn_src) {
                 *x = match *src {
                     LearnSrc::Theta(i) => sh.theta[i],
                     LearnSrc::Data(c) => row[n_in + c],
                 };
             }
-            let rep = self.forward.eval(&self.fin, &mut self.fout)?;
-            let pred = &self.fout[..np];
-            if rep.singular > 0 || !pred.iter().all(|x| x.is_finite()) {
+        }
+        let rep = self
+            .forward
+            .eval_batch(&self.fin[..m * nfi], &mut self.fout[..m * nfo])?;
+        // Which rows had a singular system (rare): evaluate those one by one.
+        let mut singular = vec![false; m];
+        if rep.singular > 0 {
+            for (s, flag) in singular.iter_mut().enumerate() {
+                let one = self.forward.eval(
+                    &self.fin[s * nfi..(s + 1) * nfi],
+                    &mut self.fout[s * nfo..(s + 1) * nfo],
+                )?;
+                *flag = one.singular > 0;
+            }
+        }
+        let mut used = 0;
+        for (s, &r) in rows.iter().enumerate() {
+            let fout = &self.fout[s * nfo..(s + 1) * nfo];
+            let pred = &fout[..np];
+            if singular[s] || !pred.iter().all(|x| x.is_finite()) {
                 p.skipped += 1;
                 continue;
             }
             let l = loss::sample_loss(sh.loss, pred, sh.data.target(r), &mut self.cot);
             if want_grad {
+                let gin = &mut self.gin[used * ngi..(used + 1) * ngi];
                 let ni = n_in + nl;
-                self.gin[..ni].copy_from_slice(&self.fin);
+                gin[..ni].copy_from_slice(&self.fin[s * nfi..(s + 1) * nfi]);
                 if k.kind == Kind::Lagrangian {
                     // lambda = (H + reg I)^-1 abar, from the matrix the forward solve used.
-                    self.lu.copy_from_slice(&self.fout[n..n + n * n]);
-                    let lam = &mut self.gin[ni..ni + n];
+                    self.lu.copy_from_slice(&fout[n..n + n * n]);
+                    let lam = &mut gin[ni..ni + n];
                     lam.copy_from_slice(&self.cot);
                     if !lu_solve_in_place(n, &mut self.lu, lam) {
                         p.skipped += 1;
                         continue;
                     }
-                    self.gin[ni + n..].copy_from_slice(&self.fout[..n]);
+                    gin[ni + n..].copy_from_slice(&fout[..n]);
                 } else {
-                    self.gin[ni..].copy_from_slice(&self.cot);
+                    gin[ni..].copy_from_slice(&self.cot);
                 }
             }
             p.loss += l;
             p.used += 1;
-            if !want_grad {
-                continue;
-            }
-            self.gradient.eval(&self.gin, &mut self.gout)?;
-            for (src, d) in sh.learn_src.iter().zip(&self.gout[..nl]) {
+            used += 1;
+        }
+        if !want_grad || used == 0 {
+            return Ok(p);
+        }
+        self.gradient
+            .eval_batch(&self.gin[..used * ngi], &mut self.gout[..used * ngo])?;
+        let gout = &self.gout[..used * ngo];
+        for g in gout.chunks_exact(ngo) {
+            for (src, d) in sh.learn_src.iter().zip(&g[..nl]) {
                 if let LearnSrc::Theta(i) = *src {
                     p.grad[i] += d;
                 }
             }
-            let mut pos = nl;
-            let nt = sh.n_theta_learn;
-            for call in &k.calls {
-                let args = &self.gout[pos..pos + call.arity];
-                pos += call.arity;
-                let lc = &self.gout[pos..pos + call.lanes.len()];
-                pos += call.lanes.len();
-                if let Some(nets) = sh.nets {
-                    nets.jet_vjp(call.net, args, &call.lanes, lc, &mut p.grad[nt..]);
-                }
+        }
+        let Some(nets) = sh.nets else {
+            return Ok(p);
+        };
+        let mut pos = nl;
+        for call in &k.calls {
+            let (na, nc) = (call.arity, call.lanes.len());
+            self.args.clear();
+            self.lane_cot.clear();
+            for g in gout.chunks_exact(ngo) {
+                self.args.extend_from_slice(&g[pos..pos + na]);
+                self.lane_cot.extend_from_slice(&g[pos + na..pos + na + nc]);
             }
+            pos += na + nc;
+            let nt = sh.n_theta_learn;
+            nets.jet_vjp(
+                call.net,
+                &self.args,
+                &call.lanes,
+                &self.lane_cot,
+                &mut p.grad[nt..],
+            );
         }
         Ok(p)
     }
@@ -346,12 +397,14 @@ impl Trainer {
                 let forward = backend::create(kernels.forward.clone(), kind, evaluator.clone());
                 let gradient = backend::create(kernels.gradient.clone(), kind, evaluator.clone());
                 Worker {
-                    fin: vec![0.0; forward.n_inputs()],
-                    fout: vec![0.0; forward.n_outputs()],
-                    gin: vec![0.0; gradient.n_inputs()],
-                    gout: vec![0.0; gradient.n_outputs()],
+                    fin: vec![0.0; CHUNK * forward.n_inputs()],
+                    fout: vec![0.0; CHUNK * forward.n_outputs()],
+                    gin: vec![0.0; CHUNK * gradient.n_inputs()],
+                    gout: vec![0.0; CHUNK * gradient.n_outputs()],
                     cot: vec![0.0; kernels.n_pred()],
                     lu: vec![0.0; kernels.dof * kernels.dof],
+                    args: vec![],
+                    lane_cot: vec![],
                     forward,
                     gradient,
                 }
@@ -609,22 +662,20 @@ impl Trainer {
         })
     }
 
-    /// The trained parameters as named tensors: learn params as scalars, then the nets'.
-    pub fn tensors(&self) -> Vec<checkpoint::Tensor> {
-        let mut out: Vec<checkpoint::Tensor> = self
-            .learns()
-            .into_iter()
-            .map(|(name, v)| checkpoint::Tensor {
-                name,
-                shape: vec![],
-                data: vec![v],
-            })
-            .collect();
-        if let Some(n) = &self.nets {
-            n.set_params(&self.state.theta[self.learn_names.len()..]);
-            out.extend(n.tensors());
+    /// The trained parameters as a weights file: learn params as scalars, then the
+    /// nets' tensors (written by `nn`).
+    pub fn weights(&self) -> Weights {
+        let mut w = match &self.nets {
+            Some(n) => {
+                n.set_params(&self.state.theta[self.learn_names.len()..]);
+                n.weights()
+            }
+            None => Weights::new(),
+        };
+        for (name, v) in self.learns() {
+            w.insert_scalar(&name, v);
         }
-        out
+        w
     }
 
     /// A fingerprint of what the run trains and on which data: a checkpoint only
@@ -649,51 +700,35 @@ impl Trainer {
     }
 }
 
-/// Initial parameters from the tensors of a weights file: each learn param from the
-/// scalar tensor of its name (its declared value when the file has none), and the nets'
-/// weights from the tensors [`TrainNets::tensors`] names, which must all be there with
-/// their shapes. Returns the learn values and the nets' flat weights.
+/// Initial parameters from a weights file: each learn param from the scalar tensor of
+/// its name (its declared value when the file has none), and the nets' weights from the
+/// tensors [`TrainNets::weights`] names, which must all be there with their shapes.
+/// Returns the learn values and the nets' flat weights.
 pub fn initial_from(
     sys: &SystemModel,
     nets: Option<&dyn TrainNets>,
-    file: &[checkpoint::Tensor],
+    file: &Weights,
 ) -> Result<(Vec<f64>, Vec<f64>), String> {
-    let find = |name: &str| file.iter().find(|t| t.name == name);
     let mut learns = vec![];
     for (name, v) in &sys.learns {
-        learns.push(match find(name) {
-            None => *v,
-            Some(t) if t.data.len() == 1 && t.shape.iter().all(|&d| d == 1) => t.data[0],
-            Some(t) => {
-                return Err(format!(
-                    "tensor `{name}` has shape {:?}; a learn param needs shape ()",
-                    t.shape
-                ))
-            }
+        learns.push(match file.scalar(name) {
+            Ok(x) => x,
+            Err(WeightsError::Missing(_)) => *v,
+            Err(e) => return Err(format!("{e} (a learn param)")),
         });
     }
-    let mut flat = vec![];
-    for want in nets.map(|n| n.tensors()).unwrap_or_default() {
-        match find(&want.name) {
-            None => return Err(format!("tensor `{}` is missing", want.name)),
-            Some(t) if t.shape != want.shape => {
-                return Err(format!(
-                    "tensor `{}` has shape {:?}, expected {:?}",
-                    want.name, t.shape, want.shape
-                ))
-            }
-            Some(t) => flat.extend_from_slice(&t.data),
-        }
-    }
+    let flat = match nets {
+        Some(n) => n.params_from(file).map_err(|e| e.to_string())?,
+        None => vec![],
+    };
     Ok((learns, flat))
 }
 
 /// Training throughput in samples per second: `steps` optimiser steps (after one
 /// warm-up step) of system `system`'s first `train` block in `model`, on at most 10,000
 /// rows of its sampled data, all validation switched off. `nets` evaluates the
-/// system's nets (e.g. the `nn` module's implementation with seeded initial weights);
-/// without it, a system with nets uses the reference MLP ([`mlp::RefNets`]) initialised
-/// from the block's seed. `threads` as in [`Trainer::new`]. This is what
+/// system's nets; without it, a system with nets gets `nn`'s seeded initial weights
+/// for the block's seed ([`nets::NnNets::init`]). `threads` as in [`Trainer::new`]. This is what
 /// `lagc bench --train` reports as `train_samples_per_s`.
 pub fn train_samples_per_s(
     model: &Model,
@@ -735,10 +770,8 @@ pub fn train_samples_per_s(
     settings.steps = steps + 1;
     let learns: Vec<f64> = sys.learns.iter().map(|(_, v)| *v).collect();
     let nets = nets.or_else(|| {
-        (!sys.nets.is_empty()).then(|| {
-            let r = Arc::new(mlp::RefNets::new(&sys.nets, settings.seed));
-            Arc::new(mlp::SharedRefNets(r)) as Arc<dyn TrainNets>
-        })
+        (!sys.nets.is_empty())
+            .then(|| Arc::new(nets::NnNets::init(sys, settings.seed)) as Arc<dyn TrainNets>)
     });
     let mut tr = Trainer::new(sys, &settings, &made.data, nets, &learns, kind, threads)?;
     tr.record_every = usize::MAX;

@@ -119,7 +119,8 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
     let mut module = JITModule::new(jb);
     let ptr = module.target_config().pointer_type();
     let mut sig = module.make_signature();
-    sig.params.extend([ptr, ptr, types::I64].map(AbiParam::new));
+    sig.params
+        .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
     sig.returns.push(AbiParam::new(types::I64));
 
     // The pieces: all instructions at once, or the runs between net calls.
@@ -171,6 +172,7 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
                 names: &mut names,
                 vals: vec![None; program.n_slots],
                 table: None,
+                scratch: None,
             };
             let mode = if has_nets {
                 Mode::Slots {
@@ -210,6 +212,19 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
     })
 }
 
+/// The scratch buffer the compiled functions need: room for the matrix, right-hand side
+/// and solution of the largest solve that calls the Rust solver.
+pub(super) fn scratch_len(p: &Program) -> usize {
+    p.insts
+        .iter()
+        .filter_map(|i| match i.op {
+            Op::Solve { n, .. } => Some(n as usize * (n as usize + 2)),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// For every slot, the index of the last instruction reading it; `usize::MAX` for
 /// outputs (read after the program).
 fn last_uses(p: &Program) -> Vec<usize> {
@@ -233,6 +248,8 @@ struct Gen<'a> {
     vals: Vec<Option<Value>>,
     /// The current row of the slot table (segments of programs with nets).
     table: Option<Value>,
+    /// The scratch buffer of [`scratch_len`] f64s (large solves).
+    scratch: Option<Value>,
 }
 
 const F64: Type = types::F64;
@@ -250,6 +267,7 @@ impl Gen<'_> {
         self.b.switch_to_block(entry);
         let params = self.b.block_params(entry).to_vec();
         let (inp, outp, rows) = (params[0], params[1], params[2]);
+        self.scratch = Some(params[3]);
         let count = self.b.declare_var(types::I64);
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(count, zero);
@@ -508,14 +526,6 @@ impl Gen<'_> {
         ))
     }
 
-    fn store_all(&mut self, vals: &[Value]) -> Value {
-        let ss = self.stack_slot(vals.len());
-        for (k, &v) in vals.iter().enumerate() {
-            self.b.ins().stack_store(self.ptr, v, ss, 8 * k as i32);
-        }
-        self.b.ins().stack_addr(self.ptr, ss, 0)
-    }
-
     /// Solves `a x = r` through the `lagc_solve` callback; returns x and the singular
     /// flag (i64).
     fn solve_call(
@@ -526,15 +536,20 @@ impl Gen<'_> {
     ) -> Result<(Vec<Value>, Value), JitError> {
         let ptr = self.ptr;
         let f = self.import("lagc_solve", &[types::I64, ptr, ptr, ptr], Some(types::I64))?;
-        let a_addr = self.store_all(a);
-        let r_addr = self.store_all(r);
-        let x = self.stack_slot(n);
-        let x_addr = self.b.ins().stack_addr(ptr, x, 0);
+        // matrix, rhs and solution side by side in the scratch buffer (never on the
+        // stack: a 500 x 500 matrix would not fit a worker thread's stack)
+        let base = self.scratch.expect("scratch parameter");
+        let trusted = MemFlagsData::trusted();
+        for (k, &v) in a.iter().chain(r).enumerate() {
+            self.b.ins().store(trusted, v, base, 8 * k as i32);
+        }
+        let r_addr = self.b.ins().iadd_imm_s(base, 8 * (n * n) as i64);
+        let x_addr = self.b.ins().iadd_imm_s(base, 8 * (n * n + n) as i64);
         let nv = self.b.ins().iconst(types::I64, n as i64);
-        let call = self.b.ins().call(f, &[nv, a_addr, r_addr, x_addr]);
+        let call = self.b.ins().call(f, &[nv, base, r_addr, x_addr]);
         let singular = self.b.inst_results(call)[0];
         let xs = (0..n)
-            .map(|k| self.b.ins().stack_load(ptr, F64, x, 8 * k as i32))
+            .map(|k| self.b.ins().load(F64, trusted, x_addr, 8 * k as i32))
             .collect();
         Ok((xs, singular))
     }

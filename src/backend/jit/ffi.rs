@@ -5,10 +5,11 @@
 //! - every compiled function has the signature [`KernelFn`]: `inputs` points to
 //!   `rows * n_inputs` readable f64s and `outputs` to `rows * width` writable f64s,
 //!   where `width` is the number of outputs, or of slots for the segments of a program
-//!   with nets (those also read that table); it touches nothing else except its own
-//!   stack slots, and returns the number of rows whose solve was singular;
+//!   with nets (those also read that table), and `scratch` to `codegen::scratch_len`
+//!   writable f64s; it touches nothing else except its own stack slots, and returns
+//!   the number of rows whose solve was singular;
 //! - it calls [`lagc_solve`] with pointers to `n * n` matrix, `n` rhs and `n` solution
-//!   f64s in its stack frame;
+//!   f64s, consecutive and disjoint, in the scratch buffer;
 //! - the code stays mapped until [`CompiledCode`] is dropped, which frees it; no
 //!   pointer into it outlives that value, and the functions keep no state between
 //!   calls (so calling them from several threads at once is sound).
@@ -19,13 +20,14 @@ use cranelift_module::FuncId;
 use super::JitError;
 use crate::backend::solve::{lu_solve_in_place, pinv_solve};
 
-/// A generated function: `(inputs, outputs, rows) -> singular rows`.
-type KernelFn = unsafe extern "C" fn(*const f64, *mut f64, u64) -> u64;
+/// A generated function: `(inputs, outputs, rows, scratch) -> singular rows`.
+type KernelFn = unsafe extern "C" fn(*const f64, *mut f64, u64, *mut f64) -> u64;
 
 /// Machine code of one kernel, freed on drop.
 pub(super) struct CompiledCode {
     module: Option<JITModule>,
     funcs: Vec<KernelFn>,
+    scratch_len: usize,
 }
 
 // SAFETY: the code is immutable once finalized and keeps no state between calls (see
@@ -36,8 +38,12 @@ unsafe impl Sync for CompiledCode {}
 
 impl CompiledCode {
     /// Takes ownership of a finalized module whose functions `funcs` are
-    /// [`KernelFn`]s.
-    pub(super) fn new(module: JITModule, funcs: &[FuncId]) -> Result<CompiledCode, JitError> {
+    /// [`KernelFn`]s needing `scratch_len` f64s of scratch.
+    pub(super) fn new(
+        module: JITModule,
+        funcs: &[FuncId],
+        scratch_len: usize,
+    ) -> Result<CompiledCode, JitError> {
         let mut ptrs = Vec::with_capacity(funcs.len());
         for &f in funcs {
             let ptr = module.get_finalized_function(f);
@@ -50,6 +56,7 @@ impl CompiledCode {
         Ok(CompiledCode {
             module: Some(module),
             funcs: ptrs,
+            scratch_len,
         })
     }
 
@@ -58,7 +65,8 @@ impl CompiledCode {
     ///
     /// # Panics
     /// If the buffers do not hold `rows` rows (callers check this first and report a
-    /// shape error instead).
+    /// shape error instead), or `scratch` is too short.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn call(
         &self,
         k: usize,
@@ -67,14 +75,23 @@ impl CompiledCode {
         rows: usize,
         n_inputs: usize,
         width: usize,
+        scratch: &mut [f64],
     ) -> usize {
         assert!(inputs.len() == rows * n_inputs && outputs.len() == rows * width);
+        assert!(scratch.len() >= self.scratch_len);
         if rows == 0 {
             return 0;
         }
         let f = self.funcs[k];
         // SAFETY: buffer lengths were checked just above (module invariants).
-        let singular = unsafe { f(inputs.as_ptr(), outputs.as_mut_ptr(), rows as u64) };
+        let singular = unsafe {
+            f(
+                inputs.as_ptr(),
+                outputs.as_mut_ptr(),
+                rows as u64,
+                scratch.as_mut_ptr(),
+            )
+        };
         singular as usize
     }
 }
@@ -93,8 +110,8 @@ impl Drop for CompiledCode {
 /// pseudo-inverse when singular. Returns 1 when singular, else 0.
 extern "C" fn lagc_solve(n: u64, a: *const f64, b: *const f64, x: *mut f64) -> u64 {
     let n = n as usize;
-    // SAFETY: the generated code passes `n * n`, `n` and `n` f64s in its stack frame
-    // (module invariants); `x` does not alias `a` or `b`.
+    // SAFETY: the generated code passes `n * n`, `n` and `n` disjoint f64s of its
+    // scratch buffer (module invariants); `x` does not alias `a` or `b`.
     let (a, b, x) = unsafe {
         (
             std::slice::from_raw_parts(a, n * n),

@@ -62,6 +62,8 @@ struct Segmented {
 /// A program compiled to native code.
 pub struct JitKernel {
     code: ffi::CompiledCode,
+    /// Room for the large solves' matrices (see `codegen::scratch_len`).
+    scratch: Vec<f64>,
     /// `None` for programs without nets (one function writes the outputs).
     segmented: Option<Segmented>,
     n_inputs: usize,
@@ -74,7 +76,8 @@ impl JitKernel {
     pub fn compile(program: &Program, nets: Option<SharedNets>) -> Result<JitKernel, JitError> {
         let start = Instant::now();
         let compiled = codegen::compile(program, false)?;
-        let code = ffi::CompiledCode::new(compiled.module, &compiled.funcs)?;
+        let scratch = vec![0.0; codegen::scratch_len(program)];
+        let code = ffi::CompiledCode::new(compiled.module, &compiled.funcs, scratch.len())?;
         let segmented = program.has_nets().then(|| Segmented {
             calls: program
                 .insts
@@ -99,6 +102,7 @@ impl JitKernel {
         });
         Ok(JitKernel {
             code,
+            scratch,
             segmented,
             n_inputs: program.n_inputs,
             n_outputs: program.outputs.len(),
@@ -127,8 +131,10 @@ impl JitKernel {
             });
         }
         let singular = match &mut self.segmented {
-            None => self.code.call(0, inputs, outputs, rows, ni, no),
-            Some(seg) => seg.run(&self.code, inputs, outputs, rows, ni, no)?,
+            None => self
+                .code
+                .call(0, inputs, outputs, rows, ni, no, &mut self.scratch),
+            Some(seg) => seg.run(&self.code, inputs, outputs, rows, ni, no, &mut self.scratch)?,
         };
         Ok(EvalReport { singular })
     }
@@ -136,6 +142,7 @@ impl JitKernel {
 
 impl Segmented {
     /// Runs the steps chunk by chunk of rows; returns the number of singular solves.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &mut self,
         code: &ffi::CompiledCode,
@@ -144,6 +151,7 @@ impl Segmented {
         rows: usize,
         ni: usize,
         no: usize,
+        scratch: &mut [f64],
     ) -> Result<usize, EvalError> {
         let Some(nets) = self.nets.clone() else {
             return Err(EvalError::MissingNets);
@@ -157,7 +165,7 @@ impl Segmented {
             let inp = &inputs[start * ni..(start + r) * ni];
             for step in &self.steps {
                 match *step {
-                    Step::Code(k) => singular += code.call(k, inp, table, r, ni, w),
+                    Step::Code(k) => singular += code.call(k, inp, table, r, ni, w, scratch),
                     Step::Net(i) => {
                         let Some(call) = &self.calls[i] else { continue };
                         let (na, nl) = (call.args.len(), call.lanes.len());
