@@ -4,7 +4,9 @@ examples/repro_double_pendulum.lag, from their weights files (numpy, independent
 40 initial conditions (angles U[0, 2 pi), velocities U[0, 0.1)), each model integrated to
 t = 100 (RK4, dt = 0.01); metric = mean |E_true(final) - E_true(initial)| / 29.4.
 Writes results/repro/dp_metric.csv (one row per start) and dp_energy.csv (the mean
-error over time). Run from the repository root:  python3 scripts/repro/double_pendulum.py
+error over time). Run from the repository root:
+  python3 scripts/repro/double_pendulum.py [LNN_WEIGHTS [BASELINE_WEIGHTS]]
+(with weights given, only the printed summary).
 """
 
 import os
@@ -53,11 +55,12 @@ def main():
         f"{OUT}/dp_ics.csv", y0, delimiter=",", header="t1,t2,t1',t2'", comments="", fmt="%.17g"
     )
     models = {"truth (RK4 dt 0.01)": true_accel}
-    w = f"{OUT}/dp_lnn.weights"
+    args = sys.argv[1:]
+    w = args[0] if args else f"{OUT}/dp_lnn.weights"
     if os.path.exists(w):
         net = lagnn.Mlp(lagnn.load_weights(w), "lagrangian", "softplus")
         models["lnn"] = lambda q, v: lagnn.lnn_accel(net, q, v, FEAT)
-    w = f"{OUT}/dp_baseline.weights"
+    w = args[1] if len(args) > 1 else f"{OUT}/dp_baseline.weights"
     if os.path.exists(w):
         base = lagnn.Mlp(lagnn.load_weights(w), "f", "relu")
         models["baseline"] = lambda q, v: base(FEAT(q, v)[0])
@@ -83,6 +86,8 @@ def main():
             f"  max {100 * np.nanmax(final):8.4f}%  (finite {finite.sum()}/{n})"
         )
     names = list(models)
+    if args:
+        return
     with open(f"{OUT}/dp_metric.csv", "w") as f:
         f.write("start," + ",".join(n.split(" ")[0] for n in names) + "\n")
         for i in range(n):
