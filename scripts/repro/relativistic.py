@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import lagnn  # noqa: E402
 
-OUT = "results/repro"
+OUT = os.environ.get("REPRO_OUT", "results/repro")
 SCALE = [0.1, 1.0, 0.1]
 
 

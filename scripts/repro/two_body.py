@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import lagnn  # noqa: E402
 
 MU, K = 0.5, 1.0
-OUT = "results/repro"
+OUT = os.environ.get("REPRO_OUT", "results/repro")
 
 
 def sample(n, seed):
