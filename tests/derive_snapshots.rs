@@ -64,6 +64,9 @@ example_snapshots!(
     lnn_double_pendulum,
     pendulum,
     relativistic,
+    repro_double_pendulum,
+    repro_relativistic,
+    repro_two_body,
     two_body,
 );
 
@@ -88,6 +91,9 @@ fn every_example_is_covered() {
         "lnn_double_pendulum",
         "pendulum",
         "relativistic",
+        "repro_double_pendulum",
+        "repro_relativistic",
+        "repro_two_body",
         "two_body",
         "wave",
     ];
