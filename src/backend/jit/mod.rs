@@ -2,10 +2,10 @@
 //!
 //! [`JitKernel::compile`] lowers a [`Program`] to Cranelift functions that loop over
 //! rows (`codegen`), JIT-compiles them for the host with `opt_level = speed`, and
-//! keeps the machine code alive for as long as the kernel lives (`ffi`, the only
-//! module with `unsafe`). Elementary functions without a Cranelift instruction call the
-//! Rust implementations in `runtime`, so results agree with the interpreter to the
-//! last bit or nearly so; small linear solves are unrolled inline, larger or singular
+//! keeps the machine code alive for as long as the kernel lives (`ffi`, the one
+//! module that calls through raw pointers). Elementary functions without a Cranelift
+//! instruction call the Rust implementations in `runtime`, so results agree with the
+//! interpreter to the last bit or nearly so; small linear solves are unrolled inline, larger or singular
 //! ones call the interpreter's solver. A program with nets runs as compiled segments
 //! over a slot table, chunk of rows by chunk of rows, with each net call evaluated for
 //! the whole chunk in one [`crate::kernel::NetEval::eval_batch`] (weights read once
