@@ -237,3 +237,63 @@ fn checked_nets_keep_their_shapes() {
         .collect();
     assert_eq!(names, ["f.b0", "f.b1", "f.b2", "f.w0", "f.w1", "f.w2"]);
 }
+
+/// A per-sample param (g, drawn per sample) feeding a net's argument, as in the
+/// relativistic reproduction: the trained system sees g as data, and its gradient in
+/// the weights still matches finite differences.
+#[test]
+fn per_sample_params_as_net_arguments_have_exact_gradients() {
+    let src = "system rtruth { coord q; param g = 0.5; L = (1 - q'^2)^(-1/2) - 1 + g*q; }
+system rl { coord q; param g = 0; net f = mlp(in: 3, hidden: [8]); L = f(q/10, q', g/10); }
+train rl { data = sample(rtruth, n = 64, seed = 1, q = uniform(-1, 1), q' = uniform(-0.5, 0.5),
+                         g = normal(0, 1));
+           steps = 10; val = 0; }
+";
+    let ast = lagc::syntax::parse(src).unwrap();
+    let m = checked_model(src, &[]);
+    let run = &m.runs[0];
+    let RunSettings::Train(settings) = &run.settings else {
+        panic!()
+    };
+    let Source::Sample(spec) = &settings.data else {
+        panic!()
+    };
+    let t = spec.truth.unwrap();
+    let params = lagc::train::data::sampled_params(spec, &m.systems[t]);
+    assert_eq!(params, ["g"]);
+    let m2 = lagc::train::data::per_sample_model(
+        src,
+        &ast,
+        &[],
+        &[t, run.system],
+        &params,
+        (run.system, &[]),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let sys = &m2.systems[run.system];
+    let made = from_sample(spec, &m2.systems[t], sys, settings.momenta, Kind::Interp)
+        .unwrap_or_else(|_| panic!("data"));
+    let nets = Arc::new(NnNets::init(sys, 3));
+    let theta = nets.params();
+    let mut tr = Trainer::new(sys, settings, &made.data, Some(nets), &[0.0], Kind::Jit, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows: Vec<usize> = (0..32).collect();
+    let ev = tr.evaluate(&theta, &rows, false, true).unwrap();
+    assert_eq!(ev.used, 32);
+    let scale = ev.grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+    assert!(scale > 1e-6);
+    for i in 0..theta.len() {
+        let h = 1e-6 * theta[i].abs().max(1.0);
+        let mut tp = theta.clone();
+        tp[i] += h;
+        let lp = tr.evaluate(&tp, &rows, false, false).unwrap().loss;
+        tp[i] -= 2.0 * h;
+        let lm = tr.evaluate(&tp, &rows, false, false).unwrap().loss;
+        let fd = (lp - lm) / (2.0 * h);
+        assert!(
+            (fd - ev.grad[i]).abs() <= 1e-5 * scale.max(fd.abs()),
+            "weight {i}: adjoint {} vs finite difference {fd}",
+            ev.grad[i]
+        );
+    }
+}

@@ -88,8 +88,10 @@ pub enum AdjointError {
 }
 
 /// Derives and lowers the forward and gradient kernels of `sys`, with `reg` added to the
-/// diagonal of H before the solve (L systems).
-pub fn build(sys: &SystemModel, reg: f64) -> Result<Kernels, AdjointError> {
+/// diagonal of H before the solve (L systems). `fixed[i]` marks learn param `i` as data
+/// (a per-sample param): its derivative is not taken (its output is 0), which also keeps
+/// third-order net lanes out of the gradient kernel when it is a net's argument.
+pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, AdjointError> {
     let mut eom = Eom::derive(sys);
     let n = eom.dof();
     let mut base: Vec<ExprId> = eom.q.iter().chain(&eom.v).copied().collect();
@@ -158,7 +160,14 @@ pub fn build(sys: &SystemModel, reg: f64) -> Result<Kernels, AdjointError> {
     // Gradient outputs: dS/dlearn, then per net call its args and lane cotangents.
     let mut outputs: Vec<Output> = learns
         .iter()
-        .map(|&l| Output::Expr(dag.diff(s, l)))
+        .enumerate()
+        .map(|(i, &l)| {
+            Output::Expr(if fixed.get(i).copied().unwrap_or(false) {
+                dag.num(0.0)
+            } else {
+                dag.diff(s, l)
+            })
+        })
         .collect();
     // Net calls of S: (net, args, [(lane, its node)]).
     type Calls = Vec<(u32, Box<[ExprId]>, Vec<(NetLane, ExprId)>)>;

@@ -360,7 +360,12 @@ impl Trainer {
                 learns.len()
             )));
         }
-        let kernels = adjoint::build(sys, settings.reg)?;
+        let fixed: Vec<bool> = sys
+            .learns
+            .iter()
+            .map(|(name, _)| data.params.iter().any(|p| p == name))
+            .collect();
+        let kernels = adjoint::build(sys, settings.reg, &fixed)?;
         let mut learn_src = Vec::with_capacity(learns.len());
         let mut theta = vec![];
         let mut learn_names = vec![];
