@@ -212,13 +212,13 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
     })
 }
 
-/// The scratch buffer the compiled functions need: room for the matrix, right-hand side
-/// and solution of the largest solve that calls the Rust solver.
+/// The scratch buffer the compiled functions need: room for the matrix, right-hand side,
+/// solution and LU workspace of the largest solve that calls the Rust solver.
 pub(super) fn scratch_len(p: &Program) -> usize {
     p.insts
         .iter()
         .filter_map(|i| match i.op {
-            Op::Solve { n, .. } => Some(n as usize * (n as usize + 2)),
+            Op::Solve { n, .. } => Some(2 * n as usize * (n as usize + 1)),
             _ => None,
         })
         .max()
@@ -535,18 +535,17 @@ impl Gen<'_> {
         r: &[Value],
     ) -> Result<(Vec<Value>, Value), JitError> {
         let ptr = self.ptr;
-        let f = self.import("lagc_solve", &[types::I64, ptr, ptr, ptr], Some(types::I64))?;
-        // matrix, rhs and solution side by side in the scratch buffer (never on the
-        // stack: a 500 x 500 matrix would not fit a worker thread's stack)
+        let f = self.import("lagc_solve", &[types::I64, ptr], Some(types::I64))?;
+        // matrix, rhs, solution and LU workspace side by side in the scratch buffer
+        // (never on the stack: a 500 x 500 matrix would not fit a worker thread's stack)
         let base = self.scratch.expect("scratch parameter");
         let trusted = MemFlagsData::trusted();
         for (k, &v) in a.iter().chain(r).enumerate() {
             self.b.ins().store(trusted, v, base, 8 * k as i32);
         }
-        let r_addr = self.b.ins().iadd_imm_s(base, 8 * (n * n) as i64);
         let x_addr = self.b.ins().iadd_imm_s(base, 8 * (n * n + n) as i64);
         let nv = self.b.ins().iconst(types::I64, n as i64);
-        let call = self.b.ins().call(f, &[nv, base, r_addr, x_addr]);
+        let call = self.b.ins().call(f, &[nv, base]);
         let singular = self.b.inst_results(call)[0];
         let xs = (0..n)
             .map(|k| self.b.ins().load(F64, trusted, x_addr, 8 * k as i32))

@@ -8,8 +8,9 @@
 //!   with nets (those also read that table), and `scratch` to `codegen::scratch_len`
 //!   writable f64s; it touches nothing else except its own stack slots, and returns
 //!   the number of rows whose solve was singular;
-//! - it calls [`lagc_solve`] with pointers to `n * n` matrix, `n` rhs and `n` solution
-//!   f64s, consecutive and disjoint, in the scratch buffer;
+//! - it calls [`lagc_solve`] with a pointer to `2 n (n + 1)` f64s of its scratch
+//!   buffer: the matrix (`n * n`), rhs (`n`), solution (`n`) and LU workspace (`n * n`),
+//!   consecutive;
 //! - the code stays mapped until [`CompiledCode`] is dropped, which frees it; no
 //!   pointer into it outlives that value, and the functions keep no state between
 //!   calls (so calling them from several threads at once is sound).
@@ -107,21 +108,19 @@ impl Drop for CompiledCode {
 }
 
 /// Solves `a x = b` for the generated code: LU with partial pivoting, the
-/// pseudo-inverse when singular. Returns 1 when singular, else 0.
-extern "C" fn lagc_solve(n: u64, a: *const f64, b: *const f64, x: *mut f64) -> u64 {
+/// pseudo-inverse when singular. Returns 1 when singular, else 0. `scratch` holds `a`,
+/// `b`, then room for `x` and the LU factors; nothing is allocated unless singular.
+extern "C" fn lagc_solve(n: u64, scratch: *mut f64) -> u64 {
     let n = n as usize;
-    // SAFETY: the generated code passes `n * n`, `n` and `n` disjoint f64s of its
-    // scratch buffer (module invariants); `x` does not alias `a` or `b`.
-    let (a, b, x) = unsafe {
-        (
-            std::slice::from_raw_parts(a, n * n),
-            std::slice::from_raw_parts(b, n),
-            std::slice::from_raw_parts_mut(x, n),
-        )
-    };
-    let mut lu = a.to_vec();
+    // SAFETY: the generated code passes 2 n (n + 1) f64s of its scratch buffer (module
+    // invariants), which nothing else touches during the call.
+    let all = unsafe { std::slice::from_raw_parts_mut(scratch, 2 * n * (n + 1)) };
+    let (a, rest) = all.split_at_mut(n * n);
+    let (b, rest) = rest.split_at_mut(n);
+    let (x, lu) = rest.split_at_mut(n);
+    lu.copy_from_slice(a);
     x.copy_from_slice(b);
-    if lu_solve_in_place(n, &mut lu, x) {
+    if lu_solve_in_place(n, lu, x) {
         0
     } else {
         pinv_solve(n, a, b, x);
@@ -131,6 +130,6 @@ extern "C" fn lagc_solve(n: u64, a: *const f64, b: *const f64, x: *mut f64) -> u
 
 /// The `(symbol, address)` of the callback above.
 pub(super) fn callback_symbols() -> [(&'static str, *const u8); 1] {
-    let solve: extern "C" fn(u64, *const f64, *const f64, *mut f64) -> u64 = lagc_solve;
+    let solve: extern "C" fn(u64, *mut f64) -> u64 = lagc_solve;
     [("lagc_solve", solve as *const u8)]
 }
