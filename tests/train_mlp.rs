@@ -180,25 +180,36 @@ fn lnn_and_baseline_training_gradients_match_finite_differences() {
         let (mut tr, theta) = trainer(&m, name, kind, 2);
         // 40 rows: two full chunks and a partial one.
         let rows: Vec<usize> = (0..40).collect();
-        let ev = tr.evaluate(&theta, &rows, false, true).unwrap();
-        assert_eq!(ev.used, 40);
-        let n = theta.len();
-        let scale = ev.grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
-        assert!(scale > 1e-6, "{name}: gradient vanishes");
-        for i in (0..n).step_by(n / 37 + 1) {
-            let h = 1e-6 * theta[i].abs().max(1.0);
-            let mut tp = theta.clone();
-            tp[i] += h;
-            let lp = tr.evaluate(&tp, &rows, false, false).unwrap().loss;
-            tp[i] -= 2.0 * h;
-            let lm = tr.evaluate(&tp, &rows, false, false).unwrap().loss;
-            let fd = (lp - lm) / (2.0 * h);
-            assert!(
-                (fd - ev.grad[i]).abs() <= 1e-5 * scale.max(fd.abs()),
-                "{name} {kind:?} weight {i}: adjoint {} vs finite difference {fd}",
-                ev.grad[i]
-            );
-        }
+        check_fd(
+            &mut tr,
+            &theta,
+            &rows,
+            theta.len() / 37 + 1,
+            &format!("{name} {kind:?}"),
+        );
+    }
+}
+
+/// The trainer's gradient on `rows` at `theta` against central finite differences of
+/// its loss, for every `stride`-th weight.
+fn check_fd(tr: &mut Trainer, theta: &[f64], rows: &[usize], stride: usize, what: &str) {
+    let ev = tr.evaluate(theta, rows, false, true).unwrap();
+    assert_eq!(ev.used, rows.len(), "{what}");
+    let scale = ev.grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+    assert!(scale > 1e-6, "{what}: gradient vanishes");
+    for i in (0..theta.len()).step_by(stride) {
+        let h = 1e-6 * theta[i].abs().max(1.0);
+        let mut tp = theta.to_vec();
+        tp[i] += h;
+        let lp = tr.evaluate(&tp, rows, false, false).unwrap().loss;
+        tp[i] -= 2.0 * h;
+        let lm = tr.evaluate(&tp, rows, false, false).unwrap().loss;
+        let fd = (lp - lm) / (2.0 * h);
+        assert!(
+            (fd - ev.grad[i]).abs() <= 1e-5 * scale.max(fd.abs()),
+            "{what} weight {i}: adjoint {} vs finite difference {fd}",
+            ev.grad[i]
+        );
     }
 }
 
@@ -278,22 +289,5 @@ train rl { data = sample(rtruth, n = 64, seed = 1, q = uniform(-1, 1), q' = unif
     let mut tr = Trainer::new(sys, settings, &made.data, Some(nets), &[0.0], Kind::Jit, 1)
         .unwrap_or_else(|e| panic!("{e}"));
     let rows: Vec<usize> = (0..32).collect();
-    let ev = tr.evaluate(&theta, &rows, false, true).unwrap();
-    assert_eq!(ev.used, 32);
-    let scale = ev.grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
-    assert!(scale > 1e-6);
-    for i in 0..theta.len() {
-        let h = 1e-6 * theta[i].abs().max(1.0);
-        let mut tp = theta.clone();
-        tp[i] += h;
-        let lp = tr.evaluate(&tp, &rows, false, false).unwrap().loss;
-        tp[i] -= 2.0 * h;
-        let lm = tr.evaluate(&tp, &rows, false, false).unwrap().loss;
-        let fd = (lp - lm) / (2.0 * h);
-        assert!(
-            (fd - ev.grad[i]).abs() <= 1e-5 * scale.max(fd.abs()),
-            "weight {i}: adjoint {} vs finite difference {fd}",
-            ev.grad[i]
-        );
-    }
+    check_fd(&mut tr, &theta, &rows, 1, "per-sample g");
 }
