@@ -6,6 +6,7 @@ mod common;
 
 use common::checked_model;
 use lagc::backend::{self, Backend, Interpreter, Kind};
+use lagc::check::SystemModel;
 use lagc::kernel;
 use lagc::report::csv::read_table;
 use lagc::symbolic::eom::Eom;
@@ -15,21 +16,22 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1.0)
 }
 
-/// Evaluates system `name` at every row of `csv` with both backends and compares q''
-/// and energy.
+/// Evaluates system `name` at every row of `csv` with both backends (and, for arrays,
+/// both the loop form and the unrolled one) and compares q'' and energy.
 fn compare(name: &str, csv: &str) {
     for kind in [Kind::Interp, Kind::Jit] {
-        compare_with(name, csv, kind);
+        compare_with(name, csv, kind, Eom::derive);
+        compare_with(name, csv, kind, Eom::derive_unrolled);
     }
 }
 
-fn compare_with(name: &str, csv: &str, kind: Kind) {
+fn compare_with(name: &str, csv: &str, kind: Kind, derive: fn(&SystemModel) -> Eom) {
     let src = std::fs::read_to_string("tests/data/reference/systems.lag").unwrap();
     let m = checked_model(&src, &[]);
     let sys = &m.systems[m.system_index(name).expect("system")];
-    let mut eom = Eom::derive(sys);
-    let spec = kernel::spec_for(&mut eom);
-    let mut interp = backend::create(kernel::lower(&eom.dag, &spec).unwrap(), kind, None);
+    let mut eom = derive(sys);
+    let program = kernel::eom_program(&mut eom, true, true).unwrap();
+    let mut interp = backend::create_eom(program, kind, None);
     let table = read_table(Path::new("tests/data/reference").join(csv).as_path()).unwrap();
     let inputs = eom.input_names();
     let outputs = eom.output_names();
@@ -84,6 +86,10 @@ fn two_body() {
 #[test]
 fn wave8_periodic_array() {
     compare("wave8", "wave8.csv");
+    let src = std::fs::read_to_string("tests/data/reference/systems.lag").unwrap();
+    let m = checked_model(&src, &[]);
+    let eom = Eom::derive(&m.systems[m.system_index("wave8").unwrap()]);
+    assert!(eom.lattice().is_some(), "wave8 is derived in loop form");
 }
 
 /// The textbook closed form of the double pendulum (m = l = 1, g = 9.8):

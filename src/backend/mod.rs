@@ -4,13 +4,15 @@
 //! same programs to native code with Cranelift. Both implement [`Backend`]. Architecture invariant: backends read
 //! [`crate::kernel::Program`]s only, never the DAG or the source.
 
+pub mod banded;
 pub mod interp;
 pub mod jit;
+pub mod lattice;
 pub mod solve;
 
 pub use interp::Interpreter;
 
-use crate::kernel::{NetEval, Program};
+use crate::kernel::{EomProgram, NetEval, Program};
 use std::sync::Arc;
 
 /// Which backend evaluates kernels.
@@ -39,6 +41,19 @@ pub fn create(program: Program, kind: Kind, nets: Option<SharedNets>) -> Box<dyn
         Some(n) => interp.with_nets(n),
         None => interp,
     })
+}
+
+/// Builds a backend for a system kernel: [`create`] for a dense program, a
+/// [`lattice::LatticeKernel`] (site programs on `kind`) for a lattice.
+pub fn create_eom(
+    program: EomProgram,
+    kind: Kind,
+    nets: Option<SharedNets>,
+) -> Box<dyn Backend + Send> {
+    match program {
+        EomProgram::Dense(p) => create(p, kind, nets),
+        EomProgram::Lattice(l) => Box::new(lattice::LatticeKernel::new(l, kind, nets)),
+    }
 }
 
 /// What an evaluation noticed besides its outputs.

@@ -8,7 +8,7 @@ use crate::backend;
 use crate::check::SystemModel;
 use crate::check::{self, Model};
 use crate::diagnostics::Diagnostic;
-use crate::kernel::{self, Program};
+use crate::kernel::{self, EomProgram};
 use crate::report::csv::{self as csvio, CsvWriter};
 use crate::symbolic::eom::{Eom, MAX_UNROLLED_DOF};
 use crate::syntax;
@@ -72,8 +72,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             match ir {
                 IrKind::Kernel => stdout(&program.to_string()),
                 IrKind::Clif => {
-                    let text = backend::jit::clif_text(&program)
-                        .map_err(|e| Failure::user(format!("error: {e}\n")))?;
+                    let mut text = String::new();
+                    for p in program.programs() {
+                        text.push_str(
+                            &backend::jit::clif_text(p)
+                                .map_err(|e| Failure::user(format!("error: {e}\n")))?,
+                        );
+                    }
                     stdout(&text)
                 }
             }
@@ -241,10 +246,9 @@ pub(super) fn select<'m>(
 
 /// Derives and lowers the kernel of one system; returns it with the derivation (which
 /// names the kernel's inputs and outputs).
-fn compile(sys: &SystemModel) -> Result<(Program, Eom), Failure> {
+fn compile(sys: &SystemModel) -> Result<(EomProgram, Eom), Failure> {
     let mut eom = derive_eom(sys)?;
-    let spec = kernel::spec_for(&mut eom);
-    let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
+    let program = kernel::eom_program(&mut eom, true, true).map_err(|e| {
         Failure::user(format!(
             "error: internal: cannot lower system `{}`: {e}\n",
             sys.name
@@ -272,7 +276,7 @@ fn accel(
         .require_columns(&inputs[..n_state])
         .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
     let t_col = table.column("t");
-    let mut backend = backend::create(program, backend_kind(common), nets);
+    let mut backend = backend::create_eom(program, backend_kind(common), nets);
     let mut input = vec![0.0; backend.n_inputs()];
     let mut output = vec![0.0; backend.n_outputs()];
     // Every row is evaluated before the output is opened, so a failure leaves no file.
@@ -339,16 +343,27 @@ fn render_csv_error_text(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> Stri
     crate::diagnostics::render(&path.display().to_string(), &text, &[e.to_diagnostic()])
 }
 
-/// Derives a system's equations, refusing systems too large for the unrolled form.
+/// Derives a system's equations (lattices in loop form), refusing systems too large for
+/// the unrolled form.
 pub(super) fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
+    let eom = Eom::derive(sys);
+    if eom.lattice().is_some() {
+        return Ok(eom);
+    }
+    derive_unrolled(sys)
+}
+
+/// Derives a system's equations element by element (dense H), refusing systems too
+/// large for that.
+pub(super) fn derive_unrolled(sys: &SystemModel) -> Result<Eom, Failure> {
     let dof = sys.dof();
     if dof > MAX_UNROLLED_DOF {
         return Err(Failure::user(format!(
-            "error: system `{}` has {dof} scalar coordinates; this version unrolls arrays and handles at most {MAX_UNROLLED_DOF}\n",
+            "error: system `{}` has {dof} scalar coordinates; element by element (needed here) handles at most {MAX_UNROLLED_DOF}\n",
             sys.name
         )));
     }
-    Ok(Eom::derive(sys))
+    Ok(Eom::derive_unrolled(sys))
 }
 
 /// Writes to stdout; a closed pipe (`lagc derive ... | head`) ends output quietly.

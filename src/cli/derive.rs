@@ -1,6 +1,7 @@
 //! `lagc derive`: the derived equations of each system as text, LaTeX or JSON.
 
 use crate::symbolic::eom::{velocity_name, Eom, EomKind};
+use crate::symbolic::lattice::{slot_name, Lattice, PerIndex};
 use crate::symbolic::ExprId;
 
 /// How to print one expression.
@@ -91,6 +92,58 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
     };
     let kind;
     match &eom.kind {
+        EomKind::Lattice(lat) => {
+            kind = "Lagrangian, loop form";
+            let lat = lat.clone();
+            let at = lattice_lines(eom, &lat);
+            let sum_l: Vec<String> = at
+                .density
+                .iter()
+                .map(|(range, d)| format!("sum({range}, {})", show(eom, *d, style)))
+                .collect();
+            lines.push(("L".into(), sum_l.join(" + ")));
+            let (fq, fv) = (&at.q_names, &at.v_names);
+            for (f, &e) in at.eq.dl_dq.iter().enumerate() {
+                lines.push((frac(&fq[f], &fq[f]), show(eom, e, style)));
+            }
+            for (f, &e) in at.eq.dl_dv.iter().enumerate() {
+                lines.push((frac(&fv[f], &fv[f]), show(eom, e, style)));
+            }
+            for &(a, b, d, e) in &at.eq.hess {
+                let col = slot_name(&lat.fields[b], true, "i", d);
+                let key = if text {
+                    format!("H[{}, {col}] = {}", fv[a], second(&fv[a], &col))
+                } else {
+                    format!(
+                        "H_{{{},{}}} = {}",
+                        lhs(&fv[a], style),
+                        lhs(&col, style),
+                        second(&fv[a], &col)
+                    )
+                };
+                lines.push((key, show(eom, e, style)));
+            }
+            lines.push((
+                "energy".into(),
+                format!("sum(i, {})", show(eom, at.eq.energy, style)),
+            ));
+            for (f, &e) in at.eq.rhs.iter().enumerate() {
+                let key = if tex {
+                    format!("r_{{{}}}", lhs(&fq[f], style))
+                } else {
+                    format!("r[{}]", fq[f])
+                };
+                lines.push((key, show(eom, e, style)));
+            }
+            let (lo, up) = lat.band();
+            let q2 = if tex { "\\ddot{q}" } else { "q''" };
+            let solve = format!(
+                "H^-1 r  (H banded: {lo} below, {up} above the diagonal{}; {} sites; solved in O(N))",
+                if lat.periodic { ", cyclic" } else { "" },
+                lat.sites
+            );
+            lines.push((q2.into(), if tex { "H^{-1} r".into() } else { solve }));
+        }
         EomKind::Lagrangian {
             l,
             dl_dq,
@@ -247,6 +300,39 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
             "rhs": s(eom, rhs),
             "accel": match &accel { Some(a) => Value::Array(s(eom, a)), None => Value::String("H^-1 rhs".into()) },
         }),
+        EomKind::Lattice(lat) => {
+            let lat = lat.clone();
+            let at = lattice_lines(eom, &lat);
+            let hess: Vec<Value> = at
+                .eq
+                .hess
+                .iter()
+                .map(|&(a, b, d, e)| {
+                    json!({
+                        "row": at.v_names[a],
+                        "col": slot_name(&lat.fields[b], true, "i", d),
+                        "value": show(eom, e, Style::Text),
+                    })
+                })
+                .collect();
+            let (lo, up) = lat.band();
+            json!({
+                "kind": "L",
+                "form": "lattice",
+                "coords": eom.q_names,
+                "sites": lat.sites,
+                "periodic": lat.periodic,
+                "band": [lo, up],
+                "L": at.density.iter().map(|(r, d)| format!("sum({r}, {})", show(eom, *d, Style::Text))).collect::<Vec<_>>().join(" + "),
+                "at_index": at.q_names,
+                "dL_dq": s(eom, &at.eq.dl_dq),
+                "dL_dqdot": s(eom, &at.eq.dl_dv),
+                "H": hess,
+                "energy_density": show(eom, at.eq.energy, Style::Text),
+                "rhs": s(eom, &at.eq.rhs),
+                "accel": "H^-1 rhs",
+            })
+        }
         EomKind::Hamiltonian { h, dq, dp } => json!({
             "kind": "H",
             "coords": eom.q_names,
@@ -261,5 +347,45 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
             "accel": s(eom, acc),
             "energy": "nan",
         }),
+    }
+}
+
+/// What `lagc derive` shows of a lattice: the densities with their ranges, and the
+/// equations at index i with the names they are printed under.
+struct LatticeLines {
+    density: Vec<(String, ExprId)>,
+    q_names: Vec<String>,
+    v_names: Vec<String>,
+    eq: PerIndex,
+}
+
+fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
+    let density = lat
+        .terms
+        .iter()
+        .filter_map(|t| {
+            let d = t.density?;
+            let full = t.lo == 0 && t.hi == lat.sites as i64;
+            let range = match (t.slots.is_empty(), full) {
+                (true, _) => return Some(("once".to_string(), d)),
+                (false, true) => "i".to_string(),
+                (false, false) => format!("i in {}..{}", t.lo, t.hi),
+            };
+            Some((range, d))
+        })
+        .collect();
+    LatticeLines {
+        density,
+        q_names: lat
+            .fields
+            .iter()
+            .map(|f| slot_name(f, false, "i", 0))
+            .collect(),
+        v_names: lat
+            .fields
+            .iter()
+            .map(|f| slot_name(f, true, "i", 0))
+            .collect(),
+        eq: lat.per_index(&mut eom.dag),
     }
 }

@@ -9,7 +9,7 @@
 //! at t = n*dt for every run; a stopped one's is earlier.
 
 use super::args::Common;
-use super::commands::{backend_kind, derive_eom, read_csv};
+use super::commands::{backend_kind, derive_eom, derive_unrolled, read_csv};
 use super::{interrupt_flag, weights, Failure};
 use crate::backend::SharedNets;
 use crate::check::{
@@ -263,8 +263,7 @@ impl Truth {
         }
         let (nets, learns) = parameters(truth, ctx, weights)?;
         let mut eom = derive_eom(truth)?;
-        let spec = kernel::energy_spec(&mut eom);
-        let program = kernel::lower(&eom.dag, &spec).map_err(|e| {
+        let program = kernel::eom_program(&mut eom, false, true).map_err(|e| {
             BlockError::new(format!(
                 "internal: cannot lower system `{}`: {e}",
                 truth.name
@@ -288,7 +287,7 @@ impl Truth {
         input[n2 + 1..].copy_from_slice(&learns);
         Ok(Truth {
             name: truth.name.clone(),
-            kernel: crate::backend::create(program, backend_kind(ctx.common), nets),
+            kernel: crate::backend::create_eom(program, backend_kind(ctx.common), nets),
             map,
             input,
             out: [0.0],
@@ -407,7 +406,12 @@ pub(super) fn run_block(
 ) -> Result<BlockSummary, BlockError> {
     let sys = &ctx.model.systems[system];
     let (nets, learns) = parameters(sys, ctx, settings.weights.as_deref())?;
-    let mut eom: Eom = derive_eom(sys)?;
+    // The variational method needs the dense derivatives: arrays unrolled.
+    let mut eom: Eom = if settings.method == Method::Variational {
+        derive_unrolled(sys)?
+    } else {
+        derive_eom(sys)?
+    };
     let input_names = eom.input_names();
     let output_names = eom.output_names();
     let n2 = 2 * eom.dof();

@@ -35,6 +35,7 @@ pub struct System {
 impl System {
     /// Compiles the equations of motion of `eom` (and, with `implicit`, the derivative
     /// kernel of [`kernel::implicit_spec`] for the variational method) on backend `kind`.
+    /// The implicit kernel needs a dense derivation ([`Eom::derive_unrolled`] for arrays).
     /// `learns` are the values of the `learn` params, in declaration order.
     pub fn new(
         eom: &mut Eom,
@@ -44,14 +45,15 @@ impl System {
         implicit: bool,
     ) -> Result<System, LowerError> {
         let form = match eom.kind {
-            EomKind::Lagrangian { .. } => Form::Lagrangian,
+            EomKind::Lagrangian { .. } | EomKind::Lattice(_) => Form::Lagrangian,
             EomKind::Hamiltonian { .. } => Form::Hamiltonian,
             EomKind::Accel(_) => Form::Accel,
         };
-        let mut spec = kernel::spec_for(eom);
-        let program = kernel::lower(&eom.dag, &spec)?;
-        spec.outputs.pop(); // the energy
-        let rate = backend::create(kernel::lower(&eom.dag, &spec)?, kind, nets.clone());
+        let program = kernel::eom_program(eom, true, true)?;
+        let rate = backend::create_eom(kernel::eom_program(eom, true, false)?, kind, nets.clone());
+        if implicit && eom.lattice().is_some() {
+            return Err(LowerError::LatticeDense);
+        }
         let implicit = match implicit.then(|| kernel::implicit_spec(eom)).flatten() {
             Some(spec) => Some(backend::create(
                 kernel::lower(&eom.dag, &spec)?,
@@ -66,7 +68,7 @@ impl System {
         Ok(System {
             n,
             form,
-            kernel: backend::create(program, kind, nets),
+            kernel: backend::create_eom(program, kind, nets),
             rate,
             implicit,
             input,

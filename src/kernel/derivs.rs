@@ -40,7 +40,7 @@ pub fn implicit_outputs(n: usize, hamiltonian: bool) -> usize {
 ///   `d2L/dq'_i dq_j` (the mixed term M), `d2L/dq'dq'` (H), `dQ_i/dq_j` and `dQ_i/dq'_j`.
 /// - H systems (implicit midpoint): `f = (q', p')` and its Jacobian `df_i/dy_j` with
 ///   y = (q, p), row-major 2n x 2n.
-/// - `accel` systems: `None` (no implicit method applies).
+/// - `accel` systems and lattices: `None` (lattices are derived again unrolled for it).
 pub fn implicit_spec(eom: &mut Eom) -> Option<KernelSpec> {
     let inputs = inputs(eom);
     let (q, v, t) = (eom.q.clone(), eom.v.clone(), eom.t);
@@ -94,7 +94,7 @@ pub fn implicit_spec(eom: &mut Eom) -> Option<KernelSpec> {
             }
             out
         }
-        EomKind::Accel(_) => return None,
+        EomKind::Accel(_) | EomKind::Lattice(_) => return None,
     };
     Some(KernelSpec {
         inputs,

@@ -9,10 +9,12 @@
 //! the kernel and never the DAG.
 
 mod derivs;
+pub mod lattice;
 mod system;
 
 pub use derivs::{energy_spec, implicit_outputs, implicit_spec};
-pub use system::spec_for;
+pub use lattice::{LatticeOutputs, LatticeProgram, SiteProgram};
+pub use system::{eom_program, spec_for, EomProgram};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -260,6 +262,12 @@ pub enum LowerError {
     /// An output refers to a solution component that does not exist.
     #[error("output refers to solution component {0}, but the system has {1}")]
     SolvedOutOfRange(usize, usize),
+    /// A lattice lowering was asked of a system that is not a lattice.
+    #[error("the system is not a lattice")]
+    NotLattice,
+    /// A dense kernel was asked of a lattice system (its kernels are site programs).
+    #[error("this kernel is not available for an array system in loop form")]
+    LatticeDense,
 }
 
 /// Lowers the expressions of `spec` to a program. Every DAG node reachable from the

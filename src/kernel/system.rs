@@ -1,9 +1,93 @@
 //! The kernel of one system's equations of motion.
 
-use super::{KernelSpec, Output, SolveSpec};
+use super::lattice::{lower_lattice, LatticeOutputs, LatticeProgram};
+use super::{derivs, lower, KernelSpec, LowerError, Output, Program, SolveSpec};
 use crate::symbolic::eom::{Eom, EomKind};
 
+/// A system's kernel, ready for a backend: one straight-line program, or site programs
+/// run over a lattice.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EomProgram {
+    /// A straight-line program (dense solve, if any).
+    Dense(Program),
+    /// Site programs, a scatter and a banded solve.
+    Lattice(LatticeProgram),
+}
+
+impl std::fmt::Display for EomProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EomProgram::Dense(p) => write!(f, "{p}"),
+            EomProgram::Lattice(l) => {
+                let (lo, up) = l.band;
+                writeln!(
+                    f,
+                    "; lattice: {} sites x {} field(s){}; H banded ({lo} below, {up} above)",
+                    l.sites,
+                    l.fields,
+                    if l.periodic { ", periodic" } else { "" }
+                )?;
+                for (k, t) in l.terms.iter().enumerate() {
+                    let slots: Vec<String> = t
+                        .slots
+                        .iter()
+                        .map(|s| format!("({}, {:+})", s.field, s.offset))
+                        .collect();
+                    writeln!(
+                        f,
+                        "; site program {k}: sites {}..{}, slots (field, offset) {}",
+                        t.lo,
+                        t.hi,
+                        slots.join(" ")
+                    )?;
+                    write!(f, "{}", t.program)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl EomProgram {
+    /// The straight-line programs (one, or one per site program).
+    pub fn programs(&self) -> Vec<&Program> {
+        match self {
+            EomProgram::Dense(p) => vec![p],
+            EomProgram::Lattice(l) => l.terms.iter().map(|t| &t.program).collect(),
+        }
+    }
+
+    /// Instructions over all programs.
+    pub fn n_instructions(&self) -> usize {
+        match self {
+            EomProgram::Dense(p) => p.n_instructions(),
+            EomProgram::Lattice(l) => l.n_instructions(),
+        }
+    }
+}
+
+/// The lowered equations of motion of `eom`: the outputs of [`spec_for`] (q'' or
+/// (q', p'), then the energy), each of the two parts only when asked for.
+pub fn eom_program(eom: &mut Eom, accel: bool, energy: bool) -> Result<EomProgram, LowerError> {
+    if eom.lattice().is_some() {
+        return Ok(EomProgram::Lattice(lower_lattice(
+            eom,
+            LatticeOutputs { accel, energy },
+        )?));
+    }
+    let mut spec = if accel {
+        spec_for(eom)
+    } else {
+        derivs::energy_spec(eom)
+    };
+    if accel && !energy {
+        spec.outputs.pop();
+    }
+    Ok(EomProgram::Dense(lower(&eom.dag, &spec)?))
+}
+
 /// The kernel that maps (q, q' or p, t, learn params) to (q'' or (q', p'), energy).
+/// Lattice systems have no dense kernel: use [`eom_program`].
 pub fn spec_for(eom: &mut Eom) -> KernelSpec {
     let mut inputs: Vec<_> = eom.q.iter().chain(&eom.v).copied().collect();
     inputs.push(eom.t);
@@ -24,6 +108,8 @@ pub fn spec_for(eom: &mut Eom) -> KernelSpec {
             dq.iter().chain(dp).map(|&e| Output::Expr(e)).collect(),
         ),
         EomKind::Accel(acc) => (None, acc.iter().map(|&e| Output::Expr(e)).collect()),
+        // Lattices lower through `eom_program`; a dense spec of one has no outputs.
+        EomKind::Lattice(_) => (None, vec![]),
     };
     outputs.push(Output::Expr(energy));
     KernelSpec {

@@ -665,6 +665,62 @@ impl Dag {
         })
     }
 
+    /// `id` with every variable `v` that `map` names replaced by `map[v]` (rebuilt through
+    /// the simplifying constructors).
+    pub fn substitute(&mut self, id: ExprId, map: &HashMap<VarId, ExprId>) -> ExprId {
+        let mut memo = HashMap::new();
+        self.subst(id, map, &mut memo)
+    }
+
+    fn subst(
+        &mut self,
+        id: ExprId,
+        map: &HashMap<VarId, ExprId>,
+        memo: &mut HashMap<ExprId, ExprId>,
+    ) -> ExprId {
+        if let Some(&done) = memo.get(&id) {
+            return done;
+        }
+        let mut kids = |dag: &mut Dag, ids: &[ExprId]| -> Vec<ExprId> {
+            ids.iter().map(|&k| dag.subst(k, map, memo)).collect()
+        };
+        let out = match self.node(id).clone() {
+            Node::Const(_) => id,
+            Node::Var(v) => map.get(&v).copied().unwrap_or(id),
+            Node::Add(ops) => {
+                let k = kids(self, &ops);
+                self.sum(&k)
+            }
+            Node::Mul(ops) => {
+                let k = kids(self, &ops);
+                self.product(&k)
+            }
+            Node::Pow(a, b) => {
+                let k = kids(self, &[a, b]);
+                self.pow(k[0], k[1])
+            }
+            Node::Func(f, a) => {
+                let k = kids(self, &[a]);
+                self.func(f, k[0])
+            }
+            Node::Atan2(y, x) => {
+                let k = kids(self, &[y, x]);
+                self.atan2(k[0], k[1])
+            }
+            Node::Net {
+                net,
+                out,
+                args,
+                partials,
+            } => {
+                let k = kids(self, &args);
+                self.net_partial(net, out, &k, &partials)
+            }
+        };
+        memo.insert(id, out);
+        out
+    }
+
     /// Splits a `Mul` node (or any node, as a one-factor product) for evaluation and
     /// printing: constant sign and magnitude, numerator, and denominator factors
     /// (those with negative constant exponents).

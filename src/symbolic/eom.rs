@@ -4,9 +4,11 @@
 //! g = dL/dq, p = dL/dv, H = d2L/dv dv, M_ij = d2L/dv_i dq_j, Q = forces - dD/dv,
 //! r = g - M v - d(dL/dv)/dt + Q, and q'' = H^-1 r (solved numerically).
 //! E = sum v dL/dv - L. H systems give q' = dH/dp, p' = -dH/dq + Q, E = H.
-//! Arrays are unrolled element by element (loops come with the array backend).
+//! Array systems are derived in loop form when they are lattices ([`super::lattice`]),
+//! otherwise unrolled element by element.
 
 use super::dag::{Dag, ExprId, Func};
+use super::lattice::{self, Lattice};
 use crate::check::{Builtin, CExpr, Dynamics, Op, SystemModel};
 
 /// Most scalar degrees of freedom derived in the unrolled form (the dense Hessian
@@ -61,19 +63,40 @@ pub enum EomKind {
     },
     /// Explicit accelerations.
     Accel(Vec<ExprId>),
+    /// An L system over arrays in loop form: per-site terms, a banded H
+    /// ([`super::lattice`]). `Eom::q` and `Eom::v` are empty; `q_names` lists every element.
+    Lattice(Lattice),
 }
 
 impl Eom {
-    /// Derives the equations of motion of `sys`.
+    /// Derives the equations of motion of `sys`: in loop form when it is a lattice
+    /// ([`super::lattice::derive`]), otherwise element by element.
     pub fn derive(sys: &SystemModel) -> Eom {
         let mut dag = Dag::new();
-        let mut q_names = vec![];
-        for c in &sys.coords {
-            match c.len {
-                None => q_names.push(c.name.clone()),
-                Some(n) => q_names.extend((0..n).map(|i| format!("{}[{i}]", c.name))),
-            }
+        let t = dag.var("t");
+        let learns: Vec<ExprId> = sys.learns.iter().map(|(n, _)| dag.var(n)).collect();
+        for net in &sys.nets {
+            dag.declare_net(&net.name, net.inputs, net.outputs);
         }
+        match lattice::derive(sys, &mut dag, t, &learns) {
+            Some(lat) => Eom {
+                dag,
+                q_names: element_names(sys),
+                q: vec![],
+                v: vec![],
+                t,
+                learns,
+                kind: EomKind::Lattice(lat),
+            },
+            None => Eom::derive_unrolled(sys),
+        }
+    }
+
+    /// Derives the equations of motion of `sys` with arrays unrolled element by element
+    /// (dense H; what training and the implicit integrator use).
+    pub fn derive_unrolled(sys: &SystemModel) -> Eom {
+        let mut dag = Dag::new();
+        let q_names = element_names(sys);
         let is_h = matches!(sys.dynamics, Dynamics::Hamiltonian(_));
         let q: Vec<ExprId> = q_names.iter().map(|n| dag.var(n)).collect();
         let v: Vec<ExprId> = if is_h {
@@ -139,27 +162,43 @@ impl Eom {
 
     /// Number of scalar degrees of freedom.
     pub fn dof(&self) -> usize {
-        self.q.len()
+        self.q_names.len()
     }
 
-    /// The energy expression (NaN for accel systems).
+    /// The loop-form derivation, for lattice systems.
+    pub fn lattice(&self) -> Option<&Lattice> {
+        match &self.kind {
+            EomKind::Lattice(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The energy expression (NaN for accel systems; lattice systems sum theirs per site).
     pub fn energy(&mut self) -> ExprId {
         match &self.kind {
             EomKind::Lagrangian { energy, .. } => *energy,
             EomKind::Hamiltonian { h, .. } => *h,
-            EomKind::Accel(_) => self.dag.num(f64::NAN),
+            EomKind::Accel(_) | EomKind::Lattice(_) => self.dag.num(f64::NAN),
         }
     }
 
     /// Names of the kernel's inputs, in order: coordinates, velocities (or momenta),
     /// `t`, learn params.
     pub fn input_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .q
-            .iter()
-            .chain(&self.v)
-            .map(|&x| self.name_of(x))
-            .collect();
+        let mut names: Vec<String> = match self.kind {
+            EomKind::Lattice(_) => self
+                .q_names
+                .iter()
+                .cloned()
+                .chain(self.q_names.iter().map(|n| velocity_name(n)))
+                .collect(),
+            _ => self
+                .q
+                .iter()
+                .chain(&self.v)
+                .map(|&x| self.name_of(x))
+                .collect(),
+        };
         names.push("t".into());
         names.extend(self.learns.iter().map(|&x| self.name_of(x)));
         names
@@ -197,6 +236,18 @@ pub fn velocity_name(name: &str) -> String {
         Some(k) => format!("{}'{}", &name[..k], &name[k..]),
         None => format!("{name}'"),
     }
+}
+
+/// Scalar element names: `theta`, `phi[0]`, `phi[1]`, ...
+fn element_names(sys: &SystemModel) -> Vec<String> {
+    let mut names = vec![];
+    for c in &sys.coords {
+        match c.len {
+            None => names.push(c.name.clone()),
+            Some(n) => names.extend((0..n).map(|i| format!("{}[{i}]", c.name))),
+        }
+    }
+    names
 }
 
 /// First scalar index of each coordinate.
@@ -328,24 +379,7 @@ impl Builder<'_> {
             }
             CExpr::Call(f, args) => {
                 let a: Vec<ExprId> = args.iter().map(|x| self.expr(x, env)).collect();
-                let func = match f {
-                    Builtin::Atan2 => return self.dag.atan2(a[0], a[1]),
-                    Builtin::Pow => return self.dag.pow(a[0], a[1]),
-                    Builtin::Sin => Func::Sin,
-                    Builtin::Cos => Func::Cos,
-                    Builtin::Tan => Func::Tan,
-                    Builtin::Asin => Func::Asin,
-                    Builtin::Acos => Func::Acos,
-                    Builtin::Atan => Func::Atan,
-                    Builtin::Sinh => Func::Sinh,
-                    Builtin::Cosh => Func::Cosh,
-                    Builtin::Tanh => Func::Tanh,
-                    Builtin::Exp => Func::Exp,
-                    Builtin::Log => Func::Log,
-                    Builtin::Sqrt => Func::Sqrt,
-                    Builtin::Abs => Func::Abs,
-                };
-                self.dag.func(func, a[0])
+                call(&mut self.dag, *f, &a)
             }
             CExpr::Net { net, out, args } => {
                 let a: Vec<ExprId> = args.iter().map(|x| self.expr(x, env)).collect();
@@ -366,8 +400,30 @@ impl Builder<'_> {
     }
 }
 
+/// A built-in function applied to converted arguments.
+pub(super) fn call(dag: &mut Dag, f: Builtin, a: &[ExprId]) -> ExprId {
+    let func = match f {
+        Builtin::Atan2 => return dag.atan2(a[0], a[1]),
+        Builtin::Pow => return dag.pow(a[0], a[1]),
+        Builtin::Sin => Func::Sin,
+        Builtin::Cos => Func::Cos,
+        Builtin::Tan => Func::Tan,
+        Builtin::Asin => Func::Asin,
+        Builtin::Acos => Func::Acos,
+        Builtin::Atan => Func::Atan,
+        Builtin::Sinh => Func::Sinh,
+        Builtin::Cosh => Func::Cosh,
+        Builtin::Tanh => Func::Tanh,
+        Builtin::Exp => Func::Exp,
+        Builtin::Log => Func::Log,
+        Builtin::Sqrt => Func::Sqrt,
+        Builtin::Abs => Func::Abs,
+    };
+    dag.func(func, a[0])
+}
+
 /// The integer value of an index expression under the sum-index values `env`.
-fn int_value(e: &CExpr, env: &[i64]) -> i64 {
+pub(super) fn int_value(e: &CExpr, env: &[i64]) -> i64 {
     fn val(e: &CExpr, env: &[i64]) -> f64 {
         match e {
             CExpr::Num(x) => *x,

@@ -7,6 +7,7 @@
 pub mod dag;
 mod diff;
 pub mod eom;
+pub mod lattice;
 pub mod print;
 
 pub use dag::{powi, Dag, ExprId, Func, MulParts, NetFn, NetInfo, Node, PowKind, VarId};

@@ -92,7 +92,8 @@ pub enum AdjointError {
 /// (a per-sample param): its derivative is not taken (its output is 0), which also keeps
 /// third-order net lanes out of the gradient kernel when it is a net's argument.
 pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, AdjointError> {
-    let mut eom = Eom::derive(sys);
+    // Training differentiates the dense form (arrays unrolled element by element).
+    let mut eom = Eom::derive_unrolled(sys);
     let n = eom.dof();
     let mut base: Vec<ExprId> = eom.q.iter().chain(&eom.v).copied().collect();
     base.push(eom.t);
@@ -147,6 +148,7 @@ pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, Adj
                 .collect();
             (Kind::Hamiltonian, spec, dag.sum(&terms), vec![])
         }
+        EomKind::Lattice(_) => return Err(kernel::LowerError::LatticeDense.into()),
         EomKind::Accel(acc) => {
             let spec = KernelSpec {
                 inputs: base.clone(),

@@ -162,9 +162,13 @@ pub fn from_sample(
     let n = tq.len();
     let trained_kind = kind_of(trained);
     let mut eom = Eom::derive(truth);
-    let truth_is_l = matches!(eom.kind, EomKind::Lagrangian { .. });
+    let truth_is_l = matches!(eom.kind, EomKind::Lagrangian { .. } | EomKind::Lattice(_));
     let canonical =
         trained_kind == Kind::Hamiltonian && truth_is_l && momenta == Momenta::Canonical;
+    if canonical && eom.lattice().is_some() {
+        // Canonical momenta come from the dense dL/dq', H and M.
+        eom = Eom::derive_unrolled(truth);
+    }
     // Outputs: the truth's q'' (or q', p') without the energy, then for canonical
     // momenta p = dL/dq' and the pieces of p' = H q'' + M q' + dp/dt.
     let mut spec_k = kernel::spec_for(&mut eom);
@@ -185,9 +189,13 @@ pub fn from_sample(
         }
     }
     let truth_h = matches!(eom.kind, EomKind::Hamiltonian { .. });
-    let program = kernel::lower(&eom.dag, &spec_k)
-        .map_err(|e| DataError::Other(format!("internal: cannot lower the truth: {e}")))?;
-    let mut be = backend::create(program, kind, None);
+    let program = if eom.lattice().is_some() {
+        kernel::eom_program(&mut eom, true, false)
+    } else {
+        kernel::lower(&eom.dag, &spec_k).map(kernel::EomProgram::Dense)
+    }
+    .map_err(|e| DataError::Other(format!("internal: cannot lower the truth: {e}")))?;
+    let mut be = backend::create_eom(program, kind, None);
     let (ni, no) = (be.n_inputs(), be.n_outputs());
     // Each truth learn param: its sampled column, or its initial value.
     let learn_cols: Vec<Result<usize, f64>> = truth
