@@ -6,12 +6,11 @@ use std::time::{Duration, Instant};
 use super::args::Common;
 use super::commands::{backend_kind, stdout};
 use super::Failure;
-use crate::backend::jit::JitKernel;
-use crate::backend::{Backend, Interpreter};
+use crate::backend::{self, Backend, Kind};
 use crate::check::{Model, SystemModel};
 use crate::kernel;
 use crate::nn::SystemNets;
-use crate::symbolic::eom::Eom;
+use crate::symbolic::eom::{Eom, MAX_UNROLLED_DOF};
 use std::sync::Arc;
 
 /// What `lagc bench` measured for one system.
@@ -35,6 +34,8 @@ pub struct BenchResult {
     pub interp_ns: f64,
     /// Training samples per second (with `--train`).
     pub train_samples_per_s: Option<f64>,
+    /// Sites of a lattice system (its costs are also reported per site).
+    pub sites: Option<usize>,
 }
 
 impl BenchResult {
@@ -54,6 +55,11 @@ impl BenchResult {
         });
         if let Some(t) = self.train_samples_per_s {
             v["train_samples_per_s"] = serde_json::json!(t);
+        }
+        if let Some(s) = self.sites {
+            v["sites"] = serde_json::json!(s);
+            v["jit_ns_per_site"] = serde_json::json!(self.jit_ns / s as f64);
+            v["interp_ns_per_site"] = serde_json::json!(self.interp_ns / s as f64);
         }
         v
     }
@@ -78,6 +84,14 @@ impl BenchResult {
             self.interp_ns,
             self.interp_ns / self.jit_ns
         );
+        if let Some(s) = self.sites {
+            let s = s as f64;
+            text.push_str(&format!(
+                "per site    {:>10.1} ns (JIT), {:.1} ns (interpreter); {s} sites, loop form\n",
+                self.jit_ns / s,
+                self.interp_ns / s
+            ));
+        }
         if let Some(t) = self.train_samples_per_s {
             text.push_str(&format!("training    {t:>10.0} samples/s\n"));
         }
@@ -131,25 +145,32 @@ pub fn bench(
 pub fn measure(sys: &SystemModel, n: usize, common: &Common) -> Result<BenchResult, Failure> {
     let start = Instant::now();
     let mut eom = Eom::derive(sys);
-    let spec = kernel::spec_for(&mut eom);
     let derive = start.elapsed();
     let start = Instant::now();
-    let program = kernel::lower(&eom.dag, &spec)
+    let program = kernel::eom_program(&mut eom, true, true)
         .map_err(|e| Failure::user(format!("error: internal: {e}\n")))?;
     let lower = start.elapsed();
-    let nets = net_evaluator(sys, common)?;
-    let mut jit = JitKernel::compile(&program, nets.clone())
-        .map_err(|e| Failure::user(format!("error: {e}\n")))?;
-    let compile = jit.compile_time();
-    let instructions = program.n_instructions();
-    let mut interp = Interpreter::new(program);
-    if let Some(n) = nets {
-        interp = interp.with_nets(n);
+    let sites = eom.lattice().map(|l| l.sites);
+    if sites.is_none() && eom.dof() > MAX_UNROLLED_DOF {
+        return Err(Failure::user(format!(
+            "error: system `{}` has {} scalar coordinates unrolled; at most {MAX_UNROLLED_DOF}\n",
+            sys.name,
+            eom.dof()
+        )));
     }
+    let nets = net_evaluator(sys, common)?;
+    let instructions = program.n_instructions();
+    let start = Instant::now();
+    let mut jit = backend::create_eom(program.clone(), Kind::Jit, nets.clone());
+    let compile = start.elapsed();
+    let mut interp = backend::create_eom(program, Kind::Interp, nets);
+    // Large lattices: batches of at most ~1e7 input values.
+    let per_row = jit.n_inputs().max(1);
+    let n = n.min((10_000_000 / per_row).max(1));
     let inputs = random_states(&eom, sys, n);
     let mut outputs = vec![0.0; n * jit.n_outputs()];
-    let jit_ns = ns_per_state(&mut jit, &inputs, &mut outputs, n)?;
-    let interp_ns = ns_per_state(&mut interp, &inputs, &mut outputs, n)?;
+    let jit_ns = ns_per_state(jit.as_mut(), &inputs, &mut outputs, n)?;
+    let interp_ns = ns_per_state(interp.as_mut(), &inputs, &mut outputs, n)?;
     Ok(BenchResult {
         system: sys.name.clone(),
         n,
@@ -160,6 +181,7 @@ pub fn measure(sys: &SystemModel, n: usize, common: &Common) -> Result<BenchResu
         jit_ns,
         interp_ns,
         train_samples_per_s: None,
+        sites,
     })
 }
 

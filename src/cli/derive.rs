@@ -99,7 +99,7 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
             let sum_l: Vec<String> = at
                 .density
                 .iter()
-                .map(|(range, d)| format!("sum({range}, {})", show(eom, *d, style)))
+                .map(|(range, d)| sum_text(range, show(eom, *d, style)))
                 .collect();
             lines.push(("L".into(), sum_l.join(" + ")));
             let (fq, fv) = (&at.q_names, &at.v_names);
@@ -323,7 +323,7 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
                 "sites": lat.sites,
                 "periodic": lat.periodic,
                 "band": [lo, up],
-                "L": at.density.iter().map(|(r, d)| format!("sum({r}, {})", show(eom, *d, Style::Text))).collect::<Vec<_>>().join(" + "),
+                "L": at.density.iter().map(|(r, d)| sum_text(r, show(eom, *d, Style::Text))).collect::<Vec<_>>().join(" + "),
                 "at_index": at.q_names,
                 "dL_dq": s(eom, &at.eq.dl_dq),
                 "dL_dqdot": s(eom, &at.eq.dl_dv),
@@ -366,8 +366,8 @@ fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
         .filter_map(|t| {
             let d = t.density?;
             let full = t.lo == 0 && t.hi == lat.sites as i64;
-            let range = match (t.slots.is_empty(), full) {
-                (true, _) => return Some(("once".to_string(), d)),
+            let range = match (t.once, full) {
+                (true, _) => return Some((String::new(), d)),
                 (false, true) => "i".to_string(),
                 (false, false) => format!("i in {}..{}", t.lo, t.hi),
             };
@@ -387,5 +387,14 @@ fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
             .map(|f| slot_name(f, true, "i", 0))
             .collect(),
         eq: lat.per_index(&mut eom.dag),
+    }
+}
+
+/// `sum(range, body)`, or the body alone for a term outside any sum (empty range).
+fn sum_text(range: &str, body: String) -> String {
+    if range.is_empty() {
+        body
+    } else {
+        format!("sum({range}, {body})")
     }
 }

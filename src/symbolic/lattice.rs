@@ -14,9 +14,10 @@
 //! ```
 //!
 //! which is exact because dL/dq_j collects df/dq_s from every site whose slot s lands on
-//! j. Forces and a dissipation function of the same shape add to r. H is banded: two
-//! unknowns interact only when some term reads both, so the bandwidth is the widest
-//! velocity stencil.
+//! j. Forces and a dissipation function of the same shape add to r. Parts of L outside
+//! any sum (boundary terms such as `k*x[0]^2/2`) are terms evaluated once, at i = 0,
+//! whose offsets are the indices they read. H is banded: two unknowns interact only when
+//! some term reads both, so the bandwidth is the widest velocity stencil.
 
 use super::dag::{Dag, ExprId};
 use super::eom::{call, int_value};
@@ -54,6 +55,8 @@ pub struct SiteTerm {
     pub lo: i64,
     /// One past the last site.
     pub hi: i64,
+    /// Evaluated once, at i = 0 (a part of L outside any sum: offsets are indices).
+    pub once: bool,
     /// The slots read, sorted.
     pub slots: Vec<Slot>,
     /// Coordinate variable of each slot (`phi[i+1]`).
@@ -119,7 +122,8 @@ impl Lattice {
         let mut rhs = vec![vec![]; m];
         let mut hess: Vec<((usize, usize, i64), Vec<ExprId>)> = vec![];
         let mut energy = vec![];
-        for t in &self.terms {
+        // Terms at fixed indices act on a few sites only: not part of the row at i.
+        for t in self.terms.iter().filter(|t| !t.once || t.slots.is_empty()) {
             if let Some(f) = t.density {
                 for (s, slot) in t.slots.iter().enumerate() {
                     let (dq, dv) = (dag.diff(f, t.q[s]), dag.diff(f, t.v[s]));
@@ -186,7 +190,8 @@ impl Lattice {
 }
 
 /// Derives `sys` in loop form into `dag`, or `None` when it is not a lattice (the
-/// caller then unrolls it). `t` and `learns` are the shared time and learn variables.
+/// caller then unrolls it): not an L system, not all coordinates arrays of one length
+/// and one boundary, or an index that is not `i + c` inside a sum. `t` and `learns` are the shared time and learn variables.
 pub fn derive(sys: &SystemModel, dag: &mut Dag, t: ExprId, learns: &[ExprId]) -> Option<Lattice> {
     let Dynamics::Lagrangian(l) = &sys.dynamics else {
         return None;
@@ -212,7 +217,7 @@ pub fn derive(sys: &SystemModel, dag: &mut Dag, t: ExprId, learns: &[ExprId]) ->
         t,
         learns,
         index,
-        in_body: false,
+        mode: Mode::Free,
         slots: vec![],
     };
     let mut terms = vec![];
@@ -237,6 +242,7 @@ pub fn derive(sys: &SystemModel, dag: &mut Dag, t: ExprId, learns: &[ExprId]) ->
                 body: Some(f),
                 lo: 0,
                 hi: sites as i64,
+                once: false,
             };
             terms.push(site.term(part, Role::Force(field))?);
         }
@@ -267,6 +273,32 @@ struct Part<'e> {
     body: Option<&'e CExpr>,
     lo: i64,
     hi: i64,
+    /// The body reads coordinates at constant indices (evaluated once, at i = 0).
+    once: bool,
+}
+
+/// How coordinates and sum index 0 convert.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// No coordinates may appear.
+    Free,
+    /// A sum body: `env[0]` is the symbolic site index i, indices are i + c.
+    Site,
+    /// Constant indices: each is the offset from site 0.
+    Once,
+}
+
+impl<'e> Part<'e> {
+    /// `coef * e`, evaluated once at site 0.
+    fn once(coef: ExprId, e: &'e CExpr) -> Part<'e> {
+        Part {
+            coef,
+            body: Some(e),
+            lo: 0,
+            hi: 1,
+            once: true,
+        }
+    }
 }
 
 /// What a term is part of.
@@ -283,8 +315,8 @@ struct Site<'a> {
     t: ExprId,
     learns: &'a [ExprId],
     index: ExprId,
-    /// True while converting a sum body: `env[0]` is then the symbolic site index.
-    in_body: bool,
+    /// How the expression being converted reads coordinates.
+    mode: Mode,
     /// Slots met while converting the current body.
     slots: Vec<Slot>,
 }
@@ -301,6 +333,7 @@ impl<'a> Site<'a> {
                 body: None,
                 lo: 0,
                 hi: 1,
+                once: true,
             });
             return Some(());
         }
@@ -323,7 +356,8 @@ impl<'a> Site<'a> {
                 } else if !self.mentions_coords(b) {
                     (b, a)
                 } else {
-                    return None;
+                    out.push(Part::once(coef, e));
+                    return Some(());
                 };
                 let k = self.expr(k, &mut vec![])?;
                 let c = self.dag.mul(coef, k);
@@ -345,10 +379,14 @@ impl<'a> Site<'a> {
                     body: Some(body),
                     lo: *lo,
                     hi: *hi,
+                    once: false,
                 });
                 Some(())
             }
-            _ => None,
+            _ => {
+                out.push(Part::once(coef, e));
+                Some(())
+            }
         }
     }
 
@@ -357,9 +395,14 @@ impl<'a> Site<'a> {
         self.slots.clear();
         let value = match part.body {
             Some(body) => {
-                self.in_body = true;
-                let b = self.expr(body, &mut vec![0]);
-                self.in_body = false;
+                let (mode, mut env) = if part.once {
+                    (Mode::Once, vec![])
+                } else {
+                    (Mode::Site, vec![0])
+                };
+                self.mode = mode;
+                let b = self.expr(body, &mut env);
+                self.mode = Mode::Free;
                 self.dag.mul(part.coef, b?)
             }
             None => part.coef,
@@ -372,24 +415,22 @@ impl<'a> Site<'a> {
         slots.dedup();
         let names = &self.sys.coords;
         let idx = self.dag.var_name(self.dag.as_var(self.index)?).to_string();
-        let q: Vec<ExprId> = slots
-            .iter()
-            .map(|s| {
-                self.dag
-                    .var(&slot_name(&names[s.field].name, false, &idx, s.offset))
-            })
-            .collect();
-        let v: Vec<ExprId> = slots
-            .iter()
-            .map(|s| {
-                self.dag
-                    .var(&slot_name(&names[s.field].name, true, &idx, s.offset))
-            })
-            .collect();
+        let mut var = |s: &Slot, vel: bool| {
+            let f = &names[s.field].name;
+            let name = if part.once {
+                format!("{f}{}[{}]", if vel { "'" } else { "" }, s.offset)
+            } else {
+                slot_name(f, vel, &idx, s.offset)
+            };
+            self.dag.var(&name)
+        };
+        let q: Vec<ExprId> = slots.iter().map(|s| var(s, false)).collect();
+        let v: Vec<ExprId> = slots.iter().map(|s| var(s, true)).collect();
         let dag = &mut *self.dag;
         let mut term = SiteTerm {
             lo: part.lo,
             hi: part.hi,
+            once: part.once,
             slots,
             q,
             v,
@@ -480,12 +521,20 @@ impl<'a> Site<'a> {
                 coord,
                 vel,
                 index: Some(ix),
-            } if self.in_body => {
-                let offset = affine_offset(ix, env)?;
+            } if self.mode != Mode::Free => {
+                let offset = match self.mode {
+                    Mode::Site => affine_offset(ix, env)?,
+                    _ => int_value(ix, env),
+                };
                 let s = self.slot(*coord, offset);
                 let name = &self.sys.coords[*coord].name;
-                let idx = self.dag.var_name(self.dag.as_var(self.index)?).to_string();
-                self.dag.var(&slot_name(name, *vel, &idx, s.offset))
+                if self.mode == Mode::Once {
+                    let prime = if *vel { "'" } else { "" };
+                    self.dag.var(&format!("{name}{prime}[{}]", s.offset))
+                } else {
+                    let idx = self.dag.var_name(self.dag.as_var(self.index)?).to_string();
+                    self.dag.var(&slot_name(name, *vel, &idx, s.offset))
+                }
             }
             CExpr::Coord { .. } | CExpr::Momentum { .. } => return None,
             CExpr::Time => self.t,
@@ -497,7 +546,7 @@ impl<'a> Site<'a> {
                 }
                 self.expr(body, &mut vec![])?
             }
-            CExpr::IndexVar(0) if self.in_body => self.index,
+            CExpr::IndexVar(0) if self.mode == Mode::Site => self.index,
             CExpr::IndexVar(level) => self.dag.num(*env.get(*level)? as f64),
             CExpr::Neg(a) => {
                 let a = self.expr(a, env)?;

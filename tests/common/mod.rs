@@ -238,9 +238,9 @@ pub fn checked_model(src: &str, overrides: &[(String, f64)]) -> Model {
     checked.model.expect("checks")
 }
 
-/// Derives and lowers system `k` of `m`.
+/// Derives (arrays unrolled: one dense program) and lowers system `k` of `m`.
 pub fn compile_system(m: &Model, k: usize) -> (Eom, Program) {
-    let mut eom = Eom::derive(&m.systems[k]);
+    let mut eom = Eom::derive_unrolled(&m.systems[k]);
     let spec = lagc::kernel::spec_for(&mut eom);
     let program = lagc::kernel::lower(&eom.dag, &spec).expect("lowers");
     (eom, program)
