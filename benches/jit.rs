@@ -17,7 +17,7 @@ fn program_of(path: &str, system: &str) -> Program {
     let ast = lagc::syntax::parse(&src).expect("parses");
     let model = lagc::check::check(&src, &ast, &[]).model.expect("checks");
     let sys = &model.systems[model.system_index(system).expect("system")];
-    let mut eom = Eom::derive(sys);
+    let mut eom = Eom::derive_unrolled(sys);
     let spec = kernel::spec_for(&mut eom);
     kernel::lower(&eom.dag, &spec).expect("lowers")
 }

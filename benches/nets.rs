@@ -36,7 +36,7 @@ fn setup() -> Setup {
     let checked = lagc::check::check(LNN, &ast, &[]);
     let model = checked.model.expect("checks");
     let sys = &model.systems[0];
-    let mut eom = Eom::derive(sys);
+    let mut eom = Eom::derive_unrolled(sys);
     let spec = lagc::kernel::spec_for(&mut eom);
     let program = lagc::kernel::lower(&eom.dag, &spec).expect("lowers");
     let nets = Arc::new(SystemNets::init(sys, 0));

@@ -26,11 +26,7 @@ fn model_with(path: &str, overrides: &[(String, f64)]) -> Model {
 
 /// The whole `lagc derive` output of one file in one style.
 fn derive_all(path: &str, style: Style) -> String {
-    derive_all_with(path, &[], style)
-}
-
-fn derive_all_with(path: &str, overrides: &[(String, f64)], style: Style) -> String {
-    let m = model_with(path, overrides);
+    let m = model_with(path, &[]);
     let mut out = String::new();
     for sys in &m.systems {
         let mut eom = Eom::derive(sys);
@@ -68,17 +64,8 @@ example_snapshots!(
     repro_relativistic,
     repro_two_body,
     two_body,
+    wave,
 );
-
-/// The wave example unrolls N = 100 elements (about 1.3 MB of derive output), so its
-/// snapshot is taken with `--set N=5`: every system the same, just five elements.
-#[test]
-fn wave() {
-    let set = [("N".to_string(), 5.0)];
-    let path = "examples/wave.lag";
-    insta::assert_snapshot!("wave_N5_text", derive_all_with(path, &set, Style::Text));
-    insta::assert_snapshot!("wave_N5_latex", derive_all_with(path, &set, Style::Latex));
-}
 
 /// Every example has a snapshot test above.
 #[test]

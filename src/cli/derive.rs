@@ -99,7 +99,7 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
             let sum_l: Vec<String> = at
                 .density
                 .iter()
-                .map(|(range, d)| sum_text(range, show(eom, *d, style)))
+                .map(|(range, d)| sum_text(range, show(eom, *d, style), style))
                 .collect();
             lines.push(("L".into(), sum_l.join(" + ")));
             let (fq, fv) = (&at.q_names, &at.v_names);
@@ -125,7 +125,7 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
             }
             lines.push((
                 "energy".into(),
-                format!("sum(i, {})", show(eom, at.eq.energy, style)),
+                sum_text("i", show(eom, at.eq.energy, style), style),
             ));
             for (f, &e) in at.eq.rhs.iter().enumerate() {
                 let key = if tex {
@@ -323,7 +323,7 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
                 "sites": lat.sites,
                 "periodic": lat.periodic,
                 "band": [lo, up],
-                "L": at.density.iter().map(|(r, d)| sum_text(r, show(eom, *d, Style::Text))).collect::<Vec<_>>().join(" + "),
+                "L": at.density.iter().map(|(r, d)| sum_text(r, show(eom, *d, Style::Text), Style::Text)).collect::<Vec<_>>().join(" + "),
                 "at_index": at.q_names,
                 "dL_dq": s(eom, &at.eq.dl_dq),
                 "dL_dqdot": s(eom, &at.eq.dl_dv),
@@ -390,11 +390,12 @@ fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
     }
 }
 
-/// `sum(range, body)`, or the body alone for a term outside any sum (empty range).
-fn sum_text(range: &str, body: String) -> String {
-    if range.is_empty() {
-        body
-    } else {
-        format!("sum({range}, {body})")
+/// `sum(range, body)` (`\sum_{range} (body)` in LaTeX), or the body alone for a term
+/// outside any sum (empty range).
+fn sum_text(range: &str, body: String, style: Style) -> String {
+    match (range.is_empty(), style) {
+        (true, _) => body,
+        (false, Style::Text) => format!("sum({range}, {body})"),
+        (false, Style::Latex) => format!("\\sum_{{{range}}} \\left({body}\\right)"),
     }
 }
