@@ -4,6 +4,7 @@
 //! same programs to native code with Cranelift. Both implement [`Backend`]. Architecture invariant: backends read
 //! [`crate::kernel::Program`]s only, never the DAG or the source.
 
+pub mod banded;
 pub mod interp;
 pub mod jit;
 pub mod solve;
