@@ -269,10 +269,16 @@ proptest! {
     fn storage_agrees(
         (n, lower, upper, cyclic, adds, x) in (1usize..9, 0usize..5, 0usize..5, any::<bool>())
             .prop_flat_map(|(n, lower, upper, cyclic)| {
-                let add = (0..n, -(lower as isize)..=upper as isize, -4i32..5)
-                    .prop_filter("inside the matrix", move |&(i, d, _)| {
-                        cyclic || (0..n as isize).contains(&(i as isize + d))
-                    });
+                // A diagonal of row i inside the matrix (the range always holds 0).
+                let add = (0..n, 0usize..64, -4i32..5).prop_map(move |(i, t, v)| {
+                    let (l, u) = (lower as isize, upper as isize);
+                    let (lo, hi) = if cyclic {
+                        (-l, u)
+                    } else {
+                        (-l.min(i as isize), u.min((n - 1 - i) as isize))
+                    };
+                    (i, lo + (t as isize).rem_euclid(hi - lo + 1), v)
+                });
                 (Just(n), Just(lower), Just(upper), Just(cyclic), vec(add, 0..40), vec(-2i32..3, n))
             })
     ) {
