@@ -64,16 +64,6 @@ impl LatticeProgram {
         self.sites * self.fields
     }
 
-    /// Inputs per row: q, q', t, learn params.
-    pub fn n_inputs(&self) -> usize {
-        2 * self.dof() + 1 + self.n_learn
-    }
-
-    /// Outputs per row.
-    pub fn n_outputs(&self) -> usize {
-        (if self.outputs.accel { self.dof() } else { 0 }) + usize::from(self.outputs.energy)
-    }
-
     /// Instructions over all site programs.
     pub fn n_instructions(&self) -> usize {
         self.terms.iter().map(|t| t.program.n_instructions()).sum()
