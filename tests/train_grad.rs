@@ -303,3 +303,51 @@ train hybrid {
     theta.extend(nets.params());
     check_fd(&mut tr, &theta, 1e-5);
 }
+
+/// Array systems train in loop form (site programs; lambda from the banded H): a
+/// bounded chain with boundary terms, dissipation, a force and learn params, and a
+/// Lagrangian graph network (a net summed over a periodic grid, shared weights).
+#[test]
+fn lattice_learn_params_and_a_graph_network() {
+    let src = "
+system truth { param N = 6, k = 2, c = 0.1; coord x[N];
+    L = sum(i, (1 + 0.2*cos(x[i]))*x'[i]^2/2) - sum(i in 0..N-1, k*(x[i+1] - x[i])^2/2)
+        - k*x[0]^2/2 - k*x[N-1]^2/2;
+    dissipation = sum(i in 0..N-1, c*(x'[i+1] - x'[i])^2/2); }
+system fit { param N = 6; coord x[N]; learn k = 1, c = 0.3, a = 0.1, w = 1.5;
+    L = sum(i, (1 + a*cos(x[i]))*x'[i]^2/2) - sum(i in 0..N-1, k*(x[i+1] - x[i])^2/2)
+        - w*x[0]^2/2 - k*x[N-1]^2/2 + sum(i in 0..N-1, 0.1*a*x'[i]*x'[i+1]);
+    dissipation = sum(i in 0..N-1, c*(x'[i+1] - x'[i])^2/2);
+    force x[i] = a*sin(t)*x'[i]; }
+system wave { param N = 5; coord phi[N] periodic;
+    L = sum(i, phi'[i]^2/2 - (phi[i+1] - phi[i-1])^2/8); }
+system lgn { param N = 5; coord phi[N] periodic; net f = mlp(in: 3, hidden: [4]);
+    L = sum(i, f(phi[i+1] - phi[i-1], phi'[i], phi'[i+1])); }
+train fit {
+    data = sample(truth, n = 64, seed = 4, x = uniform(-1, 1), x' = normal(0, 1),
+                  t = uniform(0, 3));
+    steps = 10; val = 0; reg = 0.01;
+}
+train lgn {
+    data = sample(wave, n = 64, seed = 6, phi = uniform(-1, 1), phi' = normal(0, 1));
+    steps = 10; val = 0; loss = l1;
+}
+";
+    let mut tr = trainer(src, "fit", None);
+    assert!(tr.kernels().is_lattice());
+    check_fd(&mut tr, &[1.0, 0.3, 0.1, 1.5], 1e-6);
+    check_fd(&mut tr, &[2.5, -0.2, 0.3, 0.7], 1e-6);
+    // Velocity Hessian 2 I + a little coupling, so H stays positive definite.
+    let poly = Arc::new(Poly::new(3, 1, |m, _| {
+        let s: u32 = m.iter().sum();
+        if (m[1] == 2 || m[2] == 2) && s == 2 {
+            1.0
+        } else {
+            0.05 * ((m[0] + 2 * m[1] + 3 * m[2]) as f64).sin()
+        }
+    }));
+    let nets: Arc<dyn TrainNets> = Arc::new(PolyNets(poly));
+    let mut tr = trainer(src, "lgn", Some(nets.clone()));
+    assert!(tr.kernels().is_lattice());
+    check_fd(&mut tr, &nets.params(), 1e-5);
+}

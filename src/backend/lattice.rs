@@ -7,6 +7,7 @@ use super::solve::pinv_solve;
 use super::{create, Backend, EvalError, EvalReport, Kind, SharedNets};
 use crate::kernel::{LatticeProgram, SiteProgram};
 use crate::symbolic::eom::MAX_UNROLLED_DOF;
+use crate::symbolic::lattice::Slot;
 
 /// Sites per inner batch: bounds the buffers, keeps them in cache.
 const BLOCK: usize = 512;
@@ -27,6 +28,8 @@ pub struct LatticeKernel {
     r_copy: Vec<f64>,
     rows_in: Vec<f64>,
     rows_out: Vec<f64>,
+    /// Added to H's diagonal before the solve (training's `reg`).
+    reg: f64,
 }
 
 struct Term {
@@ -61,11 +64,87 @@ impl LatticeKernel {
             r_copy: vec![],
             rows_in: vec![],
             rows_out: vec![],
+            reg: 0.0,
+        }
+    }
+
+    /// Solves with `H + reg I` instead of H.
+    pub fn with_reg(mut self, reg: f64) -> LatticeKernel {
+        self.reg = reg;
+        self
+    }
+
+    /// lambda = (H + reg I)^-1 `cot` with the matrix of the last evaluation (H is
+    /// symmetric, so this is also the adjoint solve). Both vectors are in output order
+    /// (coordinate by coordinate). False when the matrix is singular.
+    pub fn adjoint_solve(&mut self, cot: &[f64], lam: &mut [f64]) -> bool {
+        let (m, big_n) = (self.fields, self.sites);
+        for f in 0..m {
+            for i in 0..big_n {
+                self.r[i * m + f] = cot[f * big_n + i];
+            }
+        }
+        let ok = self.solver.solve(&self.h, &mut self.r);
+        for f in 0..m {
+            for i in 0..big_n {
+                lam[f * big_n + i] = self.r[i * m + f];
+            }
+        }
+        ok
+    }
+
+    /// Number of site programs.
+    pub fn n_terms(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Appends to `rows`, for every site of term `term`, the inputs of its site program
+    /// at the kernel input row `input`, followed by each vector of `extra` (one value
+    /// per unknown, in output order) at the term's slots.
+    pub fn site_rows(&self, term: usize, input: &[f64], extra: &[&[f64]], rows: &mut Vec<f64>) {
+        let site = &self.terms[term].site;
+        let width = self.terms[term].backend.n_inputs() + extra.len() * site.slots.len();
+        for i in site.lo..site.hi {
+            let start = rows.len();
+            rows.resize(start + width, 0.0);
+            let shape = (self.sites, self.fields, self.periodic);
+            gather(site, i, shape, input, extra, &mut rows[start..]);
         }
     }
 
     fn dof(&self) -> usize {
         self.sites * self.fields
+    }
+}
+
+/// Fills `row` with site `i`'s inputs of `site`'s program from a kernel input row
+/// (q, q', t, learns), then for each vector of `extra` (one value per unknown, in
+/// output order) its values at the slots.
+fn gather(
+    site: &SiteProgram,
+    i: i64,
+    (sites, fields, periodic): (usize, usize, bool),
+    input: &[f64],
+    extra: &[&[f64]],
+    row: &mut [f64],
+) {
+    let (ns, n) = (site.slots.len(), sites * fields);
+    let at = |slot: &Slot| slot.field * sites + wrap(i + slot.offset, sites, periodic);
+    for (s, slot) in site.slots.iter().enumerate() {
+        let e = at(slot);
+        row[s] = input[e];
+        row[ns + s] = input[n + e];
+    }
+    row[2 * ns] = i as f64;
+    let learns = &input[2 * n + 1..];
+    row[2 * ns + 1] = input[2 * n];
+    row[2 * ns + 2..2 * ns + 2 + learns.len()].copy_from_slice(learns);
+    let mut k = 2 * ns + 2 + learns.len();
+    for x in extra {
+        for slot in &site.slots {
+            row[k] = x[at(slot)];
+            k += 1;
+        }
     }
 }
 
@@ -95,14 +174,12 @@ impl Backend for LatticeKernel {
             });
         }
         let (n, m, big_n, periodic) = (self.dof(), self.fields, self.sites, self.periodic);
-        let (t, learns) = (input[2 * n], &input[2 * n + 1..]);
         self.h.clear();
         self.r.iter_mut().for_each(|x| *x = 0.0);
         let mut energy = 0.0;
         let mut terms = std::mem::take(&mut self.terms);
         for term in &mut terms {
             let site = &term.site;
-            let ns = site.slots.len();
             let (ki, ko) = (term.backend.n_inputs(), term.backend.n_outputs());
             let mut i0 = site.lo;
             while i0 < site.hi {
@@ -110,15 +187,7 @@ impl Backend for LatticeKernel {
                 self.rows_in.resize(rows * ki, 0.0);
                 self.rows_out.resize(rows * ko, 0.0);
                 for (r, row) in self.rows_in.chunks_exact_mut(ki).enumerate() {
-                    let i = i0 + r as i64;
-                    for (s, slot) in site.slots.iter().enumerate() {
-                        let e = slot.field * big_n + wrap(i + slot.offset, big_n, periodic);
-                        row[s] = input[e];
-                        row[ns + s] = input[n + e];
-                    }
-                    row[2 * ns] = i as f64;
-                    row[2 * ns + 1] = t;
-                    row[2 * ns + 2..].copy_from_slice(learns);
+                    gather(site, i0 + r as i64, (big_n, m, periodic), input, &[], row);
                 }
                 term.backend.eval_batch(&self.rows_in, &mut self.rows_out)?;
                 for (r, out) in self.rows_out.chunks_exact(ko).enumerate() {
@@ -147,6 +216,11 @@ impl Backend for LatticeKernel {
         self.terms = terms;
         let mut report = EvalReport::default();
         if self.accel {
+            if self.reg != 0.0 {
+                for j in 0..n {
+                    self.h.add(j, 0, self.reg);
+                }
+            }
             let small = n <= MAX_UNROLLED_DOF;
             if small {
                 self.r_copy.clone_from(&self.r);

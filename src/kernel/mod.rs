@@ -13,7 +13,7 @@ pub mod lattice;
 mod system;
 
 pub use derivs::{energy_spec, implicit_outputs, implicit_spec};
-pub use lattice::{LatticeOutputs, LatticeProgram, SiteProgram};
+pub use lattice::{lower_lattice, LatticeOutputs, LatticeProgram, SiteProgram};
 pub use system::{eom_program, spec_for, EomProgram};
 
 use std::collections::HashMap;

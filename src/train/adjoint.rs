@@ -17,9 +17,11 @@
 //! systems use `S = abar^T a(theta)`, H systems `S = qbar^T dH/dp + pbar^T (-dH/dq + Q)`.
 
 use crate::check::SystemModel;
-use crate::kernel::{self, KernelSpec, NetLane, Output, Program, SolveSpec};
+use crate::kernel::{
+    self, KernelSpec, LatticeOutputs, LatticeProgram, NetLane, Output, Program, SolveSpec,
+};
 use crate::symbolic::eom::{Eom, EomKind};
-use crate::symbolic::{ExprId, Node};
+use crate::symbolic::{Dag, ExprId, Node};
 
 /// Which equations a trained system has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,14 +55,44 @@ pub struct Kernels {
     pub dof: usize,
     /// Number of `learn` params (kernel inputs after q, v|p, t).
     pub n_learn: usize,
-    /// Inputs (q, v|p, t, learns) -> predictions (n for L/accel, 2n for H), then for L
-    /// systems the row-major entries of `H + reg I`.
-    pub forward: Program,
-    /// Inputs (q, v|p, t, learns, cotangent (lambda for L), then a for L) -> the
-    /// gradient of S with respect to each learn param, then for each call in
-    /// [`Kernels::calls`] its argument values and its lane cotangents.
-    pub gradient: Program,
-    /// The net calls S depends on, in gradient-output order.
+    /// Dense programs, or site programs for a lattice.
+    pub form: Form,
+}
+
+/// The shape of a system's training kernels.
+#[derive(Clone, Debug)]
+pub enum Form {
+    /// One row per sample.
+    Dense {
+        /// Inputs (q, v|p, t, learns) -> predictions (n for L/accel, 2n for H), then
+        /// for L systems the row-major entries of `H + reg I`.
+        forward: Program,
+        /// Inputs (q, v|p, t, learns, cotangent (lambda for L), then a for L) -> the
+        /// gradient of S with respect to each learn param, then for each call in
+        /// `calls` its argument values and its lane cotangents.
+        gradient: Program,
+        /// The net calls S depends on, in gradient-output order.
+        calls: Vec<Call>,
+    },
+    /// A lattice L system: S is a sum over sites, one gradient site program per term.
+    Lattice {
+        /// q'' of the lattice (no energy), solved with `H + reg I`.
+        forward: LatticeProgram,
+        /// `reg`, added to H's diagonal.
+        reg: f64,
+        /// The gradient of each forward term's share of S, in the forward's term order.
+        terms: Vec<SiteGradient>,
+    },
+}
+
+/// The gradient of one lattice term's share of S at a site.
+#[derive(Clone, Debug)]
+pub struct SiteGradient {
+    /// Inputs: the forward site program's (q and q' at the slots, i, t, learns), then
+    /// lambda at the slots, then a at the slots. Outputs: dS/dlearn, then per call in
+    /// `calls` its argument values and lane cotangents.
+    pub program: Program,
+    /// The net calls, in output order.
     pub calls: Vec<Call>,
 }
 
@@ -77,6 +109,11 @@ impl Kernels {
     pub fn n_forward_inputs(&self) -> usize {
         2 * self.dof + 1 + self.n_learn
     }
+
+    /// True for a lattice system's site programs.
+    pub fn is_lattice(&self) -> bool {
+        matches!(self.form, Form::Lattice { .. })
+    }
 }
 
 /// Why kernels could not be built.
@@ -92,8 +129,10 @@ pub enum AdjointError {
 /// (a per-sample param): its derivative is not taken (its output is 0), which also keeps
 /// third-order net lanes out of the gradient kernel when it is a net's argument.
 pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, AdjointError> {
-    // Training differentiates the dense form (arrays unrolled element by element).
-    let mut eom = Eom::derive_unrolled(sys);
+    let mut eom = Eom::derive(sys);
+    if eom.lattice().is_some() {
+        return build_lattice(eom, reg, fixed);
+    }
     let n = eom.dof();
     let mut base: Vec<ExprId> = eom.q.iter().chain(&eom.v).copied().collect();
     base.push(eom.t);
@@ -159,7 +198,104 @@ pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, Adj
             (Kind::Accel, spec, dag.sum(&terms), vec![])
         }
     };
-    // Gradient outputs: dS/dlearn, then per net call its args and lane cotangents.
+    let (outputs, call_info) = gradient_outputs(dag, s, &learns, fixed);
+    let mut inputs = base;
+    inputs.extend(&cot);
+    inputs.extend(&extra);
+    let grad_spec = KernelSpec {
+        inputs,
+        solve: None,
+        outputs,
+    };
+    Ok(Kernels {
+        kind,
+        dof: n,
+        n_learn: learns.len(),
+        form: Form::Dense {
+            forward: kernel::lower(&eom.dag, &fwd_spec)?,
+            gradient: kernel::lower(&eom.dag, &grad_spec)?,
+            calls: call_info,
+        },
+    })
+}
+
+/// The lattice form: S = sum over sites and terms of
+/// lambda . r_site - lambda . H_site a, built per term with lambda and a at its slots.
+fn build_lattice(mut eom: Eom, reg: f64, fixed: &[bool]) -> Result<Kernels, AdjointError> {
+    let forward = kernel::lower_lattice(
+        &mut eom,
+        LatticeOutputs {
+            accel: true,
+            energy: false,
+        },
+    )?;
+    let Some(lat) = eom.lattice().cloned() else {
+        return Err(kernel::LowerError::NotLattice.into());
+    };
+    let learns = eom.learns.clone();
+    let mut terms = vec![];
+    // The forward keeps exactly the terms with a share of r or H, in order.
+    for t in lat
+        .terms
+        .iter()
+        .filter(|t| !t.rhs.is_empty() || !t.hess.is_empty())
+    {
+        let dag = &mut eom.dag;
+        let lam: Vec<ExprId> = (0..t.slots.len())
+            .map(|s| dag.var(&format!("%lam{s}")))
+            .collect();
+        let a: Vec<ExprId> = (0..t.slots.len())
+            .map(|s| dag.var(&format!("%a{s}")))
+            .collect();
+        let mut parts = vec![];
+        for &(s, r) in &t.rhs {
+            parts.push(dag.mul(lam[s], r));
+        }
+        for &(x, y, h) in &t.hess {
+            let p = dag.product(&[lam[x], h, a[y]]);
+            parts.push(dag.neg(p));
+        }
+        let s = dag.sum(&parts);
+        let (outputs, calls) = gradient_outputs(dag, s, &learns, fixed);
+        let mut inputs: Vec<ExprId> = t.q.iter().chain(&t.v).copied().collect();
+        inputs.push(lat.index);
+        inputs.push(eom.t);
+        inputs.extend(&learns);
+        inputs.extend(&lam);
+        inputs.extend(&a);
+        let spec = KernelSpec {
+            inputs,
+            solve: None,
+            outputs,
+        };
+        terms.push(SiteGradient {
+            program: kernel::lower(&eom.dag, &spec)?,
+            calls,
+        });
+    }
+    if terms.len() != forward.terms.len() {
+        return Err(kernel::LowerError::NotLattice.into());
+    }
+    Ok(Kernels {
+        kind: Kind::Lagrangian,
+        dof: eom.dof(),
+        n_learn: learns.len(),
+        form: Form::Lattice {
+            forward,
+            reg,
+            terms,
+        },
+    })
+}
+
+/// Gradient outputs of the scalar `s`: dS/dlearn (0 for `fixed` ones), then per net
+/// call its argument values and the cotangents of the lanes S reads.
+fn gradient_outputs(
+    dag: &mut Dag,
+    s: ExprId,
+    learns: &[ExprId],
+    fixed: &[bool],
+) -> (Vec<Output>, Vec<Call>) {
     let mut outputs: Vec<Output> = learns
         .iter()
         .enumerate()
@@ -201,22 +337,7 @@ pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, Adj
             lanes: lanes.into_iter().map(|(l, _)| l).collect(),
         });
     }
-    let mut inputs = base;
-    inputs.extend(&cot);
-    inputs.extend(&extra);
-    let grad_spec = KernelSpec {
-        inputs,
-        solve: None,
-        outputs,
-    };
-    Ok(Kernels {
-        kind,
-        dof: n,
-        n_learn: learns.len(),
-        forward: kernel::lower(&eom.dag, &fwd_spec)?,
-        gradient: kernel::lower(&eom.dag, &grad_spec)?,
-        calls: call_info,
-    })
+    (outputs, call_info)
 }
 
 fn n_pred_of(kind: &EomKind, n: usize) -> usize {

@@ -23,13 +23,14 @@ pub mod data;
 pub mod loss;
 pub mod nets;
 
+use crate::backend::lattice::LatticeKernel;
 use crate::backend::{self, solve::lu_solve_in_place, Backend, EvalError, SharedNets};
 use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
 use crate::kernel::NetLane;
 use crate::nn::{Weights, WeightsError};
 use crate::sample::Rng;
 use adam::Adam;
-use adjoint::{AdjointError, Kernels, Kind};
+use adjoint::{AdjointError, Call, Form, Kernels, Kind};
 use data::Dataset;
 use std::sync::Arc;
 
@@ -152,14 +153,37 @@ pub struct StepReport {
 
 /// Per-thread evaluators and scratch space (buffers hold [`CHUNK`] rows).
 struct Worker {
-    forward: Box<dyn Backend + Send>,
-    gradient: Box<dyn Backend + Send>,
+    eval: Evaluators,
+    buf: Buffers,
+}
+
+/// A worker's kernels on its backend.
+enum Evaluators {
+    /// One forward and one gradient row per sample.
+    Dense {
+        forward: Box<dyn Backend + Send>,
+        gradient: Box<dyn Backend + Send>,
+        calls: Vec<Call>,
+    },
+    /// The lattice kernel (its H solves lambda too) and one gradient kernel per term
+    /// (with its net calls), fed one row per site.
+    Lattice {
+        forward: LatticeKernel,
+        gradients: Vec<(Box<dyn Backend + Send>, Vec<Call>)>,
+        rows: Vec<Vec<f64>>,
+    },
+}
+
+/// A worker's scratch space.
+#[derive(Default)]
+struct Buffers {
     fin: Vec<f64>,
     fout: Vec<f64>,
     gin: Vec<f64>,
     gout: Vec<f64>,
     cot: Vec<f64>,
     lu: Vec<f64>,
+    lam: Vec<f64>,
     /// Arguments and lane cotangents of one net call over the chunk's used samples.
     args: Vec<f64>,
     lane_cot: Vec<f64>,
@@ -196,21 +220,63 @@ struct Shared<'a> {
 }
 
 impl Worker {
-    /// Loss and gradient sums of the samples `rows` (at most [`CHUNK`]): the forward
-    /// kernel over all of them at once, then the gradient kernel over the usable ones,
-    /// then one reverse net pass per net call over those.
+    /// Builds the evaluators of `kernels` on backend `kind`.
+    fn new(kernels: &Kernels, kind: backend::Kind, nets: Option<SharedNets>) -> Worker {
+        let create = |p: &crate::kernel::Program| backend::create(p.clone(), kind, nets.clone());
+        let eval = match &kernels.form {
+            Form::Dense {
+                forward,
+                gradient,
+                calls,
+            } => Evaluators::Dense {
+                forward: create(forward),
+                gradient: create(gradient),
+                calls: calls.clone(),
+            },
+            Form::Lattice {
+                forward,
+                reg,
+                terms,
+            } => Evaluators::Lattice {
+                forward: LatticeKernel::new(forward.clone(), kind, nets.clone()).with_reg(*reg),
+                gradients: terms
+                    .iter()
+                    .map(|t| (create(&t.program), t.calls.clone()))
+                    .collect(),
+                rows: vec![vec![]; terms.len()],
+            },
+        };
+        let (n, np) = (kernels.dof, kernels.n_pred());
+        let buf = match &eval {
+            Evaluators::Dense {
+                forward, gradient, ..
+            } => Buffers {
+                fin: vec![0.0; CHUNK * forward.n_inputs()],
+                fout: vec![0.0; CHUNK * forward.n_outputs()],
+                gin: vec![0.0; CHUNK * gradient.n_inputs()],
+                gout: vec![0.0; CHUNK * gradient.n_outputs()],
+                lu: vec![0.0; n * n],
+                cot: vec![0.0; np],
+                ..Buffers::default()
+            },
+            Evaluators::Lattice { forward, .. } => Buffers {
+                fin: vec![0.0; forward.n_inputs()],
+                fout: vec![0.0; forward.n_outputs()],
+                cot: vec![0.0; np],
+                lam: vec![0.0; n],
+                ..Buffers::default()
+            },
+        };
+        Worker { eval, buf }
+    }
+
+    /// Loss and gradient sums of the samples `rows` (at most [`CHUNK`]).
     fn chunk(
         &mut self,
         sh: &Shared,
         rows: &[usize],
         want_grad: bool,
     ) -> Result<Partial, EvalError> {
-        let k = sh.kernels;
-        let (n, np, nl) = (k.dof, k.n_pred(), k.n_learn);
-        let n_in = 2 * n + 1;
-        let (nfi, nfo) = (self.forward.n_inputs(), self.forward.n_outputs());
-        let (ngi, ngo) = (self.gradient.n_inputs(), self.gradient.n_outputs());
-        let m = rows.len();
         let mut p = Partial {
             grad: if want_grad {
                 vec![0.0; sh.theta.len()]
@@ -219,97 +285,214 @@ impl Worker {
             },
             ..Partial::default()
         };
-        for (fin, &r) in self.fin.chunks_exact_mut(nfi).zip(rows) {
-            let row = sh.data.input(r);
-            fin[..n_in].copy_from_slice(&row[..n_in]);
-            for (x, src) in fin[n_in..].iter_mut().zip(sh.learn_src) {
-                *x = match *src {
-                    LearnSrc::Theta(i) => sh.theta[i],
-                    LearnSrc::Data(c) => row[n_in + c],
-                };
-            }
-        }
-        let rep = self
-            .forward
-            .eval_batch(&self.fin[..m * nfi], &mut self.fout[..m * nfo])?;
-        // Which rows had a singular system (rare): evaluate those one by one.
-        let mut singular = vec![false; m];
-        if rep.singular > 0 {
-            for (s, flag) in singular.iter_mut().enumerate() {
-                let one = self.forward.eval(
-                    &self.fin[s * nfi..(s + 1) * nfi],
-                    &mut self.fout[s * nfo..(s + 1) * nfo],
-                )?;
-                *flag = one.singular > 0;
-            }
-        }
-        let mut used = 0;
-        for (s, &r) in rows.iter().enumerate() {
-            let fout = &self.fout[s * nfo..(s + 1) * nfo];
-            let pred = &fout[..np];
-            if singular[s] || !pred.iter().all(|x| x.is_finite()) {
-                p.skipped += 1;
-                continue;
-            }
-            let l = loss::sample_loss(sh.loss, pred, sh.data.target(r), &mut self.cot);
-            if want_grad {
-                let gin = &mut self.gin[used * ngi..(used + 1) * ngi];
-                let ni = n_in + nl;
-                gin[..ni].copy_from_slice(&self.fin[s * nfi..(s + 1) * nfi]);
-                if k.kind == Kind::Lagrangian {
-                    // lambda = (H + reg I)^-1 abar, from the matrix the forward solve used.
-                    self.lu.copy_from_slice(&fout[n..n + n * n]);
-                    let lam = &mut gin[ni..ni + n];
-                    lam.copy_from_slice(&self.cot);
-                    if !lu_solve_in_place(n, &mut self.lu, lam) {
-                        p.skipped += 1;
-                        continue;
+        match &mut self.eval {
+            Evaluators::Dense {
+                forward,
+                gradient,
+                calls,
+            } => dense_chunk(
+                forward.as_mut(),
+                gradient.as_mut(),
+                calls,
+                &mut self.buf,
+                sh,
+                rows,
+                want_grad,
+                &mut p,
+            )?,
+            Evaluators::Lattice {
+                forward,
+                gradients,
+                rows: site_rows,
+            } => {
+                site_rows.iter_mut().for_each(Vec::clear);
+                for &r in rows {
+                    lattice_sample(forward, site_rows, &mut self.buf, sh, r, want_grad, &mut p)?;
+                }
+                if want_grad && p.used > 0 {
+                    let b = &mut self.buf;
+                    for ((g, calls), gin) in gradients.iter_mut().zip(site_rows.iter()) {
+                        let (ngi, ngo) = (g.n_inputs(), g.n_outputs());
+                        b.gout.resize(gin.len() / ngi * ngo, 0.0);
+                        g.eval_batch(gin, &mut b.gout)?;
+                        add_gradient(
+                            sh,
+                            &b.gout,
+                            ngo,
+                            calls,
+                            &mut b.args,
+                            &mut b.lane_cot,
+                            &mut p.grad,
+                        );
                     }
-                    gin[ni + n..].copy_from_slice(&fout[..n]);
-                } else {
-                    gin[ni..].copy_from_slice(&self.cot);
                 }
             }
-            p.loss += l;
-            p.used += 1;
-            used += 1;
-        }
-        if !want_grad || used == 0 {
-            return Ok(p);
-        }
-        self.gradient
-            .eval_batch(&self.gin[..used * ngi], &mut self.gout[..used * ngo])?;
-        let gout = &self.gout[..used * ngo];
-        for g in gout.chunks_exact(ngo) {
-            for (src, d) in sh.learn_src.iter().zip(&g[..nl]) {
-                if let LearnSrc::Theta(i) = *src {
-                    p.grad[i] += d;
-                }
-            }
-        }
-        let Some(nets) = sh.nets else {
-            return Ok(p);
-        };
-        let mut pos = nl;
-        for call in &k.calls {
-            let (na, nc) = (call.arity, call.lanes.len());
-            self.args.clear();
-            self.lane_cot.clear();
-            for g in gout.chunks_exact(ngo) {
-                self.args.extend_from_slice(&g[pos..pos + na]);
-                self.lane_cot.extend_from_slice(&g[pos + na..pos + na + nc]);
-            }
-            pos += na + nc;
-            let nt = sh.n_theta_learn;
-            nets.jet_vjp(
-                call.net,
-                &self.args,
-                &call.lanes,
-                &self.lane_cot,
-                &mut p.grad[nt..],
-            );
         }
         Ok(p)
+    }
+}
+
+/// The input row of sample `r` (q, v|p, t, then each learn param from theta or the data).
+fn fill_input(sh: &Shared, r: usize, fin: &mut [f64]) {
+    let n_in = 2 * sh.kernels.dof + 1;
+    let row = sh.data.input(r);
+    fin[..n_in].copy_from_slice(&row[..n_in]);
+    for (x, src) in fin[n_in..].iter_mut().zip(sh.learn_src) {
+        *x = match *src {
+            LearnSrc::Theta(i) => sh.theta[i],
+            LearnSrc::Data(c) => row[n_in + c],
+        };
+    }
+}
+
+/// Dense kernels: the forward kernel over all samples of the chunk at once, then the
+/// gradient kernel over the usable ones, then one reverse net pass per net call.
+#[allow(clippy::too_many_arguments)]
+fn dense_chunk(
+    forward: &mut dyn Backend,
+    gradient: &mut dyn Backend,
+    calls: &[Call],
+    b: &mut Buffers,
+    sh: &Shared,
+    rows: &[usize],
+    want_grad: bool,
+    p: &mut Partial,
+) -> Result<(), EvalError> {
+    let k = sh.kernels;
+    let (n, np, nl) = (k.dof, k.n_pred(), k.n_learn);
+    let n_in = 2 * n + 1;
+    let (nfi, nfo) = (forward.n_inputs(), forward.n_outputs());
+    let (ngi, ngo) = (gradient.n_inputs(), gradient.n_outputs());
+    let m = rows.len();
+    for (fin, &r) in b.fin.chunks_exact_mut(nfi).zip(rows) {
+        fill_input(sh, r, fin);
+    }
+    let rep = forward.eval_batch(&b.fin[..m * nfi], &mut b.fout[..m * nfo])?;
+    // Which rows had a singular system (rare): evaluate those one by one.
+    let mut singular = vec![false; m];
+    if rep.singular > 0 {
+        for (s, flag) in singular.iter_mut().enumerate() {
+            let one = forward.eval(
+                &b.fin[s * nfi..(s + 1) * nfi],
+                &mut b.fout[s * nfo..(s + 1) * nfo],
+            )?;
+            *flag = one.singular > 0;
+        }
+    }
+    let mut used = 0;
+    for (s, &r) in rows.iter().enumerate() {
+        let fout = &b.fout[s * nfo..(s + 1) * nfo];
+        let pred = &fout[..np];
+        if singular[s] || !pred.iter().all(|x| x.is_finite()) {
+            p.skipped += 1;
+            continue;
+        }
+        let l = loss::sample_loss(sh.loss, pred, sh.data.target(r), &mut b.cot);
+        if want_grad {
+            let gin = &mut b.gin[used * ngi..(used + 1) * ngi];
+            let ni = n_in + nl;
+            gin[..ni].copy_from_slice(&b.fin[s * nfi..(s + 1) * nfi]);
+            if k.kind == Kind::Lagrangian {
+                // lambda = (H + reg I)^-1 abar, from the matrix the forward solve used.
+                b.lu.copy_from_slice(&fout[n..n + n * n]);
+                let lam = &mut gin[ni..ni + n];
+                lam.copy_from_slice(&b.cot);
+                if !lu_solve_in_place(n, &mut b.lu, lam) {
+                    p.skipped += 1;
+                    continue;
+                }
+                gin[ni + n..].copy_from_slice(&fout[..n]);
+            } else {
+                gin[ni..].copy_from_slice(&b.cot);
+            }
+        }
+        p.loss += l;
+        p.used += 1;
+        used += 1;
+    }
+    if !want_grad || used == 0 {
+        return Ok(());
+    }
+    gradient.eval_batch(&b.gin[..used * ngi], &mut b.gout[..used * ngo])?;
+    add_gradient(
+        sh,
+        &b.gout[..used * ngo],
+        ngo,
+        calls,
+        &mut b.args,
+        &mut b.lane_cot,
+        &mut p.grad,
+    );
+    Ok(())
+}
+
+/// A lattice sample: the forward solve, the loss, lambda from the same matrix, and (with
+/// `want_grad`) the gradient site rows of every term appended to `site_rows`.
+fn lattice_sample(
+    forward: &mut LatticeKernel,
+    site_rows: &mut [Vec<f64>],
+    b: &mut Buffers,
+    sh: &Shared,
+    r: usize,
+    want_grad: bool,
+    p: &mut Partial,
+) -> Result<(), EvalError> {
+    fill_input(sh, r, &mut b.fin);
+    let rep = forward.eval(&b.fin, &mut b.fout)?;
+    if rep.singular > 0 || !b.fout.iter().all(|x| x.is_finite()) {
+        p.skipped += 1;
+        return Ok(());
+    }
+    let l = loss::sample_loss(sh.loss, &b.fout, sh.data.target(r), &mut b.cot);
+    if want_grad {
+        if !forward.adjoint_solve(&b.cot, &mut b.lam) {
+            p.skipped += 1;
+            return Ok(());
+        }
+        for (t, rows) in site_rows.iter_mut().enumerate() {
+            forward.site_rows(t, &b.fin, &[&b.lam, &b.fout], rows);
+        }
+    }
+    p.loss += l;
+    p.used += 1;
+    Ok(())
+}
+
+/// Adds gradient kernel rows `gout` (`ngo` wide) to `grad`: each row's dS/dlearn to the
+/// trained learn params, and each net call's lane cotangents through the nets' reverse
+/// jet pass (all rows of a call at once).
+fn add_gradient(
+    sh: &Shared,
+    gout: &[f64],
+    ngo: usize,
+    calls: &[Call],
+    args: &mut Vec<f64>,
+    lane_cot: &mut Vec<f64>,
+    grad: &mut [f64],
+) {
+    let nl = sh.kernels.n_learn;
+    for g in gout.chunks_exact(ngo) {
+        for (src, d) in sh.learn_src.iter().zip(&g[..nl]) {
+            if let LearnSrc::Theta(i) = *src {
+                grad[i] += d;
+            }
+        }
+    }
+    let Some(nets) = sh.nets else {
+        return;
+    };
+    let mut pos = nl;
+    for call in calls {
+        let (na, nc) = (call.arity, call.lanes.len());
+        args.clear();
+        lane_cot.clear();
+        for g in gout.chunks_exact(ngo) {
+            args.extend_from_slice(&g[pos..pos + na]);
+            lane_cot.extend_from_slice(&g[pos + na..pos + na + nc]);
+        }
+        pos += na + nc;
+        let nt = sh.n_theta_learn;
+        nets.jet_vjp(call.net, args, &call.lanes, lane_cot, &mut grad[nt..]);
     }
 }
 
@@ -398,22 +581,7 @@ impl Trainer {
         }
         let evaluator = nets.as_ref().map(|n| n.evaluator());
         let workers = (0..threads.max(1))
-            .map(|_| {
-                let forward = backend::create(kernels.forward.clone(), kind, evaluator.clone());
-                let gradient = backend::create(kernels.gradient.clone(), kind, evaluator.clone());
-                Worker {
-                    fin: vec![0.0; CHUNK * forward.n_inputs()],
-                    fout: vec![0.0; CHUNK * forward.n_outputs()],
-                    gin: vec![0.0; CHUNK * gradient.n_inputs()],
-                    gout: vec![0.0; CHUNK * gradient.n_outputs()],
-                    cot: vec![0.0; kernels.n_pred()],
-                    lu: vec![0.0; kernels.dof * kernels.dof],
-                    args: vec![],
-                    lane_cot: vec![],
-                    forward,
-                    gradient,
-                }
-            })
+            .map(|_| Worker::new(&kernels, kind, evaluator.clone()))
             .collect();
         let n_theta = theta.len();
         Ok(Trainer {
