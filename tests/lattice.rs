@@ -5,7 +5,7 @@ mod common;
 
 use common::checked_model;
 use lagc::backend::{self, Backend, Kind, SharedNets};
-use lagc::kernel;
+use lagc::kernel::{self, EomProgram};
 use lagc::nn::SystemNets;
 use lagc::symbolic::eom::Eom;
 use std::sync::Arc;
@@ -21,39 +21,47 @@ fn noise(seed: u64) -> impl FnMut() -> f64 {
     }
 }
 
-/// The loop-form kernel of system `name` of `src` (asserting it is a lattice).
+/// The kernel of system `name` of `src`: in loop form (asserting it is a lattice) or
+/// unrolled (dense).
+fn kernel_of(
+    src: &str,
+    name: &str,
+    loop_form: bool,
+    kind: Kind,
+    nets: Option<SharedNets>,
+) -> Box<dyn Backend + Send> {
+    let m = checked_model(src, &[]);
+    let sys = &m.systems[m.system_index(name).expect("system")];
+    let mut eom = if loop_form {
+        Eom::derive(sys)
+    } else {
+        Eom::derive_unrolled(sys)
+    };
+    let program = kernel::eom_program(&mut eom, true, true).unwrap();
+    assert_eq!(
+        matches!(program, EomProgram::Lattice(_)),
+        loop_form,
+        "{name}"
+    );
+    backend::create_eom(program, kind, nets)
+}
+
 fn lattice_kernel(
     src: &str,
     name: &str,
     kind: Kind,
     nets: Option<SharedNets>,
 ) -> Box<dyn Backend + Send> {
-    let m = checked_model(src, &[]);
-    let sys = &m.systems[m.system_index(name).expect("system")];
-    let mut eom = Eom::derive(sys);
-    assert!(eom.lattice().is_some(), "{name} is derived in loop form");
-    backend::create_eom(
-        kernel::eom_program(&mut eom, true, true).unwrap(),
-        kind,
-        nets,
-    )
+    kernel_of(src, name, true, kind, nets)
 }
 
-/// The unrolled (dense) kernel of the same system.
 fn dense_kernel(
     src: &str,
     name: &str,
     kind: Kind,
     nets: Option<SharedNets>,
 ) -> Box<dyn Backend + Send> {
-    let m = checked_model(src, &[]);
-    let sys = &m.systems[m.system_index(name).expect("system")];
-    let mut eom = Eom::derive_unrolled(sys);
-    backend::create_eom(
-        kernel::eom_program(&mut eom, true, true).unwrap(),
-        kind,
-        nets,
-    )
+    kernel_of(src, name, false, kind, nets)
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

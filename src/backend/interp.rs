@@ -148,11 +148,7 @@ impl Backend for Interpreter {
 
     fn eval_batch(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<EvalReport, EvalError> {
         let (ni, no) = (self.program.n_inputs, self.n_outputs);
-        let rows = inputs
-            .len()
-            .checked_div(ni)
-            .or_else(|| outputs.len().checked_div(no))
-            .unwrap_or(0);
+        let rows = super::batch_rows(inputs.len(), outputs.len(), ni, no)?;
         self.check(rows, inputs.len(), outputs.len())?;
         let mut report = EvalReport::default();
         for r in 0..rows {

@@ -4,7 +4,7 @@
 
 use super::banded::{Banded, BandedSolver};
 use super::solve::pinv_solve;
-use super::{create, Backend, EvalError, EvalReport, Kind, SharedNets};
+use super::{batch_rows, create, Backend, EvalError, EvalReport, Kind, SharedNets};
 use crate::kernel::{LatticeProgram, SiteProgram};
 use crate::symbolic::eom::MAX_UNROLLED_DOF;
 use crate::symbolic::lattice::Slot;
@@ -164,12 +164,12 @@ impl Backend for LatticeKernel {
     }
 
     fn eval(&mut self, input: &[f64], output: &mut [f64]) -> Result<EvalReport, EvalError> {
-        let (n_in, n_out) = (self.n_inputs(), self.n_outputs());
-        if input.len() != n_in || output.len() != n_out {
+        let n_out = self.n_outputs();
+        if batch_rows(input.len(), output.len(), self.n_inputs(), n_out)? != 1 {
             return Err(EvalError::Shape {
                 inputs: input.len(),
                 outputs: output.len(),
-                n_inputs: n_in,
+                n_inputs: self.n_inputs(),
                 n_outputs: n_out,
             });
         }
@@ -250,15 +250,7 @@ impl Backend for LatticeKernel {
 
     fn eval_batch(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<EvalReport, EvalError> {
         let (ni, no) = (self.n_inputs(), self.n_outputs());
-        let rows = inputs.len() / ni.max(1);
-        if inputs.len() != rows * ni || outputs.len() != rows * no {
-            return Err(EvalError::Shape {
-                inputs: inputs.len(),
-                outputs: outputs.len(),
-                n_inputs: ni,
-                n_outputs: no,
-            });
-        }
+        batch_rows(inputs.len(), outputs.len(), ni, no)?;
         let mut report = EvalReport::default();
         for (x, y) in inputs.chunks_exact(ni).zip(outputs.chunks_exact_mut(no)) {
             report.singular += self.eval(x, y)?.singular;

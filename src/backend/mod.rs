@@ -83,6 +83,24 @@ pub enum EvalError {
     },
 }
 
+/// The number of rows in a batch of `inputs` and `outputs` for a kernel with `ni`
+/// inputs and `no` outputs per row, or the shape error when they do not fit.
+pub fn batch_rows(inputs: usize, outputs: usize, ni: usize, no: usize) -> Result<usize, EvalError> {
+    let rows = inputs
+        .checked_div(ni)
+        .or_else(|| outputs.checked_div(no))
+        .unwrap_or(0);
+    if inputs != rows * ni || outputs != rows * no {
+        return Err(EvalError::Shape {
+            inputs,
+            outputs,
+            n_inputs: ni,
+            n_outputs: no,
+        });
+    }
+    Ok(rows)
+}
+
 /// A compiled kernel that maps input rows to output rows.
 pub trait Backend {
     /// Inputs per row.

@@ -369,13 +369,7 @@ impl Builder<'_> {
             }
             CExpr::Binary(op, a, b) => {
                 let (a, b) = (self.expr(a, env), self.expr(b, env));
-                match op {
-                    Op::Add => self.dag.add(a, b),
-                    Op::Sub => self.dag.sub(a, b),
-                    Op::Mul => self.dag.mul(a, b),
-                    Op::Div => self.dag.div(a, b),
-                    Op::Pow => self.dag.pow(a, b),
-                }
+                binary(&mut self.dag, *op, a, b)
             }
             CExpr::Call(f, args) => {
                 let a: Vec<ExprId> = args.iter().map(|x| self.expr(x, env)).collect();
@@ -397,6 +391,17 @@ impl Builder<'_> {
             // The checker only allows random atoms in run blocks.
             CExpr::Random(..) => self.dag.num(f64::NAN),
         }
+    }
+}
+
+/// A binary operation on converted operands.
+pub(super) fn binary(dag: &mut Dag, op: Op, a: ExprId, b: ExprId) -> ExprId {
+    match op {
+        Op::Add => dag.add(a, b),
+        Op::Sub => dag.sub(a, b),
+        Op::Mul => dag.mul(a, b),
+        Op::Div => dag.div(a, b),
+        Op::Pow => dag.pow(a, b),
     }
 }
 

@@ -20,7 +20,7 @@
 //! some term reads both, so the bandwidth is the widest velocity stencil.
 
 use super::dag::{Dag, ExprId};
-use super::eom::{call, int_value};
+use super::eom::{binary, call, int_value};
 use crate::check::{CExpr, Dynamics, Op, SystemModel};
 use std::collections::HashMap;
 
@@ -554,13 +554,7 @@ impl<'a> Site<'a> {
             }
             CExpr::Binary(op, a, b) => {
                 let (a, b) = (self.expr(a, env)?, self.expr(b, env)?);
-                match op {
-                    Op::Add => self.dag.add(a, b),
-                    Op::Sub => self.dag.sub(a, b),
-                    Op::Mul => self.dag.mul(a, b),
-                    Op::Div => self.dag.div(a, b),
-                    Op::Pow => self.dag.pow(a, b),
-                }
+                binary(self.dag, *op, a, b)
             }
             CExpr::Call(f, args) => {
                 let a = args

@@ -15,6 +15,12 @@
 //! net call, treated as an opaque leaf: its cotangent). The cotangents of a call's lanes
 //! then go through the MLP's reverse jet pass ([`super::TrainNets::jet_vjp`]). Accel
 //! systems use `S = abar^T a(theta)`, H systems `S = qbar^T dH/dp + pbar^T (-dH/dq + Q)`.
+//!
+//! For a lattice ([`crate::symbolic::lattice`]) r and H are sums of per-site shares, so
+//! S is too: each term's share `lambda_slots . r_site - lambda_slots . H_site a_slots`
+//! becomes a gradient site program (lambda and a gathered at the term's slots), run over
+//! every site; the forward is the lattice kernel, whose banded `H + reg I` also gives
+//! lambda.
 
 use crate::check::SystemModel;
 use crate::kernel::{

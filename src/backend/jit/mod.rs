@@ -117,19 +117,7 @@ impl JitKernel {
 
     fn run(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<EvalReport, EvalError> {
         let (ni, no) = (self.n_inputs, self.n_outputs);
-        let rows = inputs
-            .len()
-            .checked_div(ni)
-            .or_else(|| outputs.len().checked_div(no))
-            .unwrap_or(0);
-        if inputs.len() != rows * ni || outputs.len() != rows * no {
-            return Err(EvalError::Shape {
-                inputs: inputs.len(),
-                outputs: outputs.len(),
-                n_inputs: ni,
-                n_outputs: no,
-            });
-        }
+        let rows = super::batch_rows(inputs.len(), outputs.len(), ni, no)?;
         let singular = match &mut self.segmented {
             None => self
                 .code
