@@ -68,7 +68,7 @@ fn lhs(name: &str, style: Style) -> String {
 pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
     let accel = explicit_accel(eom);
     let n = eom.dof();
-    let qn: Vec<String> = eom.q_names.clone();
+    let qn: Vec<String> = eom.q_names();
     let vn: Vec<String> = qn.iter().map(|q| velocity_name(q)).collect();
     let mut lines: Vec<(String, String)> = vec![];
     let (text, tex) = (style == Style::Text, style == Style::Latex);
@@ -290,7 +290,7 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
             energy,
         } => json!({
             "kind": "L",
-            "coords": eom.q_names,
+            "coords": eom.q_names(),
             "L": show(eom, *l, Style::Text),
             "dL_dq": s(eom, dl_dq),
             "dL_dqdot": s(eom, dl_dv),
@@ -319,7 +319,7 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
             json!({
                 "kind": "L",
                 "form": "lattice",
-                "coords": eom.q_names,
+                "coords": eom.q_names(),
                 "sites": lat.sites,
                 "periodic": lat.periodic,
                 "band": [lo, up],
@@ -335,7 +335,7 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
         }
         EomKind::Hamiltonian { h, dq, dp } => json!({
             "kind": "H",
-            "coords": eom.q_names,
+            "coords": eom.q_names(),
             "H": show(eom, *h, Style::Text),
             "dq": s(eom, dq),
             "dp": s(eom, dp),
@@ -343,7 +343,7 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
         }),
         EomKind::Accel(acc) => json!({
             "kind": "accel",
-            "coords": eom.q_names,
+            "coords": eom.q_names(),
             "accel": s(eom, acc),
             "energy": "nan",
         }),

@@ -19,8 +19,9 @@ pub const MAX_UNROLLED_DOF: usize = 500;
 pub struct Eom {
     /// The expression arena every id below points into.
     pub dag: Dag,
-    /// Scalar coordinate names (`theta`, `phi[3]`).
-    pub q_names: Vec<String>,
+    /// Each coordinate's name and array length (`None` for a scalar); the scalar names
+    /// (`theta`, `phi[3]`) come from [`Eom::q_names`], made only when asked for.
+    pub coords: Vec<(String, Option<usize>)>,
     /// Coordinate variables.
     pub q: Vec<ExprId>,
     /// Velocity variables (L and accel systems) or momentum variables (H systems).
@@ -64,7 +65,7 @@ pub enum EomKind {
     /// Explicit accelerations.
     Accel(Vec<ExprId>),
     /// An L system over arrays in loop form: per-site terms, a banded H
-    /// ([`super::lattice`]). `Eom::q` and `Eom::v` are empty; `q_names` lists every element.
+    /// ([`super::lattice`]). `Eom::q` and `Eom::v` are empty.
     Lattice(Lattice),
 }
 
@@ -81,7 +82,7 @@ impl Eom {
         match lattice::derive(sys, &mut dag, t, &learns) {
             Some(lat) => Eom {
                 dag,
-                q_names: element_names(sys),
+                coords: coords_of(sys),
                 q: vec![],
                 v: vec![],
                 t,
@@ -96,7 +97,8 @@ impl Eom {
     /// (dense H; what training and the implicit integrator use).
     pub fn derive_unrolled(sys: &SystemModel) -> Eom {
         let mut dag = Dag::new();
-        let q_names = element_names(sys);
+        let coords = coords_of(sys);
+        let q_names = element_names(&coords);
         let is_h = matches!(sys.dynamics, Dynamics::Hamiltonian(_));
         let q: Vec<ExprId> = q_names.iter().map(|n| dag.var(n)).collect();
         let v: Vec<ExprId> = if is_h {
@@ -151,7 +153,7 @@ impl Eom {
         };
         Eom {
             dag: b.dag,
-            q_names,
+            coords,
             q,
             v,
             t: b.t,
@@ -162,7 +164,12 @@ impl Eom {
 
     /// Number of scalar degrees of freedom.
     pub fn dof(&self) -> usize {
-        self.q_names.len()
+        self.coords.iter().map(|(_, n)| n.unwrap_or(1)).sum()
+    }
+
+    /// Scalar coordinate names: `theta`, `phi[0]`, `phi[1]`, ... (O(dof) strings).
+    pub fn q_names(&self) -> Vec<String> {
+        element_names(&self.coords)
     }
 
     /// The loop-form derivation, for lattice systems.
@@ -186,12 +193,11 @@ impl Eom {
     /// `t`, learn params.
     pub fn input_names(&self) -> Vec<String> {
         let mut names: Vec<String> = match self.kind {
-            EomKind::Lattice(_) => self
-                .q_names
-                .iter()
-                .cloned()
-                .chain(self.q_names.iter().map(|n| velocity_name(n)))
-                .collect(),
+            EomKind::Lattice(_) => {
+                let q = self.q_names();
+                let v: Vec<String> = q.iter().map(|n| velocity_name(n)).collect();
+                q.into_iter().chain(v).collect()
+            }
             _ => self
                 .q
                 .iter()
@@ -214,7 +220,7 @@ impl Eom {
                 .map(|&x| velocity_name(&self.name_of(x)))
                 .collect(),
             _ => self
-                .q_names
+                .q_names()
                 .iter()
                 .map(|n| velocity_name(&velocity_name(n)))
                 .collect(),
@@ -238,16 +244,21 @@ pub fn velocity_name(name: &str) -> String {
     }
 }
 
-/// Scalar element names: `theta`, `phi[0]`, `phi[1]`, ...
-fn element_names(sys: &SystemModel) -> Vec<String> {
+/// Scalar element names of `coords`: `theta`, `phi[0]`, `phi[1]`, ...
+fn element_names(coords: &[(String, Option<usize>)]) -> Vec<String> {
     let mut names = vec![];
-    for c in &sys.coords {
-        match c.len {
-            None => names.push(c.name.clone()),
-            Some(n) => names.extend((0..n).map(|i| format!("{}[{i}]", c.name))),
+    for (name, len) in coords {
+        match len {
+            None => names.push(name.clone()),
+            Some(n) => names.extend((0..*n).map(|i| format!("{name}[{i}]"))),
         }
     }
     names
+}
+
+/// Each coordinate's name and array length.
+fn coords_of(sys: &SystemModel) -> Vec<(String, Option<usize>)> {
+    sys.coords.iter().map(|c| (c.name.clone(), c.len)).collect()
 }
 
 /// First scalar index of each coordinate.
