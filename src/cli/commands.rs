@@ -346,20 +346,22 @@ fn render_csv_error_text(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> Stri
 /// Derives a system's equations (lattices in loop form), refusing systems too large for
 /// the unrolled form.
 pub(super) fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
-    let eom = Eom::derive(sys);
-    if eom.lattice().is_some() {
-        return Ok(eom);
+    match Eom::derive_lattice(sys) {
+        Some(eom) => Ok(eom),
+        None => derive_unrolled(
+            sys,
+            "it is not a lattice (docs/language.md, section 5: loop form), so its arrays are unrolled",
+        ),
     }
-    derive_unrolled(sys)
 }
 
 /// Derives a system's equations element by element (dense H), refusing systems too
-/// large for that.
-pub(super) fn derive_unrolled(sys: &SystemModel) -> Result<Eom, Failure> {
+/// large for that; `why` says why the dense form is needed.
+pub(super) fn derive_unrolled(sys: &SystemModel, why: &str) -> Result<Eom, Failure> {
     let dof = sys.dof();
     if dof > MAX_UNROLLED_DOF {
         return Err(Failure::user(format!(
-            "error: system `{}` has {dof} scalar coordinates; element by element (needed here) handles at most {MAX_UNROLLED_DOF}\n",
+            "error: system `{}` has {dof} scalar coordinates; {why}, and unrolled systems have at most {MAX_UNROLLED_DOF}\n",
             sys.name
         )));
     }

@@ -408,7 +408,7 @@ pub(super) fn run_block(
     let (nets, learns) = parameters(sys, ctx, settings.weights.as_deref())?;
     // The variational method needs the dense derivatives: arrays unrolled.
     let mut eom: Eom = if settings.method == Method::Variational {
-        derive_unrolled(sys)?
+        derive_unrolled(sys, "method = variational needs its dense Newton matrices")?
     } else {
         derive_eom(sys)?
     };

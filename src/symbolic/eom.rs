@@ -73,24 +73,27 @@ impl Eom {
     /// Derives the equations of motion of `sys`: in loop form when it is a lattice
     /// ([`super::lattice::derive`]), otherwise element by element.
     pub fn derive(sys: &SystemModel) -> Eom {
+        Eom::derive_lattice(sys).unwrap_or_else(|| Eom::derive_unrolled(sys))
+    }
+
+    /// Derives `sys` in loop form, or `None` when it is not a lattice.
+    pub fn derive_lattice(sys: &SystemModel) -> Option<Eom> {
         let mut dag = Dag::new();
         let t = dag.var("t");
         let learns: Vec<ExprId> = sys.learns.iter().map(|(n, _)| dag.var(n)).collect();
         for net in &sys.nets {
             dag.declare_net(&net.name, net.inputs, net.outputs);
         }
-        match lattice::derive(sys, &mut dag, t, &learns) {
-            Some(lat) => Eom {
-                dag,
-                coords: coords_of(sys),
-                q: vec![],
-                v: vec![],
-                t,
-                learns,
-                kind: EomKind::Lattice(lat),
-            },
-            None => Eom::derive_unrolled(sys),
-        }
+        let lat = lattice::derive(sys, &mut dag, t, &learns)?;
+        Some(Eom {
+            dag,
+            coords: coords_of(sys),
+            q: vec![],
+            v: vec![],
+            t,
+            learns,
+            kind: EomKind::Lattice(lat),
+        })
     }
 
     /// Derives the equations of motion of `sys` with arrays unrolled element by element
