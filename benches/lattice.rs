@@ -3,6 +3,8 @@
 //! which must not grow with N. Systems: the analytic wave and the Lagrangian graph
 //! network of examples/wave.lag (density net 6-400-400-400-1, seeded weights).
 //!
+//! The analytic wave is also written by hand, for the ratio lagc / hand-written Rust.
+//!
 //! `cargo bench --bench lattice`; criterion's throughput is in sites per second.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -61,6 +63,41 @@ fn wave_qdd(c: &mut Criterion) {
     per_site(c, "lattice_wave_qdd", "wave");
 }
 
+/// The wave's q'' written by hand (c = 1, dx = 1/N): with H = dx I,
+/// q''_i = (phi_{i+2} - 2 phi_i + phi_{i-2}) / (4 dx^2), periodic.
+fn hand_wave(phi: &[f64], out: &mut [f64]) {
+    let n = phi.len();
+    let k = (n * n) as f64 / 4.0;
+    for i in 0..n {
+        let (p, m) = ((i + 2) % n, (i + n - 2) % n);
+        out[i] = k * (phi[p] - 2.0 * phi[i] + phi[m]);
+    }
+}
+
+/// The same q'' by hand, for the ratio lagc / hand-written.
+fn wave_by_hand(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lattice_wave_by_hand");
+    g.sample_size(10);
+    for n in SIZES {
+        let (mut be, state) = kernel_and_state("wave", n);
+        let mut out = vec![0.0; n];
+        let mut lagc_out = vec![0.0; be.n_outputs()];
+        be.eval(&state, &mut lagc_out).expect("evaluates");
+        hand_wave(&state[..n], &mut out);
+        for i in 0..n {
+            assert!(
+                (out[i] - lagc_out[i]).abs() <= 1e-6 * (1.0 + out[i].abs()),
+                "site {i}"
+            );
+        }
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| hand_wave(black_box(&state[..n]), &mut out))
+        });
+    }
+    g.finish();
+}
+
 fn lgn_qdd(c: &mut Criterion) {
     per_site(c, "lattice_lgn_qdd", "lgn100");
 }
@@ -85,5 +122,5 @@ fn compile(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, wave_qdd, lgn_qdd, compile);
+criterion_group!(benches, wave_qdd, wave_by_hand, lgn_qdd, compile);
 criterion_main!(benches);

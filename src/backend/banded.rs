@@ -203,6 +203,9 @@ impl BandedSolver {
     /// propagate to x.
     pub fn solve(&mut self, a: &Banded, b: &mut [f64]) -> bool {
         assert_eq!(b.len(), a.n, "right-hand side length must be the order");
+        if a.lower == 0 && a.upper == 0 {
+            return diagonal_solve(&a.data, b);
+        }
         if !a.cyclic {
             self.band.load(a);
             if !self.band.factor() {
@@ -227,6 +230,24 @@ impl BandedSolver {
         }
         true
     }
+}
+
+/// Solves a diagonal system (`d` holds the diagonal) with the band LU's pivot test;
+/// `b` is left unchanged when it fails.
+fn diagonal_solve(d: &[f64], b: &mut [f64]) -> bool {
+    let mut max = 0.0f64;
+    let mut finite = true;
+    for &v in d {
+        finite &= v.is_finite();
+        max = max.max(v.abs());
+    }
+    if finite && d.iter().any(|v| v.abs() <= PIVOT_TOL * max) {
+        return false;
+    }
+    for (x, &v) in b.iter_mut().zip(d) {
+        *x /= v;
+    }
+    true
 }
 
 /// Position of unknown `i` in the folded order `0, n-1, 1, n-2, 2, ...`.

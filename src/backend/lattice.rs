@@ -151,7 +151,17 @@ fn gather(
 /// The site `i` wrapped into `0..sites` (the checker proved non-periodic indices in range).
 fn wrap(i: i64, sites: usize, periodic: bool) -> usize {
     debug_assert!(periodic || (0..sites as i64).contains(&i));
-    i.rem_euclid(sites as i64) as usize
+    let n = sites as i64;
+    // Offsets are small: one comparison usually does, not a division.
+    if (0..n).contains(&i) {
+        i as usize
+    } else if (n..2 * n).contains(&i) {
+        (i - n) as usize
+    } else if (-n..0).contains(&i) {
+        (i + n) as usize
+    } else {
+        i.rem_euclid(n) as usize
+    }
 }
 
 impl Backend for LatticeKernel {
