@@ -7,7 +7,6 @@ use super::solve::pinv_solve;
 use super::{batch_rows, create, Backend, EvalError, EvalReport, Kind, SharedNets};
 use crate::kernel::{LatticeProgram, SiteProgram};
 use crate::symbolic::eom::MAX_UNROLLED_DOF;
-use crate::symbolic::lattice::Slot;
 
 /// Sites per inner batch: bounds the buffers, keeps them in cache.
 const BLOCK: usize = 512;
@@ -32,9 +31,53 @@ pub struct LatticeKernel {
     reg: f64,
 }
 
+/// A site program on its backend, with its gather and scatter addresses worked out.
 struct Term {
     site: SiteProgram,
     backend: Box<dyn Backend + Send>,
+    /// Per slot: (offset, index of the field's first element in q).
+    slots: Vec<(i64, usize)>,
+    /// Per rhs output: (slot offset, field) of the unknown it adds to.
+    rhs: Vec<(i64, usize)>,
+    /// Per H output: (row slot offset, row field, diagonal of the column).
+    hess: Vec<(i64, usize, isize)>,
+}
+
+impl Term {
+    fn new(
+        site: SiteProgram,
+        backend: Box<dyn Backend + Send>,
+        sites: usize,
+        fields: usize,
+    ) -> Term {
+        let m = fields as i64;
+        let slots = site
+            .slots
+            .iter()
+            .map(|s| (s.offset, s.field * sites))
+            .collect();
+        let rhs = site
+            .rhs
+            .iter()
+            .map(|&s| (site.slots[s].offset, site.slots[s].field))
+            .collect();
+        let hess = site
+            .hess
+            .iter()
+            .map(|&(a, b)| {
+                let (sa, sb) = (site.slots[a], site.slots[b]);
+                let d = (sb.offset - sa.offset) * m + sb.field as i64 - sa.field as i64;
+                (sa.offset, sa.field, d as isize)
+            })
+            .collect();
+        Term {
+            site,
+            backend,
+            slots,
+            rhs,
+            hess,
+        }
+    }
 }
 
 impl LatticeKernel {
@@ -45,9 +88,9 @@ impl LatticeKernel {
         let terms = program
             .terms
             .into_iter()
-            .map(|site| Term {
-                backend: create(site.program.clone(), kind, nets.clone()),
-                site,
+            .map(|site| {
+                let backend = create(site.program.clone(), kind, nets.clone());
+                Term::new(site, backend, program.sites, program.fields)
             })
             .collect();
         LatticeKernel {
@@ -102,13 +145,13 @@ impl LatticeKernel {
     /// at the kernel input row `input`, followed by each vector of `extra` (one value
     /// per unknown, in output order) at the term's slots.
     pub fn site_rows(&self, term: usize, input: &[f64], extra: &[&[f64]], rows: &mut Vec<f64>) {
-        let site = &self.terms[term].site;
-        let width = self.terms[term].backend.n_inputs() + extra.len() * site.slots.len();
-        for i in site.lo..site.hi {
+        let t = &self.terms[term];
+        let width = t.backend.n_inputs() + extra.len() * t.slots.len();
+        let shape = (self.sites, self.fields, self.periodic);
+        for i in t.site.lo..t.site.hi {
             let start = rows.len();
             rows.resize(start + width, 0.0);
-            let shape = (self.sites, self.fields, self.periodic);
-            gather(site, i, shape, input, extra, &mut rows[start..]);
+            gather(&t.slots, i, shape, input, extra, &mut rows[start..]);
         }
     }
 
@@ -117,32 +160,37 @@ impl LatticeKernel {
     }
 }
 
-/// Fills `row` with site `i`'s inputs of `site`'s program from a kernel input row
-/// (q, q', t, learns), then for each vector of `extra` (one value per unknown, in
-/// output order) its values at the slots.
+/// Fills `row` with site `i`'s inputs of a site program whose `slots` are (offset,
+/// first element of the field) from a kernel input row (q, q', t, learns), then for
+/// each vector of `extra` (one value per unknown, in output order) its values at the
+/// slots.
 fn gather(
-    site: &SiteProgram,
+    slots: &[(i64, usize)],
     i: i64,
     (sites, fields, periodic): (usize, usize, bool),
     input: &[f64],
     extra: &[&[f64]],
     row: &mut [f64],
 ) {
-    let (ns, n) = (site.slots.len(), sites * fields);
-    let at = |slot: &Slot| slot.field * sites + wrap(i + slot.offset, sites, periodic);
-    for (s, slot) in site.slots.iter().enumerate() {
-        let e = at(slot);
-        row[s] = input[e];
-        row[ns + s] = input[n + e];
+    let (ns, n) = (slots.len(), sites * fields);
+    let (q, v) = input[..2 * n].split_at(n);
+    let (head, rest) = row.split_at_mut(2 * ns);
+    let (rq, rv) = head.split_at_mut(ns);
+    for (s, &(off, base)) in slots.iter().enumerate() {
+        let e = base + wrap(i + off, sites, periodic);
+        rq[s] = q[e];
+        rv[s] = v[e];
     }
-    row[2 * ns] = i as f64;
     let learns = &input[2 * n + 1..];
-    row[2 * ns + 1] = input[2 * n];
-    row[2 * ns + 2..2 * ns + 2 + learns.len()].copy_from_slice(learns);
-    let mut k = 2 * ns + 2 + learns.len();
+    rest[0] = i as f64;
+    rest[1] = input[2 * n];
+    if !learns.is_empty() {
+        rest[2..2 + learns.len()].copy_from_slice(learns);
+    }
+    let mut k = 2 + learns.len();
     for x in extra {
-        for slot in &site.slots {
-            row[k] = x[at(slot)];
+        for &(off, base) in slots {
+            rest[k] = x[base + wrap(i + off, sites, periodic)];
             k += 1;
         }
     }
@@ -188,33 +236,27 @@ impl Backend for LatticeKernel {
         self.r.iter_mut().for_each(|x| *x = 0.0);
         let mut energy = 0.0;
         let mut terms = std::mem::take(&mut self.terms);
+        let shape = (big_n, m, periodic);
         for term in &mut terms {
-            let site = &term.site;
+            let (lo, hi) = (term.site.lo, term.site.hi);
             let (ki, ko) = (term.backend.n_inputs(), term.backend.n_outputs());
-            let mut i0 = site.lo;
-            while i0 < site.hi {
-                let rows = (site.hi - i0).min(BLOCK as i64) as usize;
+            let mut i0 = lo;
+            while i0 < hi {
+                let rows = (hi - i0).min(BLOCK as i64) as usize;
                 self.rows_in.resize(rows * ki, 0.0);
                 self.rows_out.resize(rows * ko, 0.0);
                 for (r, row) in self.rows_in.chunks_exact_mut(ki).enumerate() {
-                    gather(site, i0 + r as i64, (big_n, m, periodic), input, &[], row);
+                    gather(&term.slots, i0 + r as i64, shape, input, &[], row);
                 }
                 term.backend.eval_batch(&self.rows_in, &mut self.rows_out)?;
+                let base = term.rhs.len();
                 for (r, out) in self.rows_out.chunks_exact(ko).enumerate() {
                     let i = i0 + r as i64;
-                    let unknown = |s: usize| {
-                        let slot = site.slots[s];
-                        wrap(i + slot.offset, big_n, periodic) * m + slot.field
-                    };
-                    for (k, &s) in site.rhs.iter().enumerate() {
-                        self.r[unknown(s)] += out[k];
+                    for (&(off, f), &x) in term.rhs.iter().zip(out) {
+                        self.r[wrap(i + off, big_n, periodic) * m + f] += x;
                     }
-                    let base = site.rhs.len();
-                    for (k, &(a, b)) in site.hess.iter().enumerate() {
-                        let (sa, sb) = (site.slots[a], site.slots[b]);
-                        let d =
-                            (sb.offset - sa.offset) * m as i64 + sb.field as i64 - sa.field as i64;
-                        self.h.add(unknown(a), d as isize, out[base + k]);
+                    for (&(off, f, d), &x) in term.hess.iter().zip(&out[base..]) {
+                        self.h.add(wrap(i + off, big_n, periodic) * m + f, d, x);
                     }
                     if self.energy {
                         energy += out[ko - 1];
