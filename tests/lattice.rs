@@ -46,24 +46,6 @@ fn kernel_of(
     backend::create_eom(program, kind, nets)
 }
 
-fn lattice_kernel(
-    src: &str,
-    name: &str,
-    kind: Kind,
-    nets: Option<SharedNets>,
-) -> Box<dyn Backend + Send> {
-    kernel_of(src, name, true, kind, nets)
-}
-
-fn dense_kernel(
-    src: &str,
-    name: &str,
-    kind: Kind,
-    nets: Option<SharedNets>,
-) -> Box<dyn Backend + Send> {
-    kernel_of(src, name, false, kind, nets)
-}
-
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + b.abs())
 }
@@ -85,7 +67,7 @@ system walls {
 /// and E = sum m v^2/2 + the spring energies.
 fn chain_case(name: &str, n: usize, m: f64, k: f64, ring: bool) {
     for kind in [Kind::Interp, Kind::Jit] {
-        let mut be = lattice_kernel(CHAINS, name, kind, None);
+        let mut be = kernel_of(CHAINS, name, true, kind, None);
         let mut rnd = noise(7);
         let mut out = vec![0.0; n + 1];
         for _ in 0..20 {
@@ -157,8 +139,8 @@ system coupled {
 fn loop_form_matches_unrolled_form() {
     let n = 18;
     for kind in [Kind::Interp, Kind::Jit] {
-        let mut lat = lattice_kernel(COUPLED, "coupled", kind, None);
-        let mut dense = dense_kernel(COUPLED, "coupled", kind, None);
+        let mut lat = kernel_of(COUPLED, "coupled", true, kind, None);
+        let mut dense = kernel_of(COUPLED, "coupled", false, kind, None);
         assert_eq!(lat.n_inputs(), dense.n_inputs());
         assert_eq!(lat.n_outputs(), n + 1);
         let mut rnd = noise(3);
@@ -197,8 +179,8 @@ fn net_in_a_sum_matches_unrolled_form() {
     let nets: SharedNets = Arc::new(SystemNets::init(&m.systems[0], 1));
     let n = 12;
     for kind in [Kind::Interp, Kind::Jit] {
-        let mut lat = lattice_kernel(LGN, "lgn", kind, Some(nets.clone()));
-        let mut dense = dense_kernel(LGN, "lgn", kind, Some(nets.clone()));
+        let mut lat = kernel_of(LGN, "lgn", true, kind, Some(nets.clone()));
+        let mut dense = kernel_of(LGN, "lgn", false, kind, Some(nets.clone()));
         let mut rnd = noise(11);
         let (mut a, mut b) = (vec![0.0; n + 1], vec![0.0; n + 1]);
         // A batch of 5 states through eval_batch.
@@ -243,7 +225,7 @@ fn large_ring_is_not_unrolled() {
     let n = 200_000;
     let mut be = backend::create_eom(p, Kind::Jit, None);
     let mut input: Vec<f64> = (0..n).map(|j| (j as f64 * 0.001).sin()).collect();
-    input.extend(std::iter::repeat(0.0).take(n + 1));
+    input.extend(std::iter::repeat_n(0.0, n + 1));
     let mut out = vec![0.0; n + 1];
     be.eval(&input, &mut out).unwrap();
     let (m_, k) = (1.3, 2.1);
@@ -312,8 +294,8 @@ proptest::proptest! {
             body.join(" + ")
         );
         let dof = n * if two { 2 } else { 1 };
-        let mut lat = lattice_kernel(&src, "s", Kind::Interp, None);
-        let mut dense = dense_kernel(&src, "s", Kind::Interp, None);
+        let mut lat = kernel_of(&src, "s", true, Kind::Interp, None);
+        let mut dense = kernel_of(&src, "s", false, Kind::Interp, None);
         let mut rnd = noise(seed);
         let (mut a, mut b) = (vec![0.0; dof + 1], vec![0.0; dof + 1]);
         for _ in 0..3 {

@@ -115,15 +115,7 @@ impl Interpreter {
     }
 
     fn check(&self, rows: usize, inputs: usize, outputs: usize) -> Result<(), EvalError> {
-        let (ni, no) = (self.program.n_inputs, self.n_outputs);
-        if inputs != rows * ni || outputs != rows * no {
-            return Err(EvalError::Shape {
-                inputs,
-                outputs,
-                n_inputs: ni,
-                n_outputs: no,
-            });
-        }
+        super::rows_of(rows, inputs, outputs, self.program.n_inputs, self.n_outputs)?;
         if self.nets.is_none() && self.has_nets {
             return Err(EvalError::MissingNets);
         }

@@ -4,7 +4,7 @@
 
 use super::banded::{Banded, BandedSolver};
 use super::solve::pinv_solve;
-use super::{batch_rows, create, Backend, EvalError, EvalReport, Kind, SharedNets};
+use super::{batch_rows, create, rows_of, Backend, EvalError, EvalReport, Kind, SharedNets};
 use crate::kernel::{LatticeProgram, SiteProgram};
 use crate::symbolic::eom::MAX_UNROLLED_DOF;
 
@@ -223,14 +223,7 @@ impl Backend for LatticeKernel {
 
     fn eval(&mut self, input: &[f64], output: &mut [f64]) -> Result<EvalReport, EvalError> {
         let n_out = self.n_outputs();
-        if batch_rows(input.len(), output.len(), self.n_inputs(), n_out)? != 1 {
-            return Err(EvalError::Shape {
-                inputs: input.len(),
-                outputs: output.len(),
-                n_inputs: self.n_inputs(),
-                n_outputs: n_out,
-            });
-        }
+        rows_of(1, input.len(), output.len(), self.n_inputs(), n_out)?;
         let (n, m, big_n, periodic) = (self.dof(), self.fields, self.sites, self.periodic);
         self.h.clear();
         self.r.iter_mut().for_each(|x| *x = 0.0);

@@ -90,6 +90,18 @@ pub fn batch_rows(inputs: usize, outputs: usize, ni: usize, no: usize) -> Result
         .checked_div(ni)
         .or_else(|| outputs.checked_div(no))
         .unwrap_or(0);
+    rows_of(rows, inputs, outputs, ni, no).map(|()| rows)
+}
+
+/// Checks that `inputs` and `outputs` hold exactly `rows` rows of a kernel with `ni`
+/// inputs and `no` outputs per row.
+pub fn rows_of(
+    rows: usize,
+    inputs: usize,
+    outputs: usize,
+    ni: usize,
+    no: usize,
+) -> Result<(), EvalError> {
     if inputs != rows * ni || outputs != rows * no {
         return Err(EvalError::Shape {
             inputs,
@@ -98,7 +110,7 @@ pub fn batch_rows(inputs: usize, outputs: usize, ni: usize, no: usize) -> Result
             n_outputs: no,
         });
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// A compiled kernel that maps input rows to output rows.

@@ -457,18 +457,18 @@ impl<'a> Site<'a> {
             }
             Role::Lagrangian => {
                 let dv: Vec<ExprId> = term.v.iter().map(|&x| dag.diff(value, x)).collect();
-                for s in 0..term.slots.len() {
+                for (s, &dvs) in dv.iter().enumerate() {
                     let mut parts = vec![dag.diff(value, term.q[s])];
                     for s2 in 0..term.slots.len() {
-                        let m = dag.diff(dv[s], term.q[s2]);
+                        let m = dag.diff(dvs, term.q[s2]);
                         let mv = dag.mul(m, term.v[s2]);
                         parts.push(dag.neg(mv));
-                        let h = dag.diff(dv[s], term.v[s2]);
+                        let h = dag.diff(dvs, term.v[s2]);
                         if dag.as_const(h) != Some(0.0) {
                             term.hess.push((s, s2, h));
                         }
                     }
-                    let dt = dag.diff(dv[s], self.t);
+                    let dt = dag.diff(dvs, self.t);
                     parts.push(dag.neg(dt));
                     let r = dag.sum(&parts);
                     if dag.as_const(r) != Some(0.0) {

@@ -168,7 +168,7 @@ enum Evaluators {
     /// The lattice kernel (its H solves lambda too) and one gradient kernel per term
     /// (with its net calls), fed one row per site.
     Lattice {
-        forward: LatticeKernel,
+        forward: Box<LatticeKernel>,
         gradients: Vec<(Box<dyn Backend + Send>, Vec<Call>)>,
         rows: Vec<Vec<f64>>,
     },
@@ -238,7 +238,9 @@ impl Worker {
                 reg,
                 terms,
             } => Evaluators::Lattice {
-                forward: LatticeKernel::new(forward.clone(), kind, nets.clone()).with_reg(*reg),
+                forward: Box::new(
+                    LatticeKernel::new(forward.clone(), kind, nets.clone()).with_reg(*reg),
+                ),
                 gradients: terms
                     .iter()
                     .map(|t| (create(&t.program), t.calls.clone()))
