@@ -312,3 +312,21 @@ proptest::proptest! {
         }
     }
 }
+
+/// `lagc derive` of a bounded chain prints the equations at index i (the interior
+/// forces by hand: k (x[i+1] + x[i-1] - 2 x[i])), and L and the energy with every
+/// term's range, boundary terms included.
+#[test]
+fn derive_prints_the_row_at_index_i() {
+    let m = checked_model(CHAINS, &[]);
+    let mut eom = Eom::derive(&m.systems[m.system_index("walls").unwrap()]);
+    let text = lagc::cli::derive::render("walls", &mut eom, lagc::cli::derive::Style::Text);
+    for line in [
+        "L = sum(i, 0.35*x'[i]^2) + sum(i in 0..5, -0.95*(x[i+1] - x[i])^2) - 0.95*x[0]^2 - 0.95*x[5]^2",
+        "dL/dx[i] = 1.9*x[i+1] + 1.9*x[i-1] - 3.8*x[i]",
+        "H[x'[i], x'[i]] = d2L/dx'[i]dx'[i] = 0.7",
+        "energy = sum(i, 0.35*x'[i]^2) + sum(i in 0..5, 0.95*(x[i+1] - x[i])^2) + 0.95*x[0]^2 + 0.95*x[5]^2",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in\n{text}");
+    }
+}

@@ -1,7 +1,7 @@
 //! `lagc derive`: the derived equations of each system as text, LaTeX or JSON.
 
 use crate::symbolic::eom::{velocity_name, Eom, EomKind};
-use crate::symbolic::lattice::{slot_name, Lattice, PerIndex};
+use crate::symbolic::lattice::{slot_name, Lattice, PerIndex, SiteTerm};
 use crate::symbolic::ExprId;
 
 /// How to print one expression.
@@ -96,12 +96,7 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
             kind = "Lagrangian, loop form";
             let lat = lat.clone();
             let at = lattice_lines(eom, &lat);
-            let sum_l: Vec<String> = at
-                .density
-                .iter()
-                .map(|(range, d)| sum_text(range, show(eom, *d, style), style))
-                .collect();
-            lines.push(("L".into(), sum_l.join(" + ")));
+            lines.push(("L".into(), sums_text(eom, &at.density, style)));
             let (fq, fv) = (&at.q_names, &at.v_names);
             for (f, &e) in at.eq.dl_dq.iter().enumerate() {
                 lines.push((frac(&fq[f], &fq[f]), show(eom, e, style)));
@@ -123,10 +118,7 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
                 };
                 lines.push((key, show(eom, e, style)));
             }
-            lines.push((
-                "energy".into(),
-                sum_text("i", show(eom, at.eq.energy, style), style),
-            ));
+            lines.push(("energy".into(), sums_text(eom, &at.energy, style)));
             for (f, &e) in at.eq.rhs.iter().enumerate() {
                 let key = if tex {
                     format!("r_{{{}}}", lhs(&fq[f], style))
@@ -138,9 +130,14 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
             let (lo, up) = lat.band();
             let q2 = if tex { "\\ddot{q}" } else { "q''" };
             let solve = format!(
-                "H^-1 r  (H banded: {lo} below, {up} above the diagonal{}; {} sites; solved in O(N))",
+                "H^-1 r  (H banded: {lo} below, {up} above the diagonal{}; {} sites; solved in O(N){})",
                 if lat.periodic { ", cyclic" } else { "" },
-                lat.sites
+                lat.sites,
+                if lat.periodic {
+                    ""
+                } else {
+                    "; the rows at index i hold away from the ends"
+                }
             );
             lines.push((q2.into(), if tex { "H^{-1} r".into() } else { solve }));
         }
@@ -323,12 +320,12 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
                 "sites": lat.sites,
                 "periodic": lat.periodic,
                 "band": [lo, up],
-                "L": at.density.iter().map(|(r, d)| sum_text(r, show(eom, *d, Style::Text), Style::Text)).collect::<Vec<_>>().join(" + "),
+                "L": sums_text(eom, &at.density, Style::Text),
                 "at_index": at.q_names,
                 "dL_dq": s(eom, &at.eq.dl_dq),
                 "dL_dqdot": s(eom, &at.eq.dl_dv),
                 "H": hess,
-                "energy_density": show(eom, at.eq.energy, Style::Text),
+                "energy": sums_text(eom, &at.energy, Style::Text),
                 "rhs": s(eom, &at.eq.rhs),
                 "accel": "H^-1 rhs",
             })
@@ -353,29 +350,33 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
 /// What `lagc derive` shows of a lattice: the densities with their ranges, and the
 /// equations at index i with the names they are printed under.
 struct LatticeLines {
+    /// Each term's share of L with its range (empty: outside any sum).
     density: Vec<(String, ExprId)>,
+    /// Each term's share of the energy, likewise.
+    energy: Vec<(String, ExprId)>,
     q_names: Vec<String>,
     v_names: Vec<String>,
     eq: PerIndex,
 }
 
 fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
-    let density = lat
-        .terms
-        .iter()
-        .filter_map(|t| {
-            let d = t.density?;
-            let full = t.lo == 0 && t.hi == lat.sites as i64;
-            let range = match (t.once, full) {
-                (true, _) => return Some((String::new(), d)),
-                (false, true) => "i".to_string(),
-                (false, false) => format!("i in {}..{}", t.lo, t.hi),
-            };
-            Some((range, d))
-        })
-        .collect();
+    let with_range = |pick: fn(&SiteTerm) -> Option<ExprId>| -> Vec<(String, ExprId)> {
+        lat.terms
+            .iter()
+            .filter_map(|t| {
+                let e = pick(t)?;
+                let range = match (t.once, t.lo == 0 && t.hi == lat.sites as i64) {
+                    (true, _) => String::new(),
+                    (false, true) => "i".to_string(),
+                    (false, false) => format!("i in {}..{}", t.lo, t.hi),
+                };
+                Some((range, e))
+            })
+            .collect()
+    };
     LatticeLines {
-        density,
+        density: with_range(|t| t.density),
+        energy: with_range(|t| t.energy),
         q_names: lat
             .fields
             .iter()
@@ -388,6 +389,23 @@ fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
             .collect(),
         eq: lat.per_index(&mut eom.dag),
     }
+}
+
+/// Terms with their ranges as one sum: `sum(i, a) + sum(i in 0..5, b) - c`.
+fn sums_text(eom: &Eom, terms: &[(String, ExprId)], style: Style) -> String {
+    let mut out = String::new();
+    for (k, (range, e)) in terms.iter().enumerate() {
+        let t = sum_text(range, show(eom, *e, style), style);
+        match (k, t.strip_prefix('-')) {
+            (0, _) => out.push_str(&t),
+            (_, Some(rest)) => out.push_str(&format!(" - {rest}")),
+            (_, None) => out.push_str(&format!(" + {t}")),
+        }
+    }
+    if out.is_empty() {
+        out.push('0');
+    }
+    out
 }
 
 /// `sum(range, body)` (`\sum_{range} (body)` in LaTeX), or the body alone for a term

@@ -108,8 +108,6 @@ pub struct PerIndex {
     pub hess: Vec<(usize, usize, i64, ExprId)>,
     /// Per field: r[i] (q'' = H^-1 r).
     pub rhs: Vec<ExprId>,
-    /// The energy per site (E = sum over i).
-    pub energy: ExprId,
 }
 
 impl Lattice {
@@ -121,7 +119,6 @@ impl Lattice {
         let mut dl_dv = vec![vec![]; m];
         let mut rhs = vec![vec![]; m];
         let mut hess: Vec<((usize, usize, i64), Vec<ExprId>)> = vec![];
-        let mut energy = vec![];
         // Terms at fixed indices act on a few sites only: not part of the row at i.
         for t in self.terms.iter().filter(|t| !t.once || t.slots.is_empty()) {
             if let Some(f) = t.density {
@@ -143,7 +140,6 @@ impl Lattice {
                     None => hess.push((key, vec![e])),
                 }
             }
-            energy.extend(t.energy);
         }
         let mut sum = |v: &[ExprId]| if v.is_empty() { zero } else { dag.sum(v) };
         let dl_dq = dl_dq.iter().map(|v| sum(v)).collect();
@@ -154,13 +150,11 @@ impl Lattice {
             .iter()
             .map(|&((a, b, d), ref v)| (a, b, d, sum(v)))
             .collect();
-        let energy = sum(&energy);
         PerIndex {
             dl_dq,
             dl_dv,
             hess,
             rhs,
-            energy,
         }
     }
 
