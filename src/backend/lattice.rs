@@ -136,11 +136,6 @@ impl LatticeKernel {
         ok
     }
 
-    /// Number of site programs.
-    pub fn n_terms(&self) -> usize {
-        self.terms.len()
-    }
-
     /// Appends to `rows`, for every site of term `term`, the inputs of its site program
     /// at the kernel input row `input`, followed by each vector of `extra` (one value
     /// per unknown, in output order) at the term's slots.
