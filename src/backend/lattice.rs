@@ -23,8 +23,6 @@ pub struct LatticeKernel {
     h: Banded,
     solver: BandedSolver,
     r: Vec<f64>,
-    /// A copy of r, kept for the pseudo-inverse fallback of small singular systems.
-    r_copy: Vec<f64>,
     rows_in: Vec<f64>,
     rows_out: Vec<f64>,
     /// Added to H's diagonal before the solve (training's `reg`).
@@ -104,7 +102,6 @@ impl LatticeKernel {
             h: Banded::new(n, lower, upper, program.periodic),
             solver: BandedSolver::new(),
             r: vec![0.0; n],
-            r_copy: vec![],
             rows_in: vec![],
             rows_out: vec![],
             reg: 0.0,
@@ -261,16 +258,14 @@ impl Backend for LatticeKernel {
                     self.h.add(j, 0, self.reg);
                 }
             }
-            let small = n <= MAX_UNROLLED_DOF;
-            if small {
-                self.r_copy.clone_from(&self.r);
-            }
+            // A failed solve leaves r as it was: small systems fall back to the
+            // pseudo-inverse of the dense matrix, as dense kernels do.
             if !self.solver.solve(&self.h, &mut self.r) {
                 report.singular = 1;
-                if small {
+                if n <= MAX_UNROLLED_DOF {
                     let dense = self.h.to_dense();
                     let mut x = vec![0.0; n];
-                    pinv_solve(n, &dense, &self.r_copy, &mut x);
+                    pinv_solve(n, &dense, &self.r, &mut x);
                     self.r.copy_from_slice(&x);
                 } else {
                     self.r.iter_mut().for_each(|x| *x = f64::NAN);
