@@ -7,12 +7,23 @@
 //! and `train` (fitting nets and `learn` params to data). `diagnostics`, `report`,
 //! `nn` (MLPs, jets, weights files) and `sample` (seeded random samples of a system's
 //! variables) are ground-floor helpers;
-//! `cli` sits on top.
+//! `driver` is the library API on top of the stages (load, derive, compile, evaluate,
+//! simulate, train on `ndarray` arrays); `cli` and the Python package sit on it.
+//!
+//! A Rust user needs only the driver's types, re-exported here:
+//!
+//! ```
+//! let m = lagc::Model::load("examples/pendulum.lag".as_ref(), &[]).unwrap();
+//! let s = m.system("pendulum", lagc::Backend::Jit).unwrap();
+//! let a = s.accel(ndarray::array![[1.0, 0.0]].view(), None).unwrap(); // theta'' = -(g/l) sin(theta)
+//! assert!((a[[0, 0]] + 9.81 * 1f64.sin()).abs() < 1e-12);
+//! ```
 
 pub mod backend;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod driver;
 pub mod integrate;
 pub mod kernel;
 pub mod nn;
@@ -21,3 +32,5 @@ pub mod sample;
 pub mod symbolic;
 pub mod syntax;
 pub mod train;
+
+pub use driver::{Backend, Error, ErrorKind, Method, Model, SimOptions, System, Trajectory};

@@ -1,25 +1,21 @@
-//! One function per command. Each loads and checks the file the same way.
+//! One function per command, on top of the driver: arguments in, printing out.
 
 use super::args::{BackendKind, Cli, Command, Common, DeriveFormat, IrKind};
-use super::derive::{self, Style};
 use super::weights;
-use super::{run, simulate, Failure, SourceFile};
+use super::{run, simulate, Failure};
 use crate::backend;
 use crate::check::SystemModel;
-use crate::check::{self, Model};
-use crate::diagnostics::Diagnostic;
-use crate::kernel::{self, EomProgram};
+use crate::driver::{self, DeriveStyle, Times};
 use crate::report::csv::{self as csvio, CsvWriter};
-use crate::symbolic::eom::{Eom, MAX_UNROLLED_DOF};
-use crate::syntax;
+use crate::symbolic::eom::Eom;
 use std::path::Path;
 
 /// Dispatches a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Check { file, common } => {
-            let (_, model) = load(&file, &common)?;
-            for sys in &model.systems {
+            let model = load(&file, &common)?;
+            for sys in &model.checked().systems {
                 stdout(&format!("{}\n", sys.summary()))?;
             }
             Ok(())
@@ -35,21 +31,16 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             format,
             common,
         } => {
-            let (_, model) = load(&file, &common)?;
-            let systems = select(&model, system.as_deref())?;
+            let model = load(&file, &common)?;
             let mut obj = serde_json::Map::new();
-            for sys in systems {
-                let mut eom = derive_eom(sys)?;
+            for name in select(&model, system.as_deref())? {
+                let s = model.system(&name, backend_kind(&common))?;
                 match format {
                     DeriveFormat::Json => {
-                        obj.insert(sys.name.clone(), derive::json(&mut eom));
+                        obj.insert(name, s.derive_json()?);
                     }
-                    DeriveFormat::Text => {
-                        stdout(&derive::render(&sys.name, &mut eom, Style::Text))?
-                    }
-                    DeriveFormat::Latex => {
-                        stdout(&derive::render(&sys.name, &mut eom, Style::Latex))?
-                    }
+                    DeriveFormat::Text => stdout(&s.derive_text(DeriveStyle::Text)?)?,
+                    DeriveFormat::Latex => stdout(&s.derive_text(DeriveStyle::Latex)?)?,
                 }
             }
             if format == DeriveFormat::Json {
@@ -66,14 +57,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             ir,
             common,
         } => {
-            let (_, model) = load(&file, &common)?;
-            let sys = select(&model, Some(&system))?[0];
-            let (program, _) = compile(sys)?;
+            let model = load(&file, &common)?;
+            let s = model.system(&system, backend::Kind::Interp)?;
             match ir {
-                IrKind::Kernel => stdout(&program.to_string()),
+                IrKind::Kernel => stdout(&s.program().to_string()),
                 IrKind::Clif => {
                     let mut text = String::new();
-                    for p in program.programs() {
+                    for p in s.program().programs() {
                         text.push_str(
                             &backend::jit::clif_text(p)
                                 .map_err(|e| Failure::user(format!("error: {e}\n")))?,
@@ -90,9 +80,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             out,
             common,
         } => {
-            let (_, model) = load(&file, &common)?;
-            let sys = select(&model, Some(&system))?[0];
-            accel(sys, &file, &states, out.as_deref(), &common)
+            let model = load(&file, &common)?;
+            accel(&model, &system, &states, out.as_deref(), &common)
         }
         Command::Simulate {
             file,
@@ -158,10 +147,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             train,
             common,
         } => {
-            let (_, model) = load(&file, &common)?;
-            let sys = select(&model, Some(&system))?[0];
-            let k = model.system_index(&sys.name).unwrap_or(0);
-            super::bench::bench(&model, k, n, json, train, &common)
+            let model = load(&file, &common)?;
+            let k = system_index(&model, &system)?;
+            super::bench::bench(model.checked(), k, n, json, train, &common)
         }
     }
 }
@@ -193,107 +181,70 @@ pub fn parse_overrides(common: &Common) -> Result<Vec<(String, f64)>, Failure> {
         .collect()
 }
 
-/// Reads, parses and checks a file; prints warnings; diagnostics become a failure.
-pub fn load(path: &Path, common: &Common) -> Result<(SourceFile, Model), Failure> {
+/// Reads, parses and checks a file (with `--set` applied); prints its warnings unless
+/// `--quiet`.
+pub fn load(path: &Path, common: &Common) -> Result<driver::Model, Failure> {
     let overrides = parse_overrides(common)?;
-    let src = SourceFile::read(path)?;
-    let ast = syntax::parse(&src.text).map_err(|d| Failure::user(src.render(&[d])))?;
-    let checked = check::check(&src.text, &ast, &overrides);
-    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = checked
-        .diagnostics
-        .into_iter()
-        .partition(Diagnostic::is_error);
-    if !errors.is_empty() {
-        let mut all = errors;
-        all.extend(warnings);
-        all.sort_by_key(|d| d.span.start);
-        return Err(Failure::user(src.render(&all)));
-    }
+    let model = driver::Model::load(path, &overrides)?;
+    let warnings = model.warnings();
     if !warnings.is_empty() && !common.quiet {
-        eprint!("{}", src.render(&warnings));
+        eprint!("{warnings}");
     }
-    if let Some(name) = checked.unused_overrides.first() {
-        return Err(Failure::usage(format!(
-            "error: --set {name}=...: no system in {} declares a param `{name}`\n",
-            path.display()
-        )));
-    }
-    let model = checked
-        .model
-        .ok_or_else(|| Failure::user("error: the file did not check\n"))?;
-    Ok((src, model))
+    Ok(model)
 }
 
-/// The system named by `--system`, or every system; an unknown name is a usage error.
-pub(super) fn select<'m>(
-    model: &'m Model,
-    name: Option<&str>,
-) -> Result<Vec<&'m SystemModel>, Failure> {
+/// The systems named by `--system`, or every system; an unknown name is a usage error.
+pub(super) fn select(model: &driver::Model, name: Option<&str>) -> Result<Vec<String>, Failure> {
     match name {
-        None => Ok(model.systems.iter().collect()),
-        Some(n) => match model.system_index(n) {
-            Some(k) => Ok(vec![&model.systems[k]]),
-            None => {
-                let names: Vec<&str> = model.systems.iter().map(|s| s.name.as_str()).collect();
-                Err(Failure::usage(format!(
-                    "error: --system {n}: no such system (the file has: {})\n",
-                    names.join(", ")
-                )))
-            }
-        },
+        None => Ok(model.system_names()),
+        Some(n) => Ok(vec![model
+            .system_model(n)
+            .map_err(system_flag(n))?
+            .name
+            .clone()]),
     }
 }
 
-/// Derives and lowers the kernel of one system; returns it with the derivation (which
-/// names the kernel's inputs and outputs).
-fn compile(sys: &SystemModel) -> Result<(EomProgram, Eom), Failure> {
-    let mut eom = derive_eom(sys)?;
-    let program = kernel::eom_program(&mut eom, true, true).map_err(|e| {
-        Failure::user(format!(
-            "error: internal: cannot lower system `{}`: {e}\n",
-            sys.name
-        ))
-    })?;
-    Ok((program, eom))
+/// The index of the system `--system name` names.
+pub(super) fn system_index(model: &driver::Model, name: &str) -> Result<usize, Failure> {
+    model.system_model(name).map_err(system_flag(name))?;
+    Ok(model.checked().system_index(name).unwrap_or(0))
+}
+
+fn system_flag(name: &str) -> impl Fn(driver::Error) -> Failure + '_ {
+    move |e| Failure::usage(format!("error: --system {name}: {e}\n"))
 }
 
 /// `lagc accel`: accelerations and energy at every state row of a CSV file.
 fn accel(
-    sys: &SystemModel,
-    file: &Path,
+    model: &driver::Model,
+    system: &str,
     states: &Path,
     out: Option<&Path>,
     common: &Common,
 ) -> Result<(), Failure> {
-    let (nets, learn_values) = weights::for_command(sys, common.weights.as_deref(), None, file)?;
-    let (program, eom) = compile(sys)?;
-    let inputs = eom.input_names();
-    let outputs = eom.output_names();
-    let table = read_csv(states)?;
-    // State columns are required; `t` defaults to 0 and learn params to their initial values.
-    let n_state = 2 * eom.dof();
-    let cols = table
-        .require_columns(&inputs[..n_state])
-        .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
-    let t_col = table.column("t");
-    let mut backend = backend::create_eom(program, backend_kind(common), nets);
-    let mut input = vec![0.0; backend.n_inputs()];
-    let mut output = vec![0.0; backend.n_outputs()];
-    // Every row is evaluated before the output is opened, so a failure leaves no file.
-    let mut results = Vec::with_capacity(table.rows.len() * output.len());
-    let mut singular = 0;
-    for row in &table.rows {
-        for (k, &c) in cols.iter().enumerate() {
-            input[k] = row[c];
-        }
-        input[n_state] = t_col.map_or(0.0, |c| row[c]);
-        input[n_state + 1..].copy_from_slice(&learn_values);
-        let report = backend
-            .eval(&input, &mut output)
-            .map_err(|e| Failure::user(format!("error: system `{}`: {e}\n", sys.name)))?;
-        singular += report.singular;
-        results.extend_from_slice(&output);
+    system_index(model, system)?;
+    let mut s = model.system(system, backend_kind(common))?;
+    let sys = s.checked().clone();
+    // Every net and learn param must be in the weights file; nets need one.
+    let path = common.weights.as_deref();
+    weights::for_command(&sys, path, None, Path::new(""))?;
+    if let Some(p) = path {
+        s.set_weights(&weights::read(p)?)?;
     }
+    let table = read_csv(states)?;
+    // State columns are required; `t` defaults to 0.
+    let cols = table
+        .require_columns(s.state_names())
+        .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
+    let rows = table.rows.len();
+    let state = ndarray::Array2::from_shape_fn((rows, cols.len()), |(i, j)| table.rows[i][cols[j]]);
+    let t: Vec<f64> = match table.column("t") {
+        Some(c) => table.rows.iter().map(|r| r[c]).collect(),
+        None => vec![0.0; rows],
+    };
+    // Every row is evaluated before the output is opened, so a failure leaves no file.
+    let (results, singular) = s.eval(state.view(), Times::Each(t))?;
     let sink: Box<dyn std::io::Write> = match out {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
             |e| Failure::user(format!("error: cannot write {}: {e}\n", p.display())),
@@ -302,16 +253,15 @@ fn accel(
     };
     let io_err =
         |e: std::io::Error| Failure::user(format!("error: writing the output failed: {e}\n"));
-    let mut writer = CsvWriter::new(sink, &outputs).map_err(io_err)?;
-    for row in results.chunks(output.len()) {
-        writer.write_row(row).map_err(io_err)?;
+    let mut writer = CsvWriter::new(sink, s.output_names()).map_err(io_err)?;
+    for row in results.rows() {
+        writer.write_row(&row.to_vec()).map_err(io_err)?;
     }
     writer.flush().map_err(io_err)?;
     if singular > 0 && !common.quiet {
         eprintln!(
-            "warning: system `{}`: the mass matrix d2L/dq'dq' is singular at {singular} of {} states; used the pseudo-inverse there",
+            "warning: system `{}`: the mass matrix d2L/dq'dq' is singular at {singular} of {rows} states; used the pseudo-inverse there",
             sys.name,
-            table.rows.len()
         );
     }
     Ok(())
@@ -346,31 +296,22 @@ fn render_csv_error_text(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> Stri
 /// Derives a system's equations (lattices in loop form), refusing systems too large for
 /// the unrolled form.
 pub(super) fn derive_eom(sys: &SystemModel) -> Result<Eom, Failure> {
-    match Eom::derive_lattice(sys) {
-        Some(eom) => Ok(eom),
-        None => derive_unrolled(
-            sys,
-            "it is not a lattice (docs/language.md, section 5: loop form), so its arrays are unrolled",
-        ),
-    }
+    Ok(driver::derive_eom(sys, None)?)
 }
 
 /// Derives a system's equations element by element (dense H), refusing systems too
 /// large for that; `why` says why the dense form is needed.
 pub(super) fn derive_unrolled(sys: &SystemModel, why: &str) -> Result<Eom, Failure> {
-    let dof = sys.dof();
-    if dof > MAX_UNROLLED_DOF {
-        return Err(Failure::user(format!(
-            "error: system `{}` has {dof} scalar coordinates; {why}, and unrolled systems have at most {MAX_UNROLLED_DOF}\n",
-            sys.name
-        )));
-    }
-    Ok(Eom::derive_unrolled(sys))
+    Ok(driver::derive_eom(sys, Some(why))?)
 }
 
 /// Writes to stdout; a closed pipe (`lagc derive ... | head`) ends output quietly.
 pub(super) fn stdout(text: &str) -> Result<(), Failure> {
     use std::io::Write;
+    let captured = super::CAPTURED.with(|c| c.borrow_mut().as_mut().map(|s| s.push_str(text)));
+    if captured.is_some() {
+        return Ok(());
+    }
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::user(format!(
             "error: writing to stdout failed: {e}\n"

@@ -3,16 +3,12 @@
 mod args;
 mod bench;
 mod commands;
-pub mod derive;
 mod run;
 mod simulate;
 pub mod train;
 pub mod weights;
 
 pub use args::Cli;
-
-use crate::diagnostics::{render, Diagnostic, Span};
-use std::path::{Path, PathBuf};
 
 /// Exit status of a user error (bad file, bad data, diverged run).
 pub const EXIT_USER: i32 = 1;
@@ -46,43 +42,16 @@ impl Failure {
     }
 }
 
-/// A `.lag` source file read from disk, kept for rendering diagnostics.
-pub struct SourceFile {
-    /// The path as given.
-    pub path: PathBuf,
-    /// Its text (invalid UTF-8 is rejected before this exists).
-    pub text: String,
-}
-
-impl SourceFile {
-    /// Reads a file; unreadable or non-UTF-8 files are user errors with a location.
-    pub fn read(path: &Path) -> Result<SourceFile, Failure> {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path)
-            .map_err(|e| Failure::user(format!("error: cannot read {name}: {e}\n")))?;
-        match String::from_utf8(bytes) {
-            Ok(text) => Ok(SourceFile {
-                path: path.to_path_buf(),
-                text,
-            }),
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                // Offsets in the lossy text match the original up to the first bad byte.
-                let d =
-                    Diagnostic::error(Span::new(at, at + 1), "this file is not valid UTF-8 text")
-                        .with_label(format!(
-                            "expected UTF-8; found byte 0x{:02x}",
-                            e.as_bytes()[at]
-                        ));
-                Err(Failure::user(render(&name, &lossy, &[d])))
-            }
+impl From<crate::driver::Error> for Failure {
+    /// Unknown names are command-line errors (exit 2); everything else is a user error.
+    fn from(e: crate::driver::Error) -> Failure {
+        Failure {
+            message: e.cli_text(),
+            status: match e.kind {
+                crate::driver::ErrorKind::Unknown => EXIT_USAGE,
+                _ => EXIT_USER,
+            },
         }
-    }
-
-    /// Renders diagnostics against this file.
-    pub fn render(&self, diags: &[Diagnostic]) -> String {
-        render(&self.path.display().to_string(), &self.text, diags)
     }
 }
 
@@ -105,6 +74,46 @@ pub fn main_with_args(args: Vec<String>) -> i32 {
     }
 }
 
+thread_local! {
+    /// Where [`commands::stdout`] writes instead of stdout while [`run_captured`] runs.
+    static CAPTURED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// True while a command runs inside another program ([`run_captured`]): no Ctrl-C
+/// handler is installed then (the host owns its signals).
+static EMBEDDED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Runs the command line `args` inside a host program (the Python package's
+/// `Model.run`), on a thread with a large stack: returns the exit status, what the
+/// command printed on stdout, and its error message (warnings and progress still go
+/// to stderr).
+pub fn run_captured(args: Vec<String>) -> (i32, String, String) {
+    use clap::Parser;
+    EMBEDDED.store(true, std::sync::atomic::Ordering::SeqCst);
+    let worker = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            CAPTURED.with(|c| *c.borrow_mut() = Some(String::new()));
+            let result = match Cli::try_parse_from(args) {
+                Ok(cli) => commands::run(cli),
+                Err(e) => Err(Failure::usage(e.to_string())),
+            };
+            let out = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+            match result {
+                Ok(()) => (0, out, String::new()),
+                Err(f) => (f.status, out, f.message),
+            }
+        });
+    match worker.map(|w| w.join()) {
+        Ok(Ok(r)) => r,
+        _ => (
+            EXIT_USER,
+            String::new(),
+            "error: internal: the command failed to run\n".into(),
+        ),
+    }
+}
+
 /// The Ctrl-C flag, shared by every command and block of the process: the handler is
 /// installed once, on first use, and long loops check the flag between steps.
 pub(crate) fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
@@ -113,6 +122,9 @@ pub(crate) fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> 
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
+        if EMBEDDED.load(Ordering::SeqCst) {
+            return flag;
+        }
         let f = flag.clone();
         // Should another handler already be installed, Ctrl-C simply ends the process.
         let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));

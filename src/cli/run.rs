@@ -3,19 +3,20 @@
 use super::args::Common;
 use super::commands::{load, parse_overrides, stdout};
 use super::simulate::{self, BlockError, Context, Sink};
+use super::Failure;
 use super::{train, weights};
-use super::{Failure, SourceFile};
-use crate::check::{self, Model, Run, RunSettings};
+use crate::check::{Run, RunSettings};
 use crate::diagnostics::{Diagnostic, Span};
+use crate::driver;
 use crate::nn::Weights;
-use crate::syntax;
 use std::path::Path;
 
 /// Runs every block of `file`; the summary of each goes to stdout as it finishes. With
 /// `no_train`, train blocks are skipped and the weights files they `save` stand in for
 /// their results.
 pub(super) fn command(file: &Path, no_train: bool, common: &Common) -> Result<(), Failure> {
-    let (src, model) = load(file, common)?;
+    let src = load(file, common)?;
+    let model = src.checked();
     if model.runs.is_empty() {
         stdout(&format!(
             "{}: no simulate or train blocks to run\n",
@@ -46,16 +47,16 @@ pub(super) fn command(file: &Path, no_train: bool, common: &Common) -> Result<()
                 }
             }
             RunSettings::Train(_) => {
-                let outcome = train::run_block(&src, &model, k, &Default::default(), common)?;
+                let outcome = train::run_block(&src, k, &Default::default(), common)?;
                 trained
                     .get_or_insert_with(Weights::new)
                     .merge(outcome.weights);
                 stdout(&outcome.report)?;
             }
             RunSettings::Simulate(s) => {
-                let block_model = with_block_set(&src, &model, run, common)?;
+                let block_model = with_block_set(&src, run, common)?;
                 let ctx = Context {
-                    model: &block_model,
+                    model: block_model.checked(),
                     input_dir,
                     common,
                     trained: trained.as_ref(),
@@ -77,30 +78,26 @@ pub(super) fn command(file: &Path, no_train: bool, common: &Common) -> Result<()
 /// defined from an overridden one are recomputed, in every system that declares it, so
 /// a `compare` truth sees the same constants).
 fn with_block_set(
-    src: &SourceFile,
-    model: &Model,
+    src: &driver::Model,
     run: &Run,
     common: &Common,
-) -> Result<Model, Failure> {
+) -> Result<driver::Model, Failure> {
     if run.set.is_empty() {
-        return Ok(model.clone());
+        return Ok(src.clone());
     }
     let mut overrides = parse_overrides(common)?;
     overrides.extend(run.set.iter().cloned());
-    let ast = syntax::parse(&src.text).map_err(|d| Failure::user(src.render(&[d])))?;
-    check::check(&src.text, &ast, &overrides)
-        .into_model()
-        .map_err(|errors| Failure::user(src.render(&errors)))
+    Ok(src.instantiate(&overrides)?)
 }
 
 /// A block's failure, located at the block's first line.
-fn located(src: &SourceFile, run: &Run, e: BlockError) -> Failure {
+fn located(src: &driver::Model, run: &Run, e: BlockError) -> Failure {
     match e {
         BlockError::Done(f) => f,
         BlockError::Source(d) => Failure::user(src.render(&[d])),
         BlockError::Plain(msg, notes) => {
             let start = run.span.start;
-            let line_end = src.text[start..]
+            let line_end = src.text()[start..]
                 .find('\n')
                 .map_or(run.span.end, |k| start + k);
             let mut d = Diagnostic::error(Span::new(start, line_end.min(run.span.end)), msg)

@@ -701,11 +701,9 @@ pub(super) fn command(
     flags: &Flags,
     common: &Common,
 ) -> Result<(), Failure> {
-    let (_, model) = super::commands::load(file, common)?;
-    let sys_index = super::commands::select(&model, Some(system))?
-        .first()
-        .and_then(|s| model.system_index(&s.name))
-        .unwrap_or(0);
+    let src = super::commands::load(file, common)?;
+    let model = src.checked();
+    let sys_index = super::commands::system_index(&src, system)?;
     let sys = &model.systems[sys_index];
     let usage = |m: String| Failure::usage(format!("error: {m}\n"));
     let method = match flags.method {
@@ -757,7 +755,7 @@ pub(super) fn command(
     };
     let dir = file.parent().unwrap_or(Path::new("."));
     let ctx = Context {
-        model: &model,
+        model,
         input_dir: dir,
         common,
         trained: None,

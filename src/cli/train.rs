@@ -6,9 +6,10 @@
 //! (`SYSTEM.ckpt` without `save`) every `checkpoint` steps and on Ctrl-C.
 
 use super::args::Common;
-use super::{Failure, SourceFile};
-use crate::check::{Model, RunSettings, Source, SystemModel, TrainSettings};
+use super::Failure;
+use crate::check::{RunSettings, Source, SystemModel, TrainSettings};
 use crate::diagnostics::render;
+use crate::driver;
 use crate::nn::Weights;
 use crate::report::csv::{self as csvio, CsvWriter};
 use crate::report::plot;
@@ -66,14 +67,9 @@ pub fn command(
     over: &Overrides,
     common: &Common,
 ) -> Result<(), Failure> {
-    let (src, model) = super::commands::load(file, common)?;
-    let Some(k) = model.system_index(system) else {
-        let names: Vec<&str> = model.systems.iter().map(|s| s.name.as_str()).collect();
-        return Err(Failure::usage(format!(
-            "error: --system {system}: no such system (the file has: {})\n",
-            names.join(", ")
-        )));
-    };
+    let src = super::commands::load(file, common)?;
+    let model = src.checked();
+    let k = super::commands::system_index(&src, system)?;
     let Some(run) = model
         .runs
         .iter()
@@ -84,7 +80,7 @@ pub fn command(
             file.display()
         )));
     };
-    let out = run_block(&src, &model, run, over, common)?;
+    let out = run_block(&src, run, over, common)?;
     use std::io::Write;
     match std::io::stdout().lock().write_all(out.report.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::user(format!(
@@ -161,14 +157,14 @@ fn csv_failure(path: &Path, bytes: &[u8], e: &csvio::CsvError) -> Failure {
     ))
 }
 
-/// Runs train block `run` of `model` (from `src`), flags in `over` overriding it.
+/// Runs train block `run` of `src`, flags in `over` overriding it.
 pub fn run_block(
-    src: &SourceFile,
-    model: &Model,
+    src: &driver::Model,
     run: usize,
     over: &Overrides,
     common: &Common,
 ) -> Result<Outcome, Failure> {
+    let model = src.checked();
     let r = &model.runs[run];
     let RunSettings::Train(block) = &r.settings else {
         return Err(Failure::user("error: internal: not a train block\n"));
@@ -190,12 +186,11 @@ pub fn run_block(
     let model = if params.is_empty() && r.set.is_empty() {
         model
     } else {
-        let ast = crate::syntax::parse(&src.text).map_err(|d| Failure::user(src.render(&[d])))?;
         let overrides = super::commands::parse_overrides(common)?;
         let systems: Vec<usize> = truth_idx.into_iter().chain([r.system]).collect();
         rewritten = data::per_sample_model(
-            &src.text,
-            &ast,
+            src.text(),
+            src.ast(),
             &overrides,
             &systems,
             &params,
@@ -205,7 +200,7 @@ pub fn run_block(
         &rewritten
     };
     let sys = &model.systems[r.system];
-    let lag_dir = src.path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let lag_dir = src.dir().to_path_buf();
     let kind = super::commands::backend_kind(common);
     let made: Result<Made, DataError> = match (&over.data, &settings.data) {
         (Some(p), _) => {

@@ -114,6 +114,11 @@ impl Weights {
         self.tensors.keys().map(String::as_str)
     }
 
+    /// The shape of tensor `name`, if there is one.
+    pub fn shape(&self, name: &str) -> Option<&[usize]> {
+        self.tensors.get(name).map(|t| t.shape.as_slice())
+    }
+
     /// Sets tensor `name` to `data` (row-major) of shape `shape`; `None` when the
     /// lengths disagree.
     pub fn insert(&mut self, name: &str, shape: &[usize], data: Vec<f64>) -> Option<()> {

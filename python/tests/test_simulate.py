@@ -1,0 +1,106 @@
+"""simulate against `lagc simulate` (bit for bit), ensembles, and divergence."""
+
+import numpy as np
+import pytest
+
+import lagc
+from conftest import EXAMPLES, columns, ddot, init_flag, read_csv
+
+CASES = {
+    "pendulum": [1.0, 0.3],
+    "double_pendulum": [1.0, 2.0, 0.1, -0.2],
+}
+BLOW_UP = "system blow { coord x; accel x = x^3; }\n"  # from x = 1 at rest: infinite at t ~ 1.85
+
+
+def system(name, backend="jit"):
+    return lagc.load(EXAMPLES / f"{name}.lag").system(name, backend=backend)
+
+
+def cli_simulate(cli, tmp_path, lag, name, inputs, init, t_end, dt, method, backend="jit", ok=True):
+    out = tmp_path / f"{name}_{method}.csv"
+    p = cli(
+        "simulate", lag, "--system", name, "--init", init_flag(inputs, init),
+        "--t-end", t_end, "--dt", dt, "--method", method,
+        "--rtol", 1e-10, "--atol", 1e-10, "--backend", backend, "--out", out, "--quiet",
+        ok=ok,
+    )
+    return p, read_csv(out)
+
+
+@pytest.mark.parametrize("backend", ["jit", "interp"])
+@pytest.mark.parametrize("method", ["rk4", "dopri5", "variational"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_cli_bit_for_bit(cli, tmp_path, name, method, backend):
+    s = system(name, backend)
+    init = CASES[name]
+    _, (header, data) = cli_simulate(cli, tmp_path, EXAMPLES / f"{name}.lag", name, s.inputs, init, 2.0, 0.01, method, backend)
+    d = s.dof
+    tr = s.simulate(dict(zip(s.inputs, init)), 2.0, 0.01, method=method, rtol=1e-10, atol=1e-10)
+    assert tr.t.shape == (201,) and tr.q.shape == (201, d) and tr.v.shape == (201, d)
+    assert tr.a.shape == (201, d) and tr.energy.shape == (201,)
+    np.testing.assert_array_equal(tr.t, np.arange(201) * 0.01)
+    np.testing.assert_array_equal(tr.t, data[:, header.index("t")])
+    np.testing.assert_array_equal(tr.q, columns(header, data, s.coords))
+    np.testing.assert_array_equal(tr.v, columns(header, data, s.inputs[d:]))
+    np.testing.assert_array_equal(tr.a, columns(header, data, [ddot(c) for c in s.coords]))
+    np.testing.assert_array_equal(tr.energy, data[:, header.index("energy")])
+    table = tr.to_dict()
+    assert list(table) == header
+    for k, column in enumerate(header):
+        np.testing.assert_array_equal(table[column], data[:, k])
+
+
+def test_init_forms_agree():
+    s = system("double_pendulum")
+    y0 = np.array(CASES["double_pendulum"])
+    a = s.simulate(y0, 0.5, 0.01)
+    b = s.simulate(dict(zip(s.inputs, y0)), 0.5, 0.01)
+    c = s.simulate(y0.astype(np.float32).astype(np.float64), 0.5, 0.01)
+    d = s.simulate(y0.astype(np.float32), 0.5, 0.01)
+    np.testing.assert_array_equal(a.q, b.q)
+    np.testing.assert_array_equal(c.q, d.q)
+    # names not given start at 0
+    e = s.simulate({"t1": 1.0}, 0.5, 0.01)
+    np.testing.assert_array_equal(e.q, s.simulate(np.array([1.0, 0, 0, 0]), 0.5, 0.01).q)
+
+
+@pytest.mark.parametrize("method", ["rk4", "dopri5", "variational"])
+def test_ensemble_equals_single_runs(method):
+    s = system("double_pendulum")
+    rng = np.random.default_rng(0)
+    inits = np.hstack([rng.uniform(-2, 2, (5, 2)), rng.uniform(-1, 1, (5, 2))])
+    tr = s.simulate(inits, 1.0, 0.02, method=method)
+    assert tr.q.shape == (5, 51, 2) and tr.energy.shape == (5, 51)
+    for k in range(5):
+        one = s.simulate(inits[k], 1.0, 0.02, method=method)
+        for attr in ("q", "v", "a", "energy"):
+            np.testing.assert_array_equal(getattr(tr, attr)[k], getattr(one, attr))
+
+
+def test_blow_up_raises_diverged_with_finite_rows(cli, tmp_path):
+    s = lagc.loads(BLOW_UP, name="blow.lag")["blow"]
+    with pytest.raises(lagc.DivergedError) as info:
+        s.simulate({"x": 1.0}, 5.0, 0.01)
+    assert isinstance(info.value, RuntimeError)
+    tr = info.value.trajectory
+    assert 50 < len(tr.t) < 500 and tr.t[-1] < 5.0
+    assert np.all(np.isfinite(tr.t)) and np.all(np.isfinite(tr.q)) and np.all(np.isfinite(tr.v))
+    np.testing.assert_array_equal(tr.t, np.arange(len(tr.t)) * 0.01)
+    # the same rows as the command line keeps
+    lag = tmp_path / "blow.lag"
+    lag.write_text(BLOW_UP)
+    p, (header, data) = cli_simulate(cli, tmp_path, lag, "blow", s.inputs, [1.0, 0.0], 5.0, 0.01, "rk4", ok=False)
+    assert p.returncode == 1
+    np.testing.assert_array_equal(tr.t, data[:, header.index("t")])
+    np.testing.assert_array_equal(tr.q[:, 0], data[:, header.index("x")])
+
+
+def test_run_writes_what_simulate_returns(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    m = lagc.load(EXAMPLES / "falling_ball.lag")
+    reports = m.run(quiet=True)
+    assert len(reports) == 1 and isinstance(reports[0], dict)
+    header, data = read_csv(tmp_path / "falling_ball.csv")
+    tr = m["falling_ball"].simulate({"q1'": 5.0, "q2'": 1.0}, 1.0, 0.01, method="rk4")
+    np.testing.assert_array_equal(tr.q, columns(header, data, ["q1", "q2"]))

@@ -1,0 +1,419 @@
+//! The derived equations of a system as text, LaTeX or JSON (what `lagc derive` prints).
+
+use crate::symbolic::eom::{velocity_name, Eom, EomKind};
+use crate::symbolic::lattice::{slot_name, Lattice, PerIndex, SiteTerm};
+use crate::symbolic::ExprId;
+
+/// How to print one expression.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Infix text.
+    Text,
+    /// LaTeX.
+    Latex,
+}
+
+/// Explicit accelerations for up to two degrees of freedom (1x1 division or Cramer's
+/// rule); `None` for larger systems, which are solved numerically.
+pub fn explicit_accel(eom: &mut Eom) -> Option<Vec<ExprId>> {
+    let EomKind::Lagrangian { hess, rhs, .. } = &eom.kind else {
+        return None;
+    };
+    let (hess, rhs) = (hess.clone(), rhs.clone());
+    let dag = &mut eom.dag;
+    match rhs.len() {
+        1 => Some(vec![dag.div(rhs[0], hess[0])]),
+        2 => {
+            let (a, b, c, d) = (hess[0], hess[1], hess[2], hess[3]);
+            let ad = dag.mul(a, d);
+            let bc = dag.mul(b, c);
+            let det = dag.sub(ad, bc);
+            let dr0 = dag.mul(d, rhs[0]);
+            let br1 = dag.mul(b, rhs[1]);
+            let ar1 = dag.mul(a, rhs[1]);
+            let cr0 = dag.mul(c, rhs[0]);
+            let n0 = dag.sub(dr0, br1);
+            let n1 = dag.sub(ar1, cr0);
+            Some(vec![dag.div(n0, det), dag.div(n1, det)])
+        }
+        _ => None,
+    }
+}
+
+/// Expressions larger than this (written out as trees) are summarised, not printed.
+pub const MAX_PRINTED_NODES: f64 = 20_000.0;
+
+fn show(eom: &Eom, id: ExprId, style: Style) -> String {
+    let size = eom.dag.tree_size(id);
+    if size > MAX_PRINTED_NODES {
+        return format!(
+            "<{size:.0} operations written out ({} shared): too large to print; see `lagc emit --ir kernel`>",
+            eom.dag.count_reachable(&[id])
+        );
+    }
+    match style {
+        Style::Text => eom.dag.to_text(id),
+        Style::Latex => eom.dag.to_latex(id),
+    }
+}
+
+fn lhs(name: &str, style: Style) -> String {
+    match style {
+        Style::Text => name.to_string(),
+        Style::Latex => crate::symbolic::print::latex_name(name),
+    }
+}
+
+/// The derivation of one system as text or LaTeX lines.
+pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
+    let accel = explicit_accel(eom);
+    let n = eom.dof();
+    let qn: Vec<String> = eom.q_names();
+    let vn: Vec<String> = qn.iter().map(|q| velocity_name(q)).collect();
+    let mut lines: Vec<(String, String)> = vec![];
+    let (text, tex) = (style == Style::Text, style == Style::Latex);
+    let frac = |a: &str, b: &str| {
+        if text {
+            format!("dL/d{b}")
+        } else {
+            format!("\\frac{{\\partial L}}{{\\partial {}}}", lhs(a, style))
+        }
+    };
+    let second = |a: &str, b: &str| {
+        if text {
+            format!("d2L/d{a}d{b}")
+        } else {
+            format!(
+                "\\frac{{\\partial^2 L}}{{\\partial {} \\partial {}}}",
+                lhs(a, style),
+                lhs(b, style)
+            )
+        }
+    };
+    let kind;
+    match &eom.kind {
+        EomKind::Lattice(lat) => {
+            kind = "Lagrangian, loop form";
+            let lat = lat.clone();
+            let at = lattice_lines(eom, &lat);
+            lines.push(("L".into(), sums_text(eom, &at.density, style)));
+            let (fq, fv) = (&at.q_names, &at.v_names);
+            for (f, &e) in at.eq.dl_dq.iter().enumerate() {
+                lines.push((frac(&fq[f], &fq[f]), show(eom, e, style)));
+            }
+            for (f, &e) in at.eq.dl_dv.iter().enumerate() {
+                lines.push((frac(&fv[f], &fv[f]), show(eom, e, style)));
+            }
+            for &(a, b, d, e) in &at.eq.hess {
+                let col = slot_name(&lat.fields[b], true, "i", d);
+                let key = if text {
+                    format!("H[{}, {col}] = {}", fv[a], second(&fv[a], &col))
+                } else {
+                    format!(
+                        "H_{{{},{}}} = {}",
+                        lhs(&fv[a], style),
+                        lhs(&col, style),
+                        second(&fv[a], &col)
+                    )
+                };
+                lines.push((key, show(eom, e, style)));
+            }
+            lines.push(("energy".into(), sums_text(eom, &at.energy, style)));
+            for (f, &e) in at.eq.rhs.iter().enumerate() {
+                let key = if tex {
+                    format!("r_{{{}}}", lhs(&fq[f], style))
+                } else {
+                    format!("r[{}]", fq[f])
+                };
+                lines.push((key, show(eom, e, style)));
+            }
+            let (lo, up) = lat.band();
+            let q2 = if tex { "\\ddot{q}" } else { "q''" };
+            let solve = format!(
+                "H^-1 r  (H banded: {lo} below, {up} above the diagonal{}; {} sites; solved in O(N){})",
+                if lat.periodic { ", cyclic" } else { "" },
+                lat.sites,
+                if lat.periodic {
+                    ""
+                } else {
+                    "; the rows at index i hold away from the ends"
+                }
+            );
+            lines.push((q2.into(), if tex { "H^{-1} r".into() } else { solve }));
+        }
+        EomKind::Lagrangian {
+            l,
+            dl_dq,
+            dl_dv,
+            hess,
+            mixed,
+            rhs,
+            energy,
+        } => {
+            kind = "Lagrangian";
+            lines.push(("L".into(), show(eom, *l, style)));
+            for i in 0..n {
+                lines.push((frac(&qn[i], &qn[i]), show(eom, dl_dq[i], style)));
+            }
+            for i in 0..n {
+                lines.push((frac(&vn[i], &vn[i]), show(eom, dl_dv[i], style)));
+            }
+            for (m, name, cols) in [(hess, "H", &vn), (mixed, "M", &qn)] {
+                let mut any = false;
+                for i in 0..n {
+                    for j in 0..n {
+                        let e = m[i * n + j];
+                        if eom.dag.as_const(e) == Some(0.0) {
+                            continue;
+                        }
+                        any = true;
+                        let key = if text {
+                            format!(
+                                "{name}[{}, {}] = {}",
+                                vn[i],
+                                cols[j],
+                                second(&vn[i], &cols[j])
+                            )
+                        } else {
+                            format!(
+                                "{name}_{{{},{}}} = {}",
+                                lhs(&vn[i], style),
+                                lhs(&cols[j], style),
+                                second(&vn[i], &cols[j])
+                            )
+                        };
+                        lines.push((key, show(eom, e, style)));
+                    }
+                }
+                if !any {
+                    lines.push((name.to_string(), "0".into()));
+                }
+            }
+            lines.push(("energy".into(), show(eom, *energy, style)));
+            match &accel {
+                Some(acc) => {
+                    for i in 0..n {
+                        lines.push((lhs(&velocity_name(&vn[i]), style), show(eom, acc[i], style)));
+                    }
+                }
+                None => {
+                    for i in 0..n {
+                        let key = if tex {
+                            format!("r_{{{}}}", lhs(&qn[i], style))
+                        } else {
+                            format!("r[{}]", qn[i])
+                        };
+                        lines.push((key, show(eom, rhs[i], style)));
+                    }
+                    let q2 = if tex { "\\ddot{q}" } else { "q''" };
+                    let r = if tex {
+                        "H^{-1} r"
+                    } else {
+                        "H^-1 r  (r = dL/dq - M q' - d2L/dq'dt + Q; solved by LU)"
+                    };
+                    lines.push((q2.into(), r.into()));
+                }
+            }
+        }
+        EomKind::Hamiltonian { h, dq, dp } => {
+            kind = "Hamiltonian";
+            lines.push(("H".into(), show(eom, *h, style)));
+            for i in 0..n {
+                lines.push((lhs(&velocity_name(&qn[i]), style), show(eom, dq[i], style)));
+            }
+            for (&p, &d) in eom.v.iter().zip(dp) {
+                let p = eom
+                    .dag
+                    .as_var(p)
+                    .map(|v| eom.dag.var_name(v).to_string())
+                    .unwrap_or_default();
+                lines.push((lhs(&velocity_name(&p), style), show(eom, d, style)));
+            }
+            lines.push(("energy".into(), show(eom, *h, style)));
+        }
+        EomKind::Accel(acc) => {
+            kind = "explicit accelerations";
+            for i in 0..n {
+                lines.push((lhs(&velocity_name(&vn[i]), style), show(eom, acc[i], style)));
+            }
+            lines.push((
+                "energy".into(),
+                if text {
+                    "nan (accel systems have no energy)".into()
+                } else {
+                    "\\text{n/a}".into()
+                },
+            ));
+        }
+    }
+    let mut out = String::new();
+    if text {
+        out.push_str(&format!("system {name} ({kind})\n"));
+        for (k, v) in lines {
+            out.push_str(&format!("  {k} = {v}\n"));
+        }
+    } else {
+        out.push_str(&format!("% system {name} ({kind})\n\\begin{{align*}}\n"));
+        let body: Vec<String> = lines.iter().map(|(k, v)| format!("  {k} &= {v}")).collect();
+        out.push_str(&body.join(" \\\\\n"));
+        out.push_str("\n\\end{align*}\n");
+    }
+    out
+}
+
+/// The derivation of one system as a JSON object of expression strings.
+pub fn json(eom: &mut Eom) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let accel = explicit_accel(eom);
+    let n = eom.dof();
+    let s = |eom: &Eom, ids: &[ExprId]| -> Vec<Value> {
+        ids.iter()
+            .map(|&i| Value::String(show(eom, i, Style::Text)))
+            .collect()
+    };
+    let rows = |eom: &Eom, m: &[ExprId]| -> Vec<Value> {
+        m.chunks(n.max(1))
+            .map(|r| Value::Array(s(eom, r)))
+            .collect()
+    };
+    match &eom.kind {
+        EomKind::Lagrangian {
+            l,
+            dl_dq,
+            dl_dv,
+            hess,
+            mixed,
+            rhs,
+            energy,
+        } => json!({
+            "kind": "L",
+            "coords": eom.q_names(),
+            "L": show(eom, *l, Style::Text),
+            "dL_dq": s(eom, dl_dq),
+            "dL_dqdot": s(eom, dl_dv),
+            "H": rows(eom, hess),
+            "M": rows(eom, mixed),
+            "energy": show(eom, *energy, Style::Text),
+            "rhs": s(eom, rhs),
+            "accel": match &accel { Some(a) => Value::Array(s(eom, a)), None => Value::String("H^-1 rhs".into()) },
+        }),
+        EomKind::Lattice(lat) => {
+            let lat = lat.clone();
+            let at = lattice_lines(eom, &lat);
+            let hess: Vec<Value> = at
+                .eq
+                .hess
+                .iter()
+                .map(|&(a, b, d, e)| {
+                    json!({
+                        "row": at.v_names[a],
+                        "col": slot_name(&lat.fields[b], true, "i", d),
+                        "value": show(eom, e, Style::Text),
+                    })
+                })
+                .collect();
+            let (lo, up) = lat.band();
+            json!({
+                "kind": "L",
+                "form": "lattice",
+                "coords": eom.q_names(),
+                "sites": lat.sites,
+                "periodic": lat.periodic,
+                "band": [lo, up],
+                "L": sums_text(eom, &at.density, Style::Text),
+                "at_index": at.q_names,
+                "dL_dq": s(eom, &at.eq.dl_dq),
+                "dL_dqdot": s(eom, &at.eq.dl_dv),
+                "H": hess,
+                "energy": sums_text(eom, &at.energy, Style::Text),
+                "rhs": s(eom, &at.eq.rhs),
+                "accel": "H^-1 rhs",
+            })
+        }
+        EomKind::Hamiltonian { h, dq, dp } => json!({
+            "kind": "H",
+            "coords": eom.q_names(),
+            "H": show(eom, *h, Style::Text),
+            "dq": s(eom, dq),
+            "dp": s(eom, dp),
+            "energy": show(eom, *h, Style::Text),
+        }),
+        EomKind::Accel(acc) => json!({
+            "kind": "accel",
+            "coords": eom.q_names(),
+            "accel": s(eom, acc),
+            "energy": "nan",
+        }),
+    }
+}
+
+/// What `lagc derive` shows of a lattice: the densities with their ranges, and the
+/// equations at index i with the names they are printed under.
+struct LatticeLines {
+    /// Each term's share of L with its range (empty: outside any sum).
+    density: Vec<(String, ExprId)>,
+    /// Each term's share of the energy, likewise.
+    energy: Vec<(String, ExprId)>,
+    q_names: Vec<String>,
+    v_names: Vec<String>,
+    eq: PerIndex,
+}
+
+fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
+    let with_range = |pick: fn(&SiteTerm) -> Option<ExprId>| -> Vec<(String, ExprId)> {
+        lat.terms
+            .iter()
+            .filter_map(|t| {
+                let e = pick(t)?;
+                let range = match (t.once, t.lo == 0 && t.hi == lat.sites as i64) {
+                    (true, _) => String::new(),
+                    (false, true) => "i".to_string(),
+                    (false, false) => format!("i in {}..{}", t.lo, t.hi),
+                };
+                Some((range, e))
+            })
+            .collect()
+    };
+    LatticeLines {
+        density: with_range(|t| t.density),
+        energy: with_range(|t| t.energy),
+        q_names: lat
+            .fields
+            .iter()
+            .map(|f| slot_name(f, false, "i", 0))
+            .collect(),
+        v_names: lat
+            .fields
+            .iter()
+            .map(|f| slot_name(f, true, "i", 0))
+            .collect(),
+        eq: lat.per_index(&mut eom.dag),
+    }
+}
+
+/// Terms with their ranges as one sum: `sum(i, a) + sum(i in 0..5, b) - c`.
+fn sums_text(eom: &Eom, terms: &[(String, ExprId)], style: Style) -> String {
+    let mut out = String::new();
+    for (k, (range, e)) in terms.iter().enumerate() {
+        let t = sum_text(range, show(eom, *e, style), style);
+        match (k, t.strip_prefix('-')) {
+            (0, _) => out.push_str(&t),
+            (_, Some(rest)) => out.push_str(&format!(" - {rest}")),
+            (_, None) => out.push_str(&format!(" + {t}")),
+        }
+    }
+    if out.is_empty() {
+        out.push('0');
+    }
+    out
+}
+
+/// `sum(range, body)` (`\sum_{range} (body)` in LaTeX), or the body alone for a term
+/// outside any sum (empty range).
+fn sum_text(range: &str, body: String, style: Style) -> String {
+    match (range.is_empty(), style) {
+        (true, _) => body,
+        (false, Style::Text) => format!("sum({range}, {body})"),
+        (false, Style::Latex) => format!("\\sum_{{{range}}} \\left({body}\\right)"),
+    }
+}

@@ -1,0 +1,35 @@
+//! Every integration test in one binary, so the crate is linked once for all of them.
+//! `tests/jit_memory.rs` stays alone: it measures the resident memory of its process.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod banded;
+mod chain_growth;
+mod check_examples;
+mod cli_accel;
+mod cli_bench;
+mod cli_check;
+mod cli_run;
+mod cli_simulate;
+mod csv_props;
+mod derive_snapshots;
+mod error_corpus;
+mod fuzz_check;
+mod integrate_accuracy;
+mod integrate_energy;
+mod jit_backend;
+mod kernel_interp;
+mod kernel_scaling;
+mod lattice;
+mod nn_fixture;
+mod nn_jet;
+mod reference_accel;
+mod sample_draw;
+mod symbolic_props;
+mod symbolic_rules;
+mod train_cli;
+mod train_fit;
+mod train_grad;
+mod train_mlp;
+mod weights_fuzz;
