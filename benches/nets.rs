@@ -6,7 +6,7 @@
 //!
 //!     cargo bench --bench nets
 //!
-//! Compare with /work/shared/peers/README.md: JAX LNN q'' 4-128-128-1, jit + vmap,
+//! Compare with benches/peers/README.md: JAX LNN q'' 4-128-128-1, jit + vmap,
 //! batch 1024: ~5.9 us per state; one jitted call: ~77 us.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

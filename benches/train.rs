@@ -3,7 +3,7 @@
 //! a driven, damped pendulum, and for the LNN 4-128-128-1 and 4-500-500-500-1 softplus
 //! on double-pendulum data with `nn`'s nets and seeded initial weights
 //! ([`lagc::train::nets::NnNets`]). The JAX figures to compare with are ~19,000 and
-//! ~1,200 samples/s (/work/shared/peers/README.md).
+//! ~1,200 samples/s (benches/peers/README.md).
 //!
 //!     cargo bench --bench train
 

@@ -9,6 +9,6 @@ cargo test --release --locked
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/pip install --quiet maturin numpy pytest
+.venv/bin/pip install --quiet maturin numpy pytest scipy ray
 VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop --release --locked --quiet -m python/Cargo.toml
 .venv/bin/python -m pytest python/tests -q

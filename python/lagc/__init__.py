@@ -134,18 +134,6 @@ def _states(x, width, what="states"):
     return a, False
 
 
-def _times(t, n):
-    """Keyword arguments for the native eval: no t, one t, or one per state."""
-    if t is None:
-        return {}
-    arr = np.asarray(t, dtype=np.float64)
-    if arr.ndim == 0:
-        return {"t_scalar": float(arr)}
-    if arr.shape != (n,):
-        raise ValueError(f"t: expected a scalar or shape ({n},), got {arr.shape}")
-    return {"t": np.ascontiguousarray(arr)}
-
-
 class Trajectory:
     """Rows at t_k = k*dt; an ensemble of k runs has a leading axis k on q, v, a, energy."""
 
@@ -217,27 +205,14 @@ class System:
     def __repr__(self):
         return f"<lagc.System {self.name} ({self.kind}, {self.dof} dof, {self.backend})>"
 
-    def _eval(self, states, t):
-        x, one = _states(states, 2 * self.dof)
-        out, _ = self._s.eval(x, **_times(t, x.shape[0]))
-        return out, one
-
     def accel(self, states, t=None):
-        out, one = self._eval(states, t)
-        a = out[:, :-1]
-        return a[0].copy() if one else np.ascontiguousarray(a)
+        return self._s.accel(states, t)
 
     def energy(self, states, t=None):
-        out, one = self._eval(states, t)
-        e = out[:, -1].copy()
-        return float(e[0]) if one else e
+        return self._s.energy(states, t)
 
     def rhs(self, t, y):
-        x, one = _states(y, 2 * self.dof, "y")
-        out, _ = self._s.eval(x, **_times(t, x.shape[0]))
-        n = self.dof
-        dy = out[:, : 2 * n].copy() if self.kind == "H" else np.hstack([x[:, n:], out[:, :n]])
-        return dy[0] if one else dy
+        return self._s.rhs(t, y)
 
     def terms(self, states, t=None):
         x, one = _states(states, 2 * self.dof)

@@ -139,11 +139,63 @@ struct System {
     inner: driver::System,
 }
 
-fn times(t: Option<PyReadonlyArray1<'_, f64>>) -> Times {
-    match t {
-        None => Times::Zero,
-        Some(t) => Times::Each(t.as_array().to_vec()),
+/// A float64 array of states as the caller gave it (no copy when it already is one),
+/// or converted once by numpy (float32, integers, lists, non-arrays).
+enum StatesArg<'py> {
+    One(PyReadonlyArray1<'py, f64>),
+    Many(PyReadonlyArray2<'py, f64>),
+}
+
+impl<'py> StatesArg<'py> {
+    fn extract(x: &Bound<'py, PyAny>, what: &str) -> PyResult<StatesArg<'py>> {
+        if let Ok(a) = x.extract::<PyReadonlyArray2<'py, f64>>() {
+            return Ok(StatesArg::Many(a));
+        }
+        if let Ok(a) = x.extract::<PyReadonlyArray1<'py, f64>>() {
+            return Ok(StatesArg::One(a));
+        }
+        let np = x.py().import("numpy")?;
+        let converted = np
+            .call_method1("asarray", (x, "float64"))
+            .map_err(|e| PyValueError::new_err(format!("{what} must be an array of numbers: {e}")))?;
+        if let Ok(a) = converted.extract::<PyReadonlyArray2<'py, f64>>() {
+            return Ok(StatesArg::Many(a));
+        }
+        if let Ok(a) = converted.extract::<PyReadonlyArray1<'py, f64>>() {
+            return Ok(StatesArg::One(a));
+        }
+        let shape: Vec<usize> = converted.getattr("shape")?.extract()?;
+        Err(PyValueError::new_err(format!(
+            "{what} must have shape (n, 2*dof) or (2*dof,), got {shape:?}"
+        )))
     }
+
+    fn view(&self) -> ndarray::ArrayView2<'_, f64> {
+        match self {
+            StatesArg::One(a) => a.as_array().insert_axis(ndarray::Axis(0)),
+            StatesArg::Many(a) => a.as_array(),
+        }
+    }
+
+    fn is_one(&self) -> bool {
+        matches!(self, StatesArg::One(_))
+    }
+}
+
+/// The times of a batch: none (0), a number, or one per state.
+fn times_arg(t: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Times> {
+    let Some(t) = t.filter(|t| !t.is_none()) else {
+        return Ok(Times::Zero);
+    };
+    if let Ok(x) = t.extract::<f64>() {
+        return Ok(Times::One(x));
+    }
+    let np = t.py().import("numpy")?;
+    let a = np.call_method1("asarray", (t, "float64"))?;
+    let a: PyReadonlyArray1<'_, f64> = a.extract().map_err(|_| {
+        PyValueError::new_err(format!("t must be a number or an array of shape ({n},)"))
+    })?;
+    Ok(Times::Each(a.as_array().to_vec()))
 }
 
 #[pymethods]
@@ -216,25 +268,67 @@ impl System {
             .collect()
     }
 
-    /// Kernel outputs (q'' or (q', p'), then the energy) at each state, and the number
-    /// of states whose mass matrix was singular.
-    #[pyo3(signature = (states, t=None, t_scalar=None))]
-    fn eval<'py>(
+    /// q'' at each state ((q', p') for H systems): (n, dof) or, for one state, (dof,).
+    #[pyo3(signature = (states, t=None))]
+    fn accel<'py>(
         &self,
         py: Python<'py>,
-        states: PyReadonlyArray2<'py, f64>,
-        t: Option<PyReadonlyArray1<'py, f64>>,
-        t_scalar: Option<f64>,
-    ) -> PyResult<(Bound<'py, PyArray2<f64>>, usize)> {
-        let view = states.as_array();
-        let ts = match t_scalar {
-            Some(x) => Times::One(x),
-            None => times(t),
-        };
-        let (out, singular) = py
+        states: &Bound<'py, PyAny>,
+        t: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let x = StatesArg::extract(states, "states")?;
+        let view = x.view();
+        let ts = times_arg(t, view.nrows())?;
+        let a = py
+            .detach(|| self.inner.accel_at(view, ts))
+            .map_err(|e| to_py(py, e))?;
+        Ok(if x.is_one() {
+            a.row(0).to_owned().into_pyarray(py).into_any()
+        } else {
+            a.into_pyarray(py).into_any()
+        })
+    }
+
+    /// The energy at each state: (n,) or, for one state, a float.
+    #[pyo3(signature = (states, t=None))]
+    fn energy<'py>(
+        &self,
+        py: Python<'py>,
+        states: &Bound<'py, PyAny>,
+        t: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let x = StatesArg::extract(states, "states")?;
+        let view = x.view();
+        let ts = times_arg(t, view.nrows())?;
+        let (out, _) = py
             .detach(|| self.inner.eval(view, ts))
             .map_err(|e| to_py(py, e))?;
-        Ok((out.into_pyarray(py), singular))
+        let e = out.column(out.ncols() - 1).to_owned();
+        Ok(if x.is_one() {
+            e[0].into_pyobject(py)?.into_any()
+        } else {
+            e.into_pyarray(py).into_any()
+        })
+    }
+
+    /// dy/dt of the first-order form at y: (2*dof,) or (n, 2*dof).
+    fn rhs<'py>(
+        &self,
+        py: Python<'py>,
+        t: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let x = StatesArg::extract(y, "y")?;
+        let view = x.view();
+        let ts = times_arg(Some(t), view.nrows())?;
+        let dy = py
+            .detach(|| self.inner.rhs(ts, view))
+            .map_err(|e| to_py(py, e))?;
+        Ok(if x.is_one() {
+            dy.row(0).to_owned().into_pyarray(py).into_any()
+        } else {
+            dy.into_pyarray(py).into_any()
+        })
     }
 
     /// H, M and dL/dq at each state.

@@ -283,9 +283,14 @@ impl System {
         states: ArrayView2<f64>,
         t: Option<ArrayView1<f64>>,
     ) -> Result<Array2<f64>, Error> {
-        let (out, _) = self.eval(states, Times::from(t))?;
+        self.accel_at(states, Times::from(t))
+    }
+
+    /// [`System::accel`] at the times `t`.
+    pub fn accel_at(&self, states: ArrayView2<f64>, t: Times) -> Result<Array2<f64>, Error> {
+        let (out, _) = self.eval(states, t)?;
         let no = out.ncols();
-        Ok(out.slice_move(ndarray::s![.., ..no - 1]))
+        Ok(out.slice(ndarray::s![.., ..no - 1]).to_owned())
     }
 
     /// The energy at each state.

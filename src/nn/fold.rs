@@ -1,5 +1,5 @@
 //! The reverse jet pass through the fewest jet rows: lane cotangents folded into
-//! directions (the "directional adjoint" of DESIGN.md).
+//! directions (the "directional adjoint" of ARCHITECTURE.md).
 //!
 //! The trainer's cotangents of one net call weight many lanes (for an LNN every entry of
 //! the velocity Hessian and of the mixed block), but their weighted sum is a handful of
@@ -16,7 +16,7 @@
 //! For the trainer's `d/dtheta [D L[e1] - D2 L[e2, e3]]`, `C = -(e2 e3^T + e3 e2^T)/2`
 //! has one positive and one negative eigenvalue, so the pass moves five jet rows per
 //! sample (value, three tangents, one second-order row) instead of one per coordinate
-//! and Hessian entry: DESIGN.md's form, found from the lane cotangents alone. All
+//! and Hessian entry: ARCHITECTURE.md's form, found from the lane cotangents alone. All
 //! samples of a call share one directional [`JetPlan`]: each output gets as many cross
 //! and square terms as the samples need at most, padded with zero directions (and zero
 //! cotangents) elsewhere.

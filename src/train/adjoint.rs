@@ -1,5 +1,5 @@
 //! The two kernels of training: the forward pass (predictions, and for L systems the
-//! matrix `H + reg I` whose solve gave them) and the gradient pass (DESIGN.md "Training
+//! matrix `H + reg I` whose solve gave them) and the gradient pass (ARCHITECTURE.md "Training
 //! gradients are adjoints").
 //!
 //! For an L system with a = q'' = (H + reg I)^-1 r and a loss cotangent abar = dLoss/da,

@@ -1,16 +1,19 @@
 """Thread scaling and call overhead of System.accel (a script, not a pytest module).
 
-    python python/tests/bench_threads.py
+    python benches/python_accel.py      (with the package installed, and target/release/lagc built)
 
 Prints, one number per line after its label:
   ratio: time of one thread evaluating 2 x 200,000 double-pendulum states divided by the
          time of two threads evaluating 200,000 each at once (median of 5; about 2 on
          2 free cores when the GIL is released)
   one-state call overhead in microseconds (median of timeit over 10^5 calls)
-  batched accel of 100,000 states, nanoseconds per state (median of 5)
+  batched accel of 100,000 states, nanoseconds per state (median of 5), and the same
+         kernel's time per state as `lagc bench --n 100000` measures it in the same run
 """
 
+import json
 import statistics
+import subprocess
 import threading
 import time
 import timeit
@@ -20,7 +23,8 @@ import numpy as np
 
 import lagc
 
-LAG = Path(__file__).resolve().parent.parent.parent / "examples" / "double_pendulum.lag"
+ROOT = Path(__file__).resolve().parent.parent
+LAG = ROOT / "examples" / "double_pendulum.lag"
 
 
 def states(n, seed):
@@ -64,7 +68,14 @@ def main():
     print(f"one_state_us {statistics.median(per_call) * 1e6:.3f}")
 
     big = states(100_000, 3)
-    print(f"batched_ns_per_state {median_time(lambda: s.accel(big)) / 100_000 * 1e9:.3f}")
+    py_ns = median_time(lambda: s.accel(big)) / 100_000 * 1e9
+    print(f"batched_ns_per_state {py_ns:.3f}")
+    cli = [str(ROOT / "target" / "release" / "lagc"), "bench", str(LAG), "--system", "double_pendulum",
+           "--n", "100000", "--json"]
+    cli_ns = statistics.median(json.loads(subprocess.run(cli, capture_output=True, text=True, check=True).stdout)
+                               ["jit_ns_per_eval"] for _ in range(5))
+    print(f"cli_kernel_ns_per_state {cli_ns:.3f}")
+    print(f"python_over_cli {py_ns / cli_ns:.3f}")
 
 
 if __name__ == "__main__":
