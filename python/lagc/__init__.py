@@ -225,9 +225,9 @@ class System:
         return json.loads(text) if format == "json" else text
 
     def _repr_latex_(self):
-        return "$$\n\\begin{aligned}\n" + " \\\\\n".join(
-            line.replace("=", "&=", 1) for line in self._s.derive("latex").splitlines() if line.strip()
-        ) + "\n\\end{aligned}\n$$"
+        """The equations of `derive(format="latex")` (an align* block) for notebooks."""
+        lines = self._s.derive("latex").splitlines()
+        return "\n".join(line for line in lines if not line.startswith("%"))
 
     def _init_states(self, init):
         if isinstance(init, dict):

@@ -11,6 +11,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReado
 use pyo3::exceptions::{PyKeyError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pyo3::create_exception!(
     _lagc,
@@ -155,9 +156,9 @@ impl<'py> StatesArg<'py> {
             return Ok(StatesArg::One(a));
         }
         let np = x.py().import("numpy")?;
-        let converted = np
-            .call_method1("asarray", (x, "float64"))
-            .map_err(|e| PyValueError::new_err(format!("{what} must be an array of numbers: {e}")))?;
+        let converted = np.call_method1("asarray", (x, "float64")).map_err(|e| {
+            PyValueError::new_err(format!("{what} must be an array of numbers: {e}"))
+        })?;
         if let Ok(a) = converted.extract::<PyReadonlyArray2<'py, f64>>() {
             return Ok(StatesArg::Many(a));
         }
@@ -410,9 +411,13 @@ impl System {
             atol,
         };
         let view = init.as_array();
-        let runs = py
-            .detach(|| self.inner.simulate(view, &opts))
-            .map_err(|e| to_py(py, e))?;
+        let stop = AtomicBool::new(false);
+        let (runs, raised) =
+            py.detach(|| until_interrupt(&stop, || self.inner.simulate(view, &opts, &stop)));
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        let runs = runs.map_err(|e| to_py(py, e))?;
         Ok(runs
             .into_iter()
             .map(|r| {
@@ -559,9 +564,18 @@ impl System {
         let (sv, tv) = (states.as_array(), targets.as_array());
         let t = t.map(|t| t.as_array().to_owned());
         let inner = &mut self.inner;
-        let r = py
-            .detach(|| inner.train(sv, tv, t.as_ref().map(|t| t.view()), &opts, &|| false))
-            .map_err(|e| to_py(py, e))?;
+        let stop = AtomicBool::new(false);
+        let (r, raised) = py.detach(|| {
+            until_interrupt(&stop, || {
+                let t = t.as_ref().map(|t| t.view());
+                inner.train(sv, tv, t, &opts, &|| stop.load(Ordering::Relaxed))
+            })
+        });
+        // Ctrl-C: the weights trained so far are kept, then KeyboardInterrupt is raised.
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        let r = r.map_err(|e| to_py(py, e))?;
         Ok((
             r.loss.into_pyarray(py),
             r.val_step,
@@ -570,6 +584,41 @@ impl System {
             r.skipped_steps,
         ))
     }
+}
+
+/// Runs `work` on a scoped thread while this (GIL-free) thread runs Python's signal
+/// handlers every 50 ms; when one raises (Ctrl-C's KeyboardInterrupt), `stop` is set,
+/// `work` winds down, and the exception is returned beside its result.
+fn until_interrupt<T: Send>(
+    stop: &AtomicBool,
+    work: impl FnOnce() -> T + Send,
+) -> (T, Option<PyErr>) {
+    use std::sync::mpsc::{channel, RecvTimeoutError};
+    use std::time::Duration;
+    std::thread::scope(|scope| {
+        let (tx, rx) = channel();
+        let handle = scope.spawn(move || {
+            // The receiver outlives this thread's work, so the send cannot fail.
+            let _ = tx.send(work());
+        });
+        let mut raised = None;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(v) => return (v, raised),
+                Err(RecvTimeoutError::Timeout) if raised.is_none() => {
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        stop.store(true, Ordering::Relaxed);
+                        raised = Some(e);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => match handle.join() {
+                    Err(p) => std::panic::resume_unwind(p),
+                    Ok(()) => unreachable!("the work thread ended without sending its result"),
+                },
+            }
+        }
+    })
 }
 
 fn tensors(w: &Weights) -> Vec<(String, Vec<usize>, Vec<f64>)> {

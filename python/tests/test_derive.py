@@ -42,3 +42,7 @@ def test_repr_latex():
     s = lagc.load(EXAMPLES / "double_pendulum.lag")["double_pendulum"]
     r = s._repr_latex_()
     assert r.lstrip().startswith(("$", "\\begin"))
+    assert r.startswith("\\begin{align*}") and r.rstrip().endswith("\\end{align*}")
+    assert "%" not in r  # comment lines would hide the block in a notebook
+    body = s.derive(format="latex")
+    assert all(line in body for line in r.splitlines())

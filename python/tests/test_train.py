@@ -95,3 +95,27 @@ def test_hybrid_recovers_g():
     assert res.loss[-100:].mean() < res.loss[:100].mean()
     assert h.learn["g"] == pytest.approx(9.81, rel=0.01)
     assert float(h.weights()["g"]) == h.learn["g"]
+
+
+CTRL_C = """
+import os, signal, sys, threading
+import lagc
+h = lagc.load(sys.argv[1])
+data = h["spring_pendulum"].sample(2000, r=("uniform", 0.5, 1.5), theta=("uniform", -3, 3))
+s = h["hybrid"]
+threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    s.train(data=data, steps=10**8)
+except KeyboardInterrupt:
+    print("interrupted", s.learn["g"])
+"""
+
+
+def test_ctrl_c_stops_training_and_keeps_the_weights():
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", CTRL_C, str(LAG)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    word, g = p.stdout.split()
+    assert word == "interrupted" and float(g) != 5.0  # some steps were taken and kept

@@ -79,11 +79,13 @@ pub struct Diverged {
 impl System {
     /// Integrates from every initial state (rows of `init`, k x 2 dof), the runs spread
     /// over the machine's cores. Each run ends alone: a diverged run is an `Err` in its
-    /// place, the others still finish.
+    /// place, the others still finish. Raising `stop` ends every run (each an `Err`
+    /// saying it was interrupted, with its rows so far).
     pub fn simulate(
         &self,
         init: ArrayView2<f64>,
         opts: &SimOptions,
+        stop: &AtomicBool,
     ) -> Result<Vec<Result<Trajectory, Diverged>>, Error> {
         let settings = opts.settings()?;
         let (k, w) = init.dim();
@@ -107,7 +109,7 @@ impl System {
                 handles.push(scope.spawn(move || -> Result<(), Error> {
                     let mut integrator = self.integrator(settings.method)?;
                     for (y0, slot) in chunk.iter().zip(out.iter_mut()) {
-                        *slot = Some(run_one(&mut integrator, y0, &settings));
+                        *slot = Some(run_one(&mut integrator, y0, &settings, stop));
                     }
                     Ok(())
                 }));
@@ -142,7 +144,12 @@ impl System {
     }
 }
 
-fn run_one(sys: &mut integrate::System, y0: &[f64], s: &Settings) -> Result<Trajectory, Diverged> {
+fn run_one(
+    sys: &mut integrate::System,
+    y0: &[f64],
+    s: &Settings,
+    stop: &AtomicBool,
+) -> Result<Trajectory, Diverged> {
     let n2 = y0.len();
     let no = sys.n_outputs();
     let rows = integrate::n_steps(s.t_end, s.dt) + 1;
@@ -151,8 +158,7 @@ fn run_one(sys: &mut integrate::System, y0: &[f64], s: &Settings) -> Result<Traj
         Vec::with_capacity(rows * n2),
         Vec::with_capacity(rows * no),
     );
-    let stop = AtomicBool::new(false);
-    let result = integrate::simulate(sys, y0, s, &stop, &mut |r| {
+    let result = integrate::simulate(sys, y0, s, stop, &mut |r| {
         t.push(r.t);
         y.extend_from_slice(r.state);
         out.extend_from_slice(r.outputs);
