@@ -5,7 +5,8 @@
 //! DAG and equations of motion) -> `kernel` (DAG -> straight-line program) -> `backend`
 //! (interpreter and Cranelift JIT) -> `integrate` (rk4, dopri5, variational trajectories)
 //! and `train` (fitting nets and `learn` params to data). `diagnostics`, `report`,
-//! `nn` (MLPs, jets, weights files) and `sample` (seeded random samples of a system's
+//! `nn` (MLPs, jets, weights files), `numeric` (elementary functions as kernels compute
+//! them) and `sample` (seeded random samples of a system's
 //! variables) are ground-floor helpers;
 //! `driver` is the library API on top of the stages (load, derive, compile, evaluate,
 //! simulate, train on `ndarray` arrays); `cli` and the Python package sit on it.
@@ -27,6 +28,7 @@ pub mod driver;
 pub mod integrate;
 pub mod kernel;
 pub mod nn;
+pub mod numeric;
 pub mod report;
 pub mod sample;
 pub mod symbolic;

@@ -79,8 +79,8 @@ impl Func {
     /// Applies the function to a number (the single definition every evaluator uses).
     pub fn apply(self, x: f64) -> f64 {
         match self {
-            Func::Sin => x.sin(),
-            Func::Cos => x.cos(),
+            Func::Sin => crate::numeric::sin(x),
+            Func::Cos => crate::numeric::cos(x),
             Func::Tan => x.tan(),
             Func::Asin => x.asin(),
             Func::Acos => x.acos(),

@@ -22,7 +22,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
-use super::{ffi, runtime, JitError};
+use super::{ffi, inline_math, runtime, JitError};
 use crate::backend::solve::PIVOT_TOL;
 use crate::kernel::{Op, Program, Slot};
 use crate::symbolic::Func;
@@ -30,28 +30,10 @@ use crate::symbolic::Func;
 /// Largest linear system solved by inline unrolled code.
 pub const INLINE_SOLVE_MAX: usize = 4;
 
-/// Whether `sin` and `cos` of one argument are computed by one call of the C library's
+/// Whether `sin` and `cos` outside the inline range are one call of the C library's
 /// `sincos` (glibc's gives the same results as its `sin` and `cos`, which Rust's
 /// `f64::sin` and `f64::cos` call; the JIT resolves it in the running process).
 const SINCOS: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
-
-/// The slots whose sine and cosine the program both computes.
-fn sin_cos_pairs(p: &Program) -> std::collections::HashSet<Slot> {
-    let mut sin = std::collections::HashSet::new();
-    let mut cos = std::collections::HashSet::new();
-    for inst in &p.insts {
-        match inst.op {
-            Op::Func(Func::Sin, a) => {
-                sin.insert(a);
-            }
-            Op::Func(Func::Cos, a) => {
-                cos.insert(a);
-            }
-            _ => {}
-        }
-    }
-    sin.intersection(&cos).copied().collect()
-}
 
 /// One step of evaluating a program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,7 +275,6 @@ impl Gen<'_> {
         if let Mode::Slots { .. } = mode {
             self.table = Some(out_base);
         }
-        let paired = sin_cos_pairs(p);
         let mut sincos: HashMap<Slot, (Value, Value)> = HashMap::new();
         for inst in &p.insts[insts.clone()] {
             let d = inst.dst as usize;
@@ -304,7 +285,7 @@ impl Gen<'_> {
                         .ins()
                         .load(F64, MemFlagsData::trusted(), in_base, 8 * *k as i32)
                 }
-                Op::Func(f @ (Func::Sin | Func::Cos), a) if SINCOS && paired.contains(a) => {
+                Op::Func(f @ (Func::Sin | Func::Cos), a) => {
                     let (sin, cos) = match sincos.get(a) {
                         Some(&pair) => pair,
                         None => {
@@ -455,8 +436,42 @@ impl Gen<'_> {
         Ok(self.b.inst_results(call)[0])
     }
 
-    /// `(sin x, cos x)` by one call of the C library's `sincos`.
+    /// `(sin x, cos x)`: inline ([`inline_math::sin_cos`]) for |x| up to
+    /// [`crate::numeric::SIN_COS_INLINE_MAX`], else (and for NaN and infinities) by the
+    /// C library, as [`crate::numeric::sin_cos`] does.
     fn sincos(&mut self, x: Value) -> Result<(Value, Value), JitError> {
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let s = self.b.append_block_param(join, F64);
+        let c = self.b.append_block_param(join, F64);
+        let ax = self.b.ins().fabs(x);
+        let max = self.b.ins().f64const(crate::numeric::SIN_COS_INLINE_MAX);
+        let inside = self.b.ins().fcmp(FloatCC::LessThanOrEqual, ax, max);
+        self.b.ins().brif(inside, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let (fs, fc) = inline_math::sin_cos(&mut self.b, x);
+        self.b
+            .ins()
+            .jump(join, &[BlockArg::Value(fs), BlockArg::Value(fc)]);
+        self.b.switch_to_block(slow);
+        let (ls, lc) = self.sincos_call(x)?;
+        self.b
+            .ins()
+            .jump(join, &[BlockArg::Value(ls), BlockArg::Value(lc)]);
+        self.b.switch_to_block(join);
+        Ok((s, c))
+    }
+
+    /// `(sin x, cos x)` outside the inline range: one call of the C library's `sincos`
+    /// where it has one (glibc's gives the bits of its `sin` and `cos`), else the
+    /// runtime's `sin` and `cos` (which call the C library there).
+    fn sincos_call(&mut self, x: Value) -> Result<(Value, Value), JitError> {
+        if !SINCOS {
+            let s = self.call_f64("lagc_sin", &[x])?;
+            let c = self.call_f64("lagc_cos", &[x])?;
+            return Ok((s, c));
+        }
         let ptr = self.ptr;
         let f = self.import("sincos", &[F64, ptr, ptr], None)?;
         let out = self.stack_slot(2);

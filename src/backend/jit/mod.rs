@@ -3,9 +3,10 @@
 //! [`JitKernel::compile`] lowers a [`Program`] to Cranelift functions that loop over
 //! rows (`codegen`), JIT-compiles them for the host with `opt_level = speed`, and
 //! keeps the machine code alive for as long as the kernel lives (`ffi`, the one
-//! module that calls through raw pointers). Elementary functions without a Cranelift
-//! instruction call the Rust implementations in `runtime`, so results agree with the
-//! interpreter to the last bit or nearly so; small linear solves are unrolled inline, larger or singular
+//! module that calls through raw pointers). `sin` and `cos` are inline code
+//! (`inline_math`, the algorithm of [`crate::numeric`]); other elementary functions
+//! without a Cranelift instruction call the Rust implementations in `runtime`, so
+//! results agree with the interpreter to the last bit or nearly so; small linear solves are unrolled inline, larger or singular
 //! ones call the interpreter's solver. A program with nets runs as compiled segments
 //! over a slot table, chunk of rows by chunk of rows, with each net call evaluated for
 //! the whole chunk in one [`crate::kernel::NetEval::eval_batch`] (weights read once
@@ -15,6 +16,7 @@
 
 mod codegen;
 mod ffi;
+mod inline_math;
 mod runtime;
 
 use std::time::{Duration, Instant};
