@@ -16,39 +16,39 @@
 pub const SIN_COS_INLINE_MAX: f64 = 823_549.0;
 
 /// 2/pi.
-pub const INV_PIO2: f64 = 6.366_197_723_675_813_824_33e-1;
+pub const INV_PIO2: f64 = std::f64::consts::FRAC_2_PI;
 /// pi/2 in parts: the first 33 bits, the next 33, the next 33, and the rest.
-pub const PIO2_1: f64 = 1.570_796_326_734_125_614_17;
+pub const PIO2_1: f64 = f64::from_bits(0x3ff921fb54400000);
 /// The second 33 bits of pi/2.
-pub const PIO2_2: f64 = 6.077_100_506_303_965_976_60e-11;
+pub const PIO2_2: f64 = f64::from_bits(0x3dd0b4611a600000);
 /// The third 33 bits of pi/2.
-pub const PIO2_3: f64 = 2.022_266_248_711_166_455_80e-21;
+pub const PIO2_3: f64 = f64::from_bits(0x3ba3198a2e000000);
 /// pi/2 - PIO2_1 - PIO2_2 - PIO2_3.
-pub const PIO2_3T: f64 = 8.478_427_660_368_899_569_97e-32;
+pub const PIO2_3T: f64 = f64::from_bits(0x397b839a252049c1);
 
-/// Sine polynomial coefficients (k_sin.c).
+/// Sine polynomial coefficients (k_sin.c), as the bits of fdlibm's constants.
 pub const S: [f64; 6] = [
-    -1.666_666_666_666_663_243_48e-1,
-    8.333_333_333_322_489_461_24e-3,
-    -1.984_126_982_985_794_931_34e-4,
-    2.755_731_370_707_006_767_89e-6,
-    -2.505_076_025_340_686_341_95e-8,
-    1.589_690_995_211_550_102_21e-10,
+    -f64::from_bits(0x3fc5555555555549),
+    f64::from_bits(0x3f8111111110f8a6),
+    -f64::from_bits(0x3f2a01a019c161d5),
+    f64::from_bits(0x3ec71de357b1fe7d),
+    -f64::from_bits(0x3e5ae5e68a2b9ceb),
+    f64::from_bits(0x3de5d93a5acfd57c),
 ];
 
-/// Cosine polynomial coefficients (k_cos.c).
+/// Cosine polynomial coefficients (k_cos.c), as the bits of fdlibm's constants.
 pub const C: [f64; 6] = [
-    4.166_666_666_666_660_190_37e-2,
-    -1.388_888_888_887_410_957_49e-3,
-    2.480_158_728_947_672_941_78e-5,
-    -2.755_731_435_139_066_330_35e-7,
-    2.087_572_321_298_174_827_90e-9,
-    -1.135_964_755_778_819_482_65e-11,
+    f64::from_bits(0x3fa555555555554c),
+    -f64::from_bits(0x3f56c16c16c15177),
+    f64::from_bits(0x3efa01a019cb1590),
+    -f64::from_bits(0x3e927e4f809c52ad),
+    f64::from_bits(0x3e21ee9ebdb4b1c4),
+    -f64::from_bits(0x3da8fae9be8838d4),
 ];
 
 /// `(sin x, cos x)`.
 pub fn sin_cos(x: f64) -> (f64, f64) {
-    if !(x.abs() <= SIN_COS_INLINE_MAX) {
+    if x.is_nan() || x.abs() > SIN_COS_INLINE_MAX {
         return (x.sin(), x.cos());
     }
     let n = (x * INV_PIO2).round_ties_even();

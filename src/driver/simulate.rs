@@ -86,7 +86,7 @@ impl System {
         init: ArrayView2<f64>,
         opts: &SimOptions,
         stop: &AtomicBool,
-    ) -> Result<Vec<Result<Trajectory, Diverged>>, Error> {
+    ) -> Result<Vec<Result<Trajectory, Box<Diverged>>>, Error> {
         let settings = opts.settings()?;
         let (k, w) = init.dim();
         if w != 2 * self.dof() {
@@ -101,7 +101,7 @@ impl System {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(k.max(1));
-        let mut slots: Vec<Option<Result<Trajectory, Diverged>>> = vec![None; k];
+        let mut slots: Vec<Option<Result<Trajectory, Box<Diverged>>>> = vec![None; k];
         let per = k.div_ceil(threads).max(1);
         std::thread::scope(|scope| -> Result<(), Error> {
             let mut handles = vec![];
@@ -149,7 +149,7 @@ fn run_one(
     y0: &[f64],
     s: &Settings,
     stop: &AtomicBool,
-) -> Result<Trajectory, Diverged> {
+) -> Result<Trajectory, Box<Diverged>> {
     let n2 = y0.len();
     let no = sys.n_outputs();
     let rows = integrate::n_steps(s.t_end, s.dt) + 1;
@@ -172,9 +172,9 @@ fn run_one(
     };
     match result {
         Ok(_) => Ok(tr),
-        Err(stopped) => Err(Diverged {
+        Err(stopped) => Err(Box::new(Diverged {
             message: stopped.fault.to_string(),
             trajectory: tr,
-        }),
+        })),
     }
 }

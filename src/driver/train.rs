@@ -244,7 +244,7 @@ impl System {
                     .coords
                     .iter()
                     .any(|c| c.name == base && !(is_h && primes > 0))
-                || (is_h && sys.momenta.iter().any(|p| *p == *name));
+                || (is_h && sys.momenta.contains(name));
             if !known {
                 return Err(Error::unknown(format!(
                     "`{name}` is not a state variable of `{}` or `t` (its states: {})",
