@@ -378,11 +378,6 @@ pub struct SystemModel {
 }
 
 impl SystemModel {
-    /// True when every coordinate is a scalar.
-    pub fn is_scalar(&self) -> bool {
-        self.coords.iter().all(|c| c.len.is_none())
-    }
-
     /// Total number of scalar degrees of freedom.
     pub fn dof(&self) -> usize {
         self.coords.iter().map(Coord::size).sum()

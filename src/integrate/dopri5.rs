@@ -93,11 +93,6 @@ impl Dopri5 {
         }
     }
 
-    /// The step size the next step will try.
-    pub fn next_step(&self) -> f64 {
-        self.h
-    }
-
     fn scale(&self, a: f64, b: f64) -> f64 {
         self.atol + self.rtol * a.abs().max(b.abs())
     }

@@ -102,11 +102,6 @@ impl System {
         self.singular
     }
 
-    /// True when the derivative kernel for implicit steps was compiled.
-    pub fn has_implicit(&self) -> bool {
-        self.implicit.is_some()
-    }
-
     /// Evaluates the kernel at (t, y) into `out` (q'' or (q', p'), then the energy).
     pub fn eval(&mut self, t: f64, y: &[f64], out: &mut [f64]) -> Result<(), Fault> {
         let n2 = 2 * self.n;

@@ -347,16 +347,6 @@ impl Dag {
         &self.var_names[v.0 as usize]
     }
 
-    /// The `Var` node of a variable.
-    pub fn var_node(&self, v: VarId) -> ExprId {
-        self.var_nodes[v.0 as usize]
-    }
-
-    /// Number of variables created so far.
-    pub fn n_vars(&self) -> usize {
-        self.var_names.len()
-    }
-
     /// Declares a neural net and returns its index (used by [`Dag::net`]).
     pub fn declare_net(&mut self, name: &str, arity: usize, outs: usize) -> u32 {
         self.nets.push(NetInfo {

@@ -111,11 +111,6 @@ impl Kernels {
         }
     }
 
-    /// Inputs per row of the forward kernel: 2 dof + 1 (t) + learn params.
-    pub fn n_forward_inputs(&self) -> usize {
-        2 * self.dof + 1 + self.n_learn
-    }
-
     /// True for a lattice system's site programs.
     pub fn is_lattice(&self) -> bool {
         matches!(self.form, Form::Lattice { .. })
