@@ -7,7 +7,9 @@
 
 use lagc::driver::{self, Backend, Draw, ErrorKind, Method, SimOptions, Times, TrainOptions};
 use lagc::nn::Weights;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+};
 use pyo3::exceptions::{PyKeyError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::path::PathBuf;
@@ -149,26 +151,29 @@ enum StatesArg<'py> {
 
 impl<'py> StatesArg<'py> {
     fn extract(x: &Bound<'py, PyAny>, what: &str) -> PyResult<StatesArg<'py>> {
-        if let Ok(a) = x.extract::<PyReadonlyArray2<'py, f64>>() {
-            return Ok(StatesArg::Many(a));
-        }
-        if let Ok(a) = x.extract::<PyReadonlyArray1<'py, f64>>() {
-            return Ok(StatesArg::One(a));
+        if let Some(a) = StatesArg::float64(x) {
+            return Ok(a);
         }
         let np = x.py().import("numpy")?;
         let converted = np.call_method1("asarray", (x, "float64")).map_err(|e| {
             PyValueError::new_err(format!("{what} must be an array of numbers: {e}"))
         })?;
-        if let Ok(a) = converted.extract::<PyReadonlyArray2<'py, f64>>() {
-            return Ok(StatesArg::Many(a));
-        }
-        if let Ok(a) = converted.extract::<PyReadonlyArray1<'py, f64>>() {
-            return Ok(StatesArg::One(a));
+        if let Some(a) = StatesArg::float64(&converted) {
+            return Ok(a);
         }
         let shape: Vec<usize> = converted.getattr("shape")?.extract()?;
         Err(PyValueError::new_err(format!(
             "{what} must have shape (n, 2*dof) or (2*dof,), got {shape:?}"
         )))
+    }
+
+    /// A float64 array of 1 or 2 dimensions as it is (a cast, no conversion).
+    fn float64(x: &Bound<'py, PyAny>) -> Option<StatesArg<'py>> {
+        if let Ok(a) = x.cast::<PyArray2<f64>>() {
+            return a.try_readonly().ok().map(StatesArg::Many);
+        }
+        let a = x.cast::<PyArray1<f64>>().ok()?;
+        a.try_readonly().ok().map(StatesArg::One)
     }
 
     fn view(&self) -> ndarray::ArrayView2<'_, f64> {
@@ -280,8 +285,7 @@ impl System {
         let x = StatesArg::extract(states, "states")?;
         let view = x.view();
         let ts = times_arg(t, view.nrows())?;
-        let a = py
-            .detach(|| self.inner.accel_at(view, ts))
+        let a = release_for(py, view.nrows(), || self.inner.accel_at(view, ts))
             .map_err(|e| to_py(py, e))?;
         Ok(if x.is_one() {
             a.row(0).to_owned().into_pyarray(py).into_any()
@@ -301,8 +305,7 @@ impl System {
         let x = StatesArg::extract(states, "states")?;
         let view = x.view();
         let ts = times_arg(t, view.nrows())?;
-        let (out, _) = py
-            .detach(|| self.inner.eval(view, ts))
+        let (out, _) = release_for(py, view.nrows(), || self.inner.eval(view, ts))
             .map_err(|e| to_py(py, e))?;
         let e = out.column(out.ncols() - 1).to_owned();
         Ok(if x.is_one() {
@@ -322,9 +325,8 @@ impl System {
         let x = StatesArg::extract(y, "y")?;
         let view = x.view();
         let ts = times_arg(Some(t), view.nrows())?;
-        let dy = py
-            .detach(|| self.inner.rhs(ts, view))
-            .map_err(|e| to_py(py, e))?;
+        let dy =
+            release_for(py, view.nrows(), || self.inner.rhs(ts, view)).map_err(|e| to_py(py, e))?;
         Ok(if x.is_one() {
             dy.row(0).to_owned().into_pyarray(py).into_any()
         } else {
@@ -583,6 +585,19 @@ impl System {
             r.final_val_loss,
             r.skipped_steps,
         ))
+    }
+}
+
+/// Rows from which an evaluation releases the GIL: below, releasing and taking it
+/// back again costs more than the kernel.
+const RELEASE_GIL_ROWS: usize = 64;
+
+/// Runs `work` with the GIL released when the batch is large enough to be worth it.
+fn release_for<T: Send>(py: Python<'_>, rows: usize, work: impl FnOnce() -> T + Send) -> T {
+    if rows >= RELEASE_GIL_ROWS {
+        py.detach(work)
+    } else {
+        work()
     }
 }
 
