@@ -84,7 +84,13 @@ class TrainResult:
     loss: FloatArray
     """Training (batch) loss of each step, (steps,)."""
     val_loss: FloatArray
-    """Validation loss, (steps,)."""
+    """Validation loss at the loss curve's points, NaN at other steps, (steps,)."""
+    curve_steps: npt.NDArray[np.int64]
+    """The steps (from 1) at which the validation loss was recorded."""
+    final_val_loss: float
+    """Validation loss over every validation row after the last step."""
+    skipped_steps: int
+    """Steps skipped because their gradient was not finite."""
 
 class System:
     """One compiled system. Picklable: it travels as source, name, overrides, weights
@@ -146,7 +152,6 @@ class System:
         method: Literal["rk4", "dopri5", "variational"] = "rk4",
         rtol: float = 1e-9,
         atol: float = 1e-9,
-        t0: float = 0.0,
     ) -> Trajectory:
         """Integrate from `init`: a dict by state name (others start at 0), a (2*dof,)
         array, or a (k, 2*dof) array of k initial states (an ensemble, run in parallel).
@@ -187,10 +192,18 @@ class System:
         loss: Literal["mse", "l1"] = "mse",
         seed: int = 0,
         val: float = 0.1,
-        momenta: Literal["canonical", "velocity"] | None = None,
+        reg: float = 0.0,
+        t: ArrayLike | None = None,
+        reinit: bool = False,
         progress: bool = False,
     ) -> TrainResult:
         """Fit the nets and learn scalars to (states, targets) with Adam, updating the
-        weights in place; the same trainer and numbers as `lagc train`."""
+        weights in place; the same trainer and numbers as `lagc train`.
+
+        Targets are q'' (n, dof), or (q', p') (n, 2*dof) for H systems; `t` gives the
+        states' times (0 without it); `reg` is the Tikhonov term added to H before the
+        solve. Training starts from the system's current weights; `reinit=True` starts
+        the nets from the seeded initial weights for `seed`, as `lagc train` does.
+        Ctrl-C stops it, keeps the weights trained so far and raises KeyboardInterrupt."""
 
     def __reduce__(self) -> tuple[Any, ...]: ...
