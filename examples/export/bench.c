@@ -1,8 +1,10 @@
-/* ns per state of an exported kernel's lagc_S_accel on N random states, best of 20
- * batches; compare with `lagc bench FILE --system S --json` (jit_ns_per_eval).
- * Built by examples/export/bench.sh. */
+/* ns per state of an exported kernel's lagc_S_accel on N states, best of 20 batches;
+ * the states are those of `lagc bench FILE --system S --n 10000` (same generator:
+ * coordinates in [-pi, pi), velocities in [-1, 1), t = 0), whose jit_ns_per_eval it is
+ * compared with. Built and run by examples/export/bench.sh. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include KERNEL_H
@@ -15,12 +17,23 @@ static double now(void) {
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+static double uniform(void) {
+    static uint64_t seed = 0x9e3779b97f4a7c15ull;
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(seed >> 11) / (double)(1ull << 53);
+}
+
 int main(void) {
     static double in[N * NI], out[N * NO];
     double best = 1e30, t0, dt;
     int i, r;
-    srand(1);
-    for (i = 0; i < N * NI; i++) in[i] = 2.0 * rand() / RAND_MAX - 1.0;
+    for (i = 0; i < N; i++) {
+        double *row = in + i * NI;
+        int k;
+        for (k = 0; k < NI; k++) row[k] = 0.0;
+        for (k = 0; k < DOF; k++) row[k] = 3.141592653589793 * (2.0 * uniform() - 1.0);
+        for (k = DOF; k < 2 * DOF; k++) row[k] = 2.0 * uniform() - 1.0;
+    }
     for (r = 0; r < 20; r++) {
         t0 = now();
         ACCEL(in, out, N);

@@ -23,9 +23,14 @@ impl System {
     pub fn export(&self, target: Option<&str>) -> Result<Exported, Error> {
         self.exportable()?;
         let name = self.name();
-        let mut eom = self.derive_eom(Some("`lagc export` writes the unrolled form"))?;
-        let accel = dense(kernel::eom_program(&mut eom, true, true), name)?;
-        let energy = dense(kernel::eom_program(&mut eom, false, true), name)?;
+        let accel = match self.program() {
+            EomProgram::Dense(p) => p.clone(),
+            EomProgram::Lattice(_) => {
+                let mut eom = self.derive_eom(Some("`lagc export` writes the unrolled form"))?;
+                dense(kernel::eom_program(&mut eom, true, true), name)?
+            }
+        };
+        let energy = accel.with_outputs(&[accel.outputs.len() - 1]);
         let spec = ObjectSpec {
             name,
             accel: &accel,
@@ -76,9 +81,9 @@ impl System {
             ("(q, q')", "(q', q'')")
         };
         let mut h = format!(
-            "/* {s}.h: the equations of motion of system `{s}` of {file}, compiled by\n \
-             * `lagc export` for {triple}. Link with {s}.o (or lib{s}.so) and -lm.\n \
-             * Generated; do not edit. */\n\
+            "/* {s}.h: the equations of motion of system `{s}` of\n \
+             * {file}, compiled by `lagc export` for {triple}.\n \
+             * Link with {s}.o (or lib{s}.so) and -lm. Generated; do not edit. */\n\
              #ifndef LAGC_{up}_H\n#define LAGC_{up}_H\n\n#include <stdint.h>\n\n\
              #ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
             file = self.model().name(),
