@@ -104,9 +104,11 @@ impl Drop for Temp {
 }
 
 /// Links `object` into `dir/libS.so` with the C compiler (`$CC`, else `cc` for the
-/// host; a cross target needs `$CC`).
+/// host; another target needs `$CC`).
 fn link(object: &Temp, dir: &Path, name: &str, target: Option<&str>) -> Result<Temp, Failure> {
-    let cc = match (std::env::var("CC"), target) {
+    let host = target_lexicon::Triple::host().to_string();
+    let foreign = target.filter(|t| *t != host);
+    let cc = match (std::env::var("CC"), foreign) {
         (Ok(cc), _) if !cc.trim().is_empty() => cc,
         (_, None) => "cc".to_string(),
         (_, Some(t)) => {
