@@ -562,3 +562,25 @@ fn an_existing_file_is_replaced_whole() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+#[test]
+fn weights_set_the_learn_values_in_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fit.lag");
+    std::fs::write(&file, EXTRA).unwrap();
+    let mut w = lagc::nn::Weights::new();
+    w.insert_scalar("g", 7.25);
+    let wpath = dir.path().join("w.safetensors");
+    std::fs::write(&wpath, w.to_bytes().unwrap()).unwrap();
+    let out = export(&file, "fit", &["--weights", path_str(&wpath)]);
+    let h = std::fs::read_to_string(out.path().join("fit.h")).unwrap();
+    assert!(h.contains("#define LAGC_FIT_N_PARAMS 1"), "{h}");
+    assert!(
+        h.contains("lagc_fit_param_values[LAGC_FIT_N_PARAMS] = {7.25};"),
+        "{h}"
+    );
+    assert!(
+        h.contains(r#"lagc_fit_inputs[LAGC_FIT_N_INPUTS] = {"x", "x'", "t", "g"};"#),
+        "{h}"
+    );
+}
