@@ -58,6 +58,15 @@ pub enum IrKind {
     Clif,
 }
 
+/// What `lagc export` writes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// A relocatable object file, S.o.
+    Object,
+    /// A shared library, libS.so (linked by the C compiler: $CC, else cc).
+    Shared,
+}
+
 /// The commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -191,6 +200,26 @@ pub enum Command {
         /// Resume from a checkpoint.
         #[arg(long)]
         resume: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Write a system's compiled kernels as an object file (or shared library) and a C
+    /// header.
+    Export {
+        /// The .lag file.
+        file: PathBuf,
+        /// The system.
+        #[arg(long)]
+        system: String,
+        /// Output folder (created if missing).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Target triple, e.g. aarch64-unknown-linux-gnu (default: this machine).
+        #[arg(long)]
+        target: Option<String>,
+        /// Object file or shared library.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Object)]
+        format: ExportFormat,
         #[command(flatten)]
         common: Common,
     },

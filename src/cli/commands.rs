@@ -139,6 +139,22 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             };
             super::train::command(&file, &system, &over, &common)
         }
+        Command::Export {
+            file,
+            system,
+            out,
+            target,
+            format,
+            common,
+        } => {
+            let model = load(&file, &common)?;
+            let flags = super::export::Flags {
+                out: &out,
+                target: target.as_deref(),
+                format,
+            };
+            super::export::command(&model, &system, &flags, &common)
+        }
         Command::Bench {
             file,
             system,

@@ -3,6 +3,7 @@
 mod args;
 mod bench;
 mod commands;
+mod export;
 mod run;
 mod simulate;
 pub mod train;

@@ -15,12 +15,14 @@
 
 pub mod derive;
 mod error;
+mod export;
 mod simulate;
 mod system;
 mod train;
 
 pub use derive::Style as DeriveStyle;
 pub use error::{Error, ErrorKind, Located};
+pub use export::Exported;
 pub use simulate::{SimOptions, Trajectory};
 pub use system::{derive_eom, System, Terms, Times};
 pub use train::{Draw, Sampled, TrainOptions, TrainResult};

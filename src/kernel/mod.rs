@@ -164,6 +164,31 @@ impl Program {
         self.insts.len()
     }
 
+    /// The same program with only the outputs at positions `keep` (in that order),
+    /// without the instructions those do not need. Each kept output is computed by the
+    /// same instructions as before, so it has the same value to the bit.
+    pub fn with_outputs(&self, keep: &[usize]) -> Program {
+        let outputs: Vec<Slot> = keep.iter().map(|&k| self.outputs[k]).collect();
+        let mut live = vec![false; self.n_slots];
+        for &o in &outputs {
+            live[o as usize] = true;
+        }
+        let mut insts = Vec::new();
+        for inst in self.insts.iter().rev() {
+            let d = inst.dst as usize;
+            if live[d..d + inst.op.width() as usize].iter().any(|&l| l) {
+                inst.op.for_each_operand(|s| live[s as usize] = true);
+                insts.push(inst.clone());
+            }
+        }
+        insts.reverse();
+        Program {
+            insts,
+            outputs,
+            ..self.clone()
+        }
+    }
+
     /// True when some instruction calls a net.
     pub fn has_nets(&self) -> bool {
         self.insts.iter().any(|i| matches!(i.op, Op::Net { .. }))

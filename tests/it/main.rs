@@ -15,6 +15,7 @@ mod cli_simulate;
 mod csv_props;
 mod derive_snapshots;
 mod error_corpus;
+mod export;
 mod fuzz_check;
 mod integrate_accuracy;
 mod integrate_energy;

@@ -1,5 +1,11 @@
 //! Kernel program -> Cranelift functions that evaluate it for every row of a batch:
-//! `f(inputs, outputs, rows) -> singular rows`.
+//! `f(inputs, outputs, rows, scratch) -> singular rows`.
+//!
+//! One code generator for two kinds of module: the JIT's (`compile`) and an object
+//! file's (`define_kernel` on a `cranelift_object::ObjectModule`, see `object`). They
+//! differ only in what the code calls ([`Calls`]): the JIT calls lagc's Rust functions
+//! by symbol; an object file calls the C library's math functions and an LU function
+//! emitted into the same object, so it depends on nothing but libc and libm.
 //!
 //! A program without nets becomes one function; each program slot is an SSA value
 //! inside the loop body, inputs are loaded from the row's input slice and outputs stored
@@ -8,7 +14,8 @@
 //! the caller evaluates the net calls between segments for the whole batch at once. Solves of up to
 //! [`INLINE_SOLVE_MAX`] unknowns are unrolled inline (the interpreter's Gaussian
 //! elimination with partial pivoting, pivot choice by `select`), with a branch to the
-//! Rust solver when a pivot is too small; larger solves call it directly.
+//! Rust solver when a pivot is too small; larger solves call it directly. In an
+//! object file a too-small pivot gives NaN and a large solve calls the emitted LU.
 
 use std::collections::HashMap;
 
@@ -17,6 +24,7 @@ use cranelift_codegen::ir::{
     types, AbiParam, BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
     Type, UserFuncName, Value,
 };
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -57,6 +65,76 @@ pub(super) struct Compiled {
     pub text: String,
 }
 
+/// The functions [`define_kernel`] declared and defined in a module.
+pub(super) struct Defined {
+    /// The functions, in [`Step::Code`] numbering.
+    pub funcs: Vec<FuncId>,
+    /// What to run, in order (see [`Compiled::steps`]).
+    pub steps: Vec<Step>,
+    /// The Cranelift IR as text (empty unless requested).
+    pub text: String,
+}
+
+/// What the generated code calls for elementary functions and linear solves.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Calls {
+    /// The JIT: lagc's Rust functions (`runtime`) and the `lagc_solve` callback, which
+    /// falls back to the pseudo-inverse.
+    Rust,
+    /// An object file: the C library's functions (with `sincos` where the target's C
+    /// library has it); a singular small solve gives NaN, and larger solves call
+    /// `solve`, an LU function in the same object (see `lu`).
+    Libm {
+        /// Whether `sin` and `cos` of one argument are one call of `sincos`.
+        sincos: bool,
+        /// The emitted LU function, when the program has a large solve.
+        solve: Option<FuncId>,
+    },
+}
+
+impl Calls {
+    /// The symbol implementing unary `f`, or `None` when it is computed inline.
+    fn unary(self, f: Func) -> Option<&'static str> {
+        match self {
+            Calls::Rust => runtime::unary_symbol(f).map(|(name, _)| name),
+            Calls::Libm { .. } => libm_unary(f),
+        }
+    }
+
+    /// The symbols of `powf` and `atan2`.
+    fn binary(self) -> (&'static str, &'static str) {
+        match self {
+            Calls::Rust => ("lagc_powf", "lagc_atan2"),
+            Calls::Libm { .. } => ("pow", "atan2"),
+        }
+    }
+
+    fn sincos(self) -> bool {
+        match self {
+            Calls::Rust => SINCOS,
+            Calls::Libm { sincos, .. } => sincos,
+        }
+    }
+}
+
+/// The C library's name of unary `f`, or `None` when it is computed inline.
+fn libm_unary(f: Func) -> Option<&'static str> {
+    Some(match f {
+        Func::Sin => "sin",
+        Func::Cos => "cos",
+        Func::Tan => "tan",
+        Func::Asin => "asin",
+        Func::Acos => "acos",
+        Func::Atan => "atan",
+        Func::Sinh => "sinh",
+        Func::Cosh => "cosh",
+        Func::Tanh => "tanh",
+        Func::Exp => "exp",
+        Func::Log => "log",
+        Func::Sqrt | Func::Abs | Func::Sign => return None,
+    })
+}
+
 /// Where a function's results go.
 #[derive(Clone, Copy)]
 enum Mode<'a> {
@@ -70,25 +148,32 @@ fn codegen_err(e: impl std::fmt::Debug) -> JitError {
     JitError::Codegen(format!("{e:?}"))
 }
 
-/// Generates, compiles and finalizes the kernel of `program`.
-pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, JitError> {
+/// Cranelift settings: optimised for speed; position-independent code when `pic`
+/// (object files, which may be linked into shared libraries).
+pub(super) fn flags(pic: bool) -> Result<settings::Flags, JitError> {
     let mut flags = settings::builder();
     let verify = if cfg!(debug_assertions) {
         "true"
     } else {
         "false"
     };
+    let pic = if pic { "true" } else { "false" };
     for (k, v) in [
         ("opt_level", "speed"),
         ("use_colocated_libcalls", "false"),
-        ("is_pic", "false"),
+        ("is_pic", pic),
         ("enable_verifier", verify),
     ] {
         flags.set(k, v).map_err(codegen_err)?;
     }
-    let isa = cranelift_native::builder()
+    Ok(settings::Flags::new(flags))
+}
+
+/// Generates, compiles and finalizes the kernel of `program` for the host.
+pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, JitError> {
+    let isa: OwnedTargetIsa = cranelift_native::builder()
         .map_err(|e| JitError::Host(e.to_string()))?
-        .finish(settings::Flags::new(flags))
+        .finish(flags(false)?)
         .map_err(|e| JitError::Host(e.to_string()))?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
     let unary = Func::ALL.iter().filter_map(|&f| runtime::unary_symbol(f));
@@ -99,12 +184,37 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
         jb.symbol(name, ptr);
     }
     let mut module = JITModule::new(jb);
+    let defined = define_kernel(&mut module, program, Calls::Rust, "", want_text)?;
+    module.finalize_definitions().map_err(codegen_err)?;
+    Ok(Compiled {
+        module,
+        funcs: defined.funcs,
+        steps: defined.steps,
+        text: defined.text,
+    })
+}
+
+/// The signature of every kernel function: `(inputs, outputs, rows, scratch) -> i64`.
+pub(super) fn kernel_signature<M: Module>(module: &M) -> cranelift_codegen::ir::Signature {
     let ptr = module.target_config().pointer_type();
     let mut sig = module.make_signature();
     sig.params
         .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
     sig.returns.push(AbiParam::new(types::I64));
+    sig
+}
 
+/// Declares and defines the functions of `program`'s kernel in `module` (local
+/// symbols named `{prefix}lagc_kernel0`, ...), calling what `calls` says.
+pub(super) fn define_kernel<M: Module>(
+    module: &mut M,
+    program: &Program,
+    calls: Calls,
+    prefix: &str,
+    want_text: bool,
+) -> Result<Defined, JitError> {
+    let ptr = module.target_config().pointer_type();
+    let sig = kernel_signature(module);
     // The pieces: all instructions at once, or the runs between net calls.
     let mut pieces: Vec<std::ops::Range<usize>> = Vec::new();
     let mut steps = Vec::new();
@@ -139,7 +249,7 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
             "lagc_kernel"
         };
         let func = module
-            .declare_function(&format!("{name}{k}"), Linkage::Local, &sig)
+            .declare_function(&format!("{prefix}{name}{k}"), Linkage::Local, &sig)
             .map_err(codegen_err)?;
         names.push((func.as_u32(), name));
         ctx.func.signature = sig.clone();
@@ -148,7 +258,8 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
             let b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
             let mut g = Gen {
                 b,
-                module: &mut module,
+                module: &mut *module,
+                calls,
                 ptr,
                 funcs: HashMap::new(),
                 names: &mut names,
@@ -176,7 +287,6 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
         module.clear_context(&mut ctx);
         funcs.push(func);
     }
-    module.finalize_definitions().map_err(codegen_err)?;
     let text = if want_text {
         let legend: Vec<String> = names
             .iter()
@@ -186,12 +296,7 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
     } else {
         String::new()
     };
-    Ok(Compiled {
-        module,
-        funcs,
-        steps,
-        text,
-    })
+    Ok(Defined { funcs, steps, text })
 }
 
 /// The scratch buffer the compiled functions need: room for the matrix, right-hand side,
@@ -220,9 +325,10 @@ fn last_uses(p: &Program) -> Vec<usize> {
     last
 }
 
-struct Gen<'a> {
+struct Gen<'a, M: Module> {
     b: FunctionBuilder<'a>,
-    module: &'a mut JITModule,
+    module: &'a mut M,
+    calls: Calls,
     ptr: Type,
     funcs: HashMap<&'static str, FuncRef>,
     /// Function ids and symbols, for the IR listing's legend.
@@ -236,7 +342,7 @@ struct Gen<'a> {
 
 const F64: Type = types::F64;
 
-impl Gen<'_> {
+impl<M: Module> Gen<'_, M> {
     /// The row loop over instructions `insts` of `p`.
     fn function(
         &mut self,
@@ -331,11 +437,11 @@ impl Gen<'_> {
                 }
                 Op::Powf(a, c) => {
                     let (a, c) = (self.val(*a), self.val(*c));
-                    self.call_f64("lagc_powf", &[a, c])?
+                    self.call_f64(self.calls.binary().0, &[a, c])?
                 }
                 Op::Atan2(a, c) => {
                     let (a, c) = (self.val(*a), self.val(*c));
-                    self.call_f64("lagc_atan2", &[a, c])?
+                    self.call_f64(self.calls.binary().1, &[a, c])?
                 }
                 Op::Net { .. } => {
                     return Err(JitError::Codegen(
@@ -465,11 +571,14 @@ impl Gen<'_> {
 
     /// `(sin x, cos x)` outside the inline range: one call of the C library's `sincos`
     /// where it has one (glibc's gives the bits of its `sin` and `cos`), else the
-    /// runtime's `sin` and `cos` (which call the C library there).
+    /// `sin` and `cos` of [`Calls`] (the C library's, directly or through the runtime).
     fn sincos_call(&mut self, x: Value) -> Result<(Value, Value), JitError> {
-        if !SINCOS {
-            let s = self.call_f64("lagc_sin", &[x])?;
-            let c = self.call_f64("lagc_cos", &[x])?;
+        if !self.calls.sincos() {
+            let missing = || JitError::Codegen("no symbol for sin or cos".into());
+            let sin = self.calls.unary(Func::Sin).ok_or_else(missing)?;
+            let cos = self.calls.unary(Func::Cos).ok_or_else(missing)?;
+            let s = self.call_f64(sin, &[x])?;
+            let c = self.call_f64(cos, &[x])?;
             return Ok((s, c));
         }
         let ptr = self.ptr;
@@ -496,8 +605,8 @@ impl Gen<'_> {
                 let s = self.b.ins().select(neg, minus, a);
                 self.b.ins().select(pos, one, s)
             }
-            _ => match runtime::unary_symbol(f) {
-                Some((name, _)) => self.call_f64(name, &[a])?,
+            _ => match self.calls.unary(f) {
+                Some(name) => self.call_f64(name, &[a])?,
                 None => return Err(JitError::Codegen(format!("no code for {}", f.name()))),
             },
         })
@@ -541,8 +650,8 @@ impl Gen<'_> {
         ))
     }
 
-    /// Solves `a x = r` through the `lagc_solve` callback; returns x and the singular
-    /// flag (i64).
+    /// Solves `a x = r` by a call: the `lagc_solve` callback (JIT) or the object's LU
+    /// function; returns x and the singular flag (i64).
     fn solve_call(
         &mut self,
         n: usize,
@@ -550,7 +659,18 @@ impl Gen<'_> {
         r: &[Value],
     ) -> Result<(Vec<Value>, Value), JitError> {
         let ptr = self.ptr;
-        let f = self.import("lagc_solve", &[types::I64, ptr], Some(types::I64))?;
+        let (f, x_at) = match self.calls {
+            Calls::Rust => (
+                self.import("lagc_solve", &[types::I64, ptr], Some(types::I64))?,
+                n * n + n,
+            ),
+            Calls::Libm {
+                solve: Some(id), ..
+            } => (self.local("lagc_lu", id), n * n),
+            Calls::Libm { solve: None, .. } => {
+                return Err(JitError::Codegen("no LU function for a large solve".into()))
+            }
+        };
         // matrix, rhs, solution and LU workspace side by side in the scratch buffer
         // (never on the stack: a 500 x 500 matrix would not fit a worker thread's stack)
         let base = self.scratch.expect("scratch parameter");
@@ -558,7 +678,7 @@ impl Gen<'_> {
         for (k, &v) in a.iter().chain(r).enumerate() {
             self.b.ins().store(trusted, v, base, 8 * k as i32);
         }
-        let x_addr = self.b.ins().iadd_imm_s(base, 8 * (n * n + n) as i64);
+        let x_addr = self.b.ins().iadd_imm_s(base, 8 * x_at as i64);
         let nv = self.b.ins().iconst(types::I64, n as i64);
         let call = self.b.ins().call(f, &[nv, base]);
         let singular = self.b.inst_results(call)[0];
@@ -568,8 +688,37 @@ impl Gen<'_> {
         Ok((xs, singular))
     }
 
-    /// Solves `a x = r`: inline for small `n`, falling back to the callback when a
-    /// pivot is below the singularity threshold.
+    /// A reference to function `id` defined in the same module.
+    fn local(&mut self, name: &'static str, id: FuncId) -> FuncRef {
+        if let Some(&f) = self.funcs.get(name) {
+            return f;
+        }
+        let f = self.module.declare_func_in_func(id, self.b.func);
+        self.funcs.insert(name, f);
+        self.names.push((id.as_u32(), name));
+        f
+    }
+
+    /// The fallback of a small solve whose pivot was too small: the callback (JIT), or
+    /// NaN and a singular count of 1 (object files).
+    fn solve_singular(
+        &mut self,
+        n: usize,
+        a: &[Value],
+        r: &[Value],
+    ) -> Result<(Vec<Value>, Value), JitError> {
+        match self.calls {
+            Calls::Rust => self.solve_call(n, a, r),
+            Calls::Libm { .. } => {
+                let nan = self.b.ins().f64const(f64::NAN);
+                let one = self.b.ins().iconst(types::I64, 1);
+                Ok((vec![nan; n], one))
+            }
+        }
+    }
+
+    /// Solves `a x = r`: inline for small `n`, falling back to [`Self::solve_singular`]
+    /// when a pivot is below the singularity threshold.
     fn solve(
         &mut self,
         n: usize,
@@ -594,7 +743,7 @@ impl Gen<'_> {
             .collect();
         self.b.ins().brif(singular, slow, &[], merge, &fast_args);
         self.b.switch_to_block(slow);
-        let (sx, sflag) = self.solve_call(n, a, r)?;
+        let (sx, sflag) = self.solve_singular(n, a, r)?;
         let slow_args: Vec<BlockArg> = sx
             .iter()
             .chain([&sflag])

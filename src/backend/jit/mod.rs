@@ -12,11 +12,17 @@
 //! the whole chunk in one [`crate::kernel::NetEval::eval_batch`] (weights read once
 //! per chunk).
 //!
+//! The same code generator writes object files ahead of time (`object`, for `lagc
+//! export`): there the code calls libm instead of lagc's Rust functions, and an LU
+//! function emitted into the object (`lu`) instead of the Rust solver.
+//!
 //! Architecture invariant: like every backend, this reads [`Program`]s only.
 
 mod codegen;
 mod ffi;
 mod inline_math;
+mod lu;
+mod object;
 mod runtime;
 
 use std::time::{Duration, Instant};
@@ -26,6 +32,7 @@ use crate::kernel::{NetLane, Op, Program, Slot};
 use codegen::Step;
 
 pub use codegen::INLINE_SOLVE_MAX;
+pub use object::{object_file, target_isa, ObjectSpec};
 
 /// Why a program could not be compiled.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +40,9 @@ pub enum JitError {
     /// The host is not supported by Cranelift.
     #[error("the JIT does not support this machine: {0}")]
     Host(String),
+    /// The target of an object file is not one Cranelift can generate code for.
+    #[error("--target {0}")]
+    Target(String),
     /// Cranelift rejected the generated code (a bug in lagc).
     #[error("internal: Cranelift failed to compile the kernel: {0}")]
     Codegen(String),
