@@ -285,6 +285,13 @@ pub fn check_run(
                             .with_label("expected dt <= t_end"),
                     );
                 }
+                if let Some(why) = crate::integrate::steps_problem(t, d) {
+                    let sp = keys.get("dt").map_or(block.span, |k| k.1);
+                    diags.push(
+                        Diagnostic::error(sp, format!("too many steps: {why}"))
+                            .with_label("expected a larger dt or a smaller t_end"),
+                    );
+                }
             }
             let method = match word("method", &["rk4", "dopri5", "variational"], diags) {
                 Some(Some(m)) => Method::ALL.iter().find(|(n, _)| *n == m).map(|(_, x)| *x),

@@ -39,12 +39,12 @@ pub fn read(path: &Path) -> Result<Weights, Failure> {
         .map_err(|e| Failure::user(format!("error: weights file {}: {e}\n", path.display())))
 }
 
-/// Writes `weights` as a safetensors file.
+/// Writes `weights` as a safetensors file, atomically (a temporary renamed over `path`).
 pub fn write(path: &Path, weights: &Weights) -> Result<(), Failure> {
     let bytes = weights
         .to_bytes()
         .map_err(|e| Failure::user(format!("error: cannot encode weights: {e}\n")))?;
-    std::fs::write(path, bytes)
+    crate::report::output::write_atomic(path, &bytes)
         .map_err(|e| Failure::user(format!("error: cannot write {}: {e}\n", path.display())))
 }
 

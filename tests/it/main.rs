@@ -26,6 +26,7 @@ mod nn_fixture;
 mod nn_jet;
 mod reference_accel;
 mod sample_draw;
+mod stress;
 mod symbolic_props;
 mod symbolic_rules;
 mod train_cli;

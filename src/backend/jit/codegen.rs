@@ -599,18 +599,18 @@ impl Gen<'_> {
         let zero = self.b.ins().f64const(0.0);
         // finite <=> sum of 0*a_ij is 0 (it is NaN when any entry is infinite or NaN).
         let mut z = zero;
-        let mut max = zero;
-        for &x in a0 {
+        let mut rows = vec![zero; n];
+        let mut cols = vec![zero; n];
+        for (idx, &x) in a0.iter().enumerate() {
             let x0 = self.b.ins().fmul(x, zero);
             z = self.b.ins().fadd(z, x0);
             let ax = self.b.ins().fabs(x);
-            max = self.b.ins().fmax(max, ax);
+            let (i, j) = (idx / n, idx % n);
+            rows[i] = self.b.ins().fmax(rows[i], ax);
+            cols[j] = self.b.ins().fmax(cols[j], ax);
         }
         let finite = self.b.ins().fcmp(FloatCC::Equal, z, zero);
         let k_tol = self.b.ins().f64const(PIVOT_TOL);
-        let tol_fin = self.b.ins().fmul(max, k_tol);
-        let minus = self.b.ins().f64const(-1.0);
-        let tol = self.b.ins().select(finite, tol_fin, minus);
         let mut singular = self.b.ins().iconst(types::I8, 0);
         for k in 0..n {
             let mut best = self.b.ins().fabs(a[k * n + k]);
@@ -622,9 +622,6 @@ impl Gen<'_> {
                 let iv = self.b.ins().iconst(types::I32, i as i64);
                 p = self.b.ins().select(c, iv, p);
             }
-            let small = self.b.ins().fcmp(FloatCC::LessThanOrEqual, best, tol);
-            let small = self.b.ins().band(small, finite);
-            singular = self.b.ins().bor(singular, small);
             for i in k + 1..n {
                 let is_i = self.b.ins().icmp_imm_s(IntCC::Equal, p, i as i64);
                 for j in k..n {
@@ -635,7 +632,16 @@ impl Gen<'_> {
                 let (bk, bi) = (b[k], b[i]);
                 b[k] = self.b.ins().select(is_i, bi, bk);
                 b[i] = self.b.ins().select(is_i, bk, bi);
+                let (rk, ri) = (rows[k], rows[i]);
+                rows[k] = self.b.ins().select(is_i, ri, rk);
+                rows[i] = self.b.ins().select(is_i, rk, ri);
             }
+            // Singular when the pivot is negligible against its row's and column's scale.
+            let scale = self.b.ins().fmin(rows[k], cols[k]);
+            let tol = self.b.ins().fmul(k_tol, scale);
+            let small = self.b.ins().fcmp(FloatCC::LessThanOrEqual, best, tol);
+            let small = self.b.ins().band(small, finite);
+            singular = self.b.ins().bor(singular, small);
             let pivot = a[k * n + k];
             for i in k + 1..n {
                 let f = self.b.ins().fdiv(a[i * n + k], pivot);
