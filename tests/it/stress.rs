@@ -377,3 +377,149 @@ fn mismatched_and_empty_checkpoints_are_errors() {
     );
     fails(&o, 1);
 }
+
+const PENDULUM: &str = "system p { coord th; L = th'^2/2 + 9.81*cos(th); }\n";
+
+/// `lagc simulate` of the pendulum from th = `th0` into `out`, as a child process.
+fn simulate_into(dir: &Path, th0: &str, t_end: &str, out: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_lagc"))
+        .current_dir(dir)
+        .args([
+            "simulate",
+            "p.lag",
+            "--system",
+            "p",
+            "--init",
+            &format!("th={th0}"),
+            "--t-end",
+            t_end,
+            "--dt",
+            "0.001",
+            "--out",
+            out,
+            "--quiet",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("lagc runs")
+}
+
+/// Output temporaries (`.lagc-PID-N.NAME`) in `dir`.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(".lagc-"))
+        .collect()
+}
+
+#[test]
+fn two_writers_into_one_file_never_tear_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.lag", PENDULUM);
+    for _ in 0..3 {
+        let a = simulate_into(dir.path(), "1", "20", "same.csv");
+        let b = simulate_into(dir.path(), "2", "20", "same.csv");
+        for c in [a, b] {
+            let o = c.wait_with_output().unwrap();
+            assert!(o.status.success(), "{}", stderr(&o));
+        }
+        let rows = finite_rows(&std::fs::read_to_string(dir.path().join("same.csv")).unwrap());
+        assert_eq!(rows.len(), 20001);
+        let th0 = rows[0][1];
+        assert!(th0 == 1.0 || th0 == 2.0, "{th0}");
+        assert!(rows.windows(2).all(|w| w[1][0] > w[0][0]), "time increases");
+        let mut alone = simulate_into(dir.path(), &th0.to_string(), "20", "alone.csv");
+        assert!(alone.wait().unwrap().success());
+        assert_eq!(
+            std::fs::read(dir.path().join("alone.csv")).unwrap(),
+            std::fs::read(dir.path().join("same.csv")).unwrap(),
+            "one run's whole file"
+        );
+        assert!(temporaries(dir.path()).is_empty());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_written_to_and_symlinks_followed() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.lag", PENDULUM);
+    let o = simulate_into(dir.path(), "1", "1", "/dev/null")
+        .wait_with_output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    // A FIFO stays a FIFO, and its reader gets the CSV.
+    let fifo = dir.path().join("pipe.csv");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || std::fs::read_to_string(fifo).unwrap()
+    });
+    let o = simulate_into(dir.path(), "1", "1", "pipe.csv")
+        .wait_with_output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(finite_rows(&reader.join().unwrap()).len(), 1001);
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // A symlink stays a link; the file it points to gets the rows.
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::os::unix::fs::symlink("real/target.csv", dir.path().join("link.csv")).unwrap();
+    let o = simulate_into(dir.path(), "1", "1", "link.csv")
+        .wait_with_output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let link = std::fs::symlink_metadata(dir.path().join("link.csv")).unwrap();
+    assert!(link.file_type().is_symlink());
+    let rows = finite_rows(&std::fs::read_to_string(dir.path().join("real/target.csv")).unwrap());
+    assert_eq!(rows.len(), 1001);
+    assert!(temporaries(dir.path()).is_empty() && temporaries(&dir.path().join("real")).is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_like_ctrl_c_and_a_kill_keeps_the_old_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.lag", PENDULUM);
+    write(dir.path(), "long.csv", "t,th\n0,1\n");
+    for (signal, code) in [("-TERM", Some(1)), ("-KILL", None)] {
+        let child = simulate_into(dir.path(), "1", "100000", "long.csv");
+        for _ in 0..200 {
+            let written = temporaries(dir.path())
+                .iter()
+                .any(|p| std::fs::metadata(dir.path().join(p)).is_ok_and(|m| m.len() > 1000));
+            if written {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let id = child.id().to_string();
+        assert!(Command::new("kill")
+            .args([signal, &id])
+            .status()
+            .unwrap()
+            .success());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), code, "{signal}: {}", stderr(&o));
+        let text = std::fs::read_to_string(dir.path().join("long.csv")).unwrap();
+        if code.is_some() {
+            assert!(stderr(&o).contains("interrupted at t = "), "{}", stderr(&o));
+            assert!(finite_rows(&text).len() > 10);
+            assert!(temporaries(dir.path()).is_empty());
+        } else {
+            // The previous file is intact; the killed run's temporary is its only trace.
+            assert!(finite_rows(&text).len() > 10);
+            assert_eq!(temporaries(dir.path()).len(), 1);
+        }
+    }
+}
