@@ -26,6 +26,7 @@ pub mod diagnostics;
 pub mod driver;
 pub mod integrate;
 pub mod kernel;
+pub mod limits;
 pub mod nn;
 pub mod report;
 pub mod sample;

@@ -185,6 +185,9 @@ pub fn parse_overrides(common: &Common) -> Result<Vec<(String, f64)>, Failure> {
 /// Reads, parses and checks a file (with `--set` applied); prints its warnings unless
 /// `--quiet`.
 pub fn load(path: &Path, common: &Common) -> Result<driver::Model, Failure> {
+    if let Some(m) = common.max_memory {
+        crate::limits::set_max_memory(m);
+    }
     let overrides = parse_overrides(common)?;
     let model = driver::Model::load(path, &overrides)?;
     let warnings = model.warnings();

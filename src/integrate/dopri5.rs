@@ -200,7 +200,7 @@ impl Dopri5 {
                 let sk = self.scale(y[i], self.y1[i]);
                 let ei = (h * e / sk).abs();
                 // Not f64::max, which drops a NaN: a NaN anywhere must reject the step.
-                if !(ei <= err) {
+                if ei.is_nan() || ei > err {
                     err = ei;
                 }
             }

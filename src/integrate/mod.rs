@@ -102,7 +102,7 @@ pub const MAX_STEPS: f64 = 1e12;
 /// `None` when t_end/dt is a usable step count, else why not (for messages).
 pub fn steps_problem(t_end: f64, dt: f64) -> Option<String> {
     let r = t_end / dt;
-    (!(r <= MAX_STEPS))
+    (r.is_nan() || r > MAX_STEPS)
         .then(|| format!("t_end / dt = {r:e} output intervals; at most {MAX_STEPS:e} are allowed"))
 }
 

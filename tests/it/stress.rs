@@ -523,3 +523,63 @@ fn sigterm_stops_like_ctrl_c_and_a_kill_keeps_the_old_file() {
         }
     }
 }
+
+/// Sizes from the input are estimated and refused (located) over the memory limit,
+/// before anything is allocated.
+#[test]
+fn sizes_over_the_memory_limit_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "system s { coord x; L = x'^2/2 - sum(i in 0..1e12, x^2/1e12); }\n",
+            "sum(i in 0..1000000000000",
+        ),
+        (
+            "system s { coord x; net f = mlp(in: 1, hidden: [100000, 100000]); L = x'^2/2 - f(x); }\n",
+            "net `f`",
+        ),
+        (
+            "system s { coord x; L = x'^2/2 - x^2/2; }
+simulate s { init = sample(n = 1e12, seed = 0, x = uniform(0, 1)); t_end = 1; dt = 0.1; }\n",
+            "`sample` of 1000000000000 rows",
+        ),
+        (
+            "system s { coord x; learn k = 1; L = x'^2/2 - k*x^2/2; }
+train s { data = sample(s, n = 10, seed = 0, x = uniform(0, 1)); steps = 1; batch = 1e12; }\n",
+            "`batch = 1000000000000`",
+        ),
+    ];
+    for (src, what) in cases {
+        write(dir.path(), "m.lag", src);
+        let t0 = std::time::Instant::now();
+        let o = lagc(dir.path(), &["check", "m.lag", "--max-memory", "2G"]);
+        let err = fails(&o, 1);
+        assert!(
+            err.contains(what) && err.contains("memory limit of 2.1 GB") && err.contains("m.lag:"),
+            "{err}"
+        );
+        assert!(t0.elapsed().as_secs() < 10);
+    }
+    // A weights file that is a device: read up to the limit, then refused.
+    write(dir.path(), "s.lag", SPRING);
+    write(dir.path(), "st.csv", "x,x'\n1,0\n");
+    let o = lagc(
+        dir.path(),
+        &[
+            "accel",
+            "s.lag",
+            "--system",
+            "s",
+            "--states",
+            "st.csv",
+            "--weights",
+            "/dev/zero",
+            "--max-memory",
+            "1M",
+        ],
+    );
+    let err = fails(&o, 1);
+    assert!(err.contains("memory limit of 1.0 MB"), "{err}");
+    let o = lagc(dir.path(), &["check", "s.lag", "--max-memory", "lots"]);
+    fails(&o, 2);
+}
