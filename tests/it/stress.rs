@@ -583,3 +583,48 @@ train s { data = sample(s, n = 10, seed = 0, x = uniform(0, 1)); steps = 1; batc
     let o = lagc(dir.path(), &["check", "s.lag", "--max-memory", "lots"]);
     fails(&o, 2);
 }
+
+/// A 1 MB file of one L with 250,000 `+ x` terms: a located error, not a stack
+/// overflow; 50,000 terms still check.
+#[test]
+fn a_huge_single_expression_is_an_error_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = format!(
+        "system s {{ coord x; L = x'^2/2{}; }}\n",
+        " + x".repeat(250_000)
+    );
+    assert!(big.len() > 1_000_000);
+    write(dir.path(), "big.lag", &big);
+    let t0 = std::time::Instant::now();
+    let err = fails(&lagc(dir.path(), &["check", "big.lag"]), 1);
+    assert!(
+        err.contains("statement too long") && err.contains("big.lag:1"),
+        "{err}"
+    );
+    assert!(t0.elapsed().as_secs() < 10);
+    let ok = format!(
+        "system s {{ coord x; L = x'^2/2{}; }}\n",
+        " + x".repeat(50_000)
+    );
+    write(dir.path(), "ok.lag", &ok);
+    let o = lagc(dir.path(), &["check", "ok.lag"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A file of 10,000 systems checks (no quadratic pass over systems at this size).
+#[test]
+fn ten_thousand_systems_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let src: String = (0..10_000)
+        .map(|k| {
+            let m = k + 1;
+            format!("system s{k} {{ coord x; param m = {m}; L = m*x'^2/2 - x^2/2; }}\n")
+        })
+        .collect();
+    write(dir.path(), "many.lag", &src);
+    let t0 = std::time::Instant::now();
+    let o = lagc(dir.path(), &["check", "many.lag"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 10_000);
+    assert!(t0.elapsed().as_secs() < 30, "{:?}", t0.elapsed());
+}
