@@ -625,6 +625,10 @@ fn check_nesting(src: &str) -> Result<(), Diagnostic> {
     let mut depth = 0usize;
     let mut chain = 0usize;
     let mut ops = 0usize;
+    // The chain of `^` and unary `-` at the start of each open bracket: a binary `+`,
+    // `-`, `*` or `/` ends the chain of its operand, so `a^2 + b^2 + ...` stays shallow.
+    let mut base = 0usize;
+    let mut saved: Vec<usize> = vec![];
     let mut prev = ';';
     let mut chars = src.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -645,15 +649,28 @@ fn check_nesting(src: &str) -> Result<(), Diagnostic> {
                 while chars.next_if(|&(_, c)| c != '"' && c != '\n').is_some() {}
                 chars.next_if(|&(_, c)| c == '"');
             }
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
+            '(' | '[' => {
+                depth += 1;
+                saved.push(base);
+                base = chain;
+            }
+            ')' | ']' => {
+                depth = depth.saturating_sub(1);
+                chain = base;
+                base = saved.pop().unwrap_or(0);
+            }
             '^' => chain += 1,
             '-' if "(=,^*/+-[".contains(prev) => chain += 1,
-            '+' | '-' | '*' | '/' => ops += 1,
+            '+' | '-' | '*' | '/' => {
+                ops += 1;
+                chain = base;
+            }
             ';' | '{' | '}' => {
                 depth = 0;
                 chain = 0;
                 ops = 0;
+                base = 0;
+                saved.clear();
             }
             _ => {}
         }

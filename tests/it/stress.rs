@@ -628,3 +628,17 @@ fn ten_thousand_systems_check() {
     assert_eq!(stdout(&o).lines().count(), 10_000);
     assert!(t0.elapsed().as_secs() < 30, "{:?}", t0.elapsed());
 }
+
+/// A statement with many `^` side by side is not "nested": a 300-term sum of squares
+/// (as a 300-link chain's kinetic energy) checks.
+#[test]
+fn many_powers_side_by_side_are_not_nesting() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = format!(
+        "system s {{ coord x; L = x'^2/2{}; }}\n",
+        " - x^2/2".repeat(300)
+    );
+    write(dir.path(), "sq.lag", &src);
+    let o = lagc(dir.path(), &["check", "sq.lag"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
