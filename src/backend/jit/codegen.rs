@@ -88,6 +88,9 @@ fn codegen_err(e: impl std::fmt::Debug) -> JitError {
     JitError::Codegen(format!("{e:?}"))
 }
 
+/// Kernels with more instructions than this compile with the fast settings.
+const LARGE_KERNEL: usize = 20_000;
+
 /// Generates, compiles and finalizes the kernel of `program`.
 pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, JitError> {
     let mut flags = settings::builder();
@@ -96,8 +99,15 @@ pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, Ji
     } else {
         "false"
     };
+    // Above LARGE_KERNEL instructions, optimisation and the backtracking register
+    // allocator cost more than they save (their time grows faster than the kernel).
+    let large = program.n_instructions() > LARGE_KERNEL;
     for (k, v) in [
-        ("opt_level", "speed"),
+        ("opt_level", if large { "none" } else { "speed" }),
+        (
+            "regalloc_algorithm",
+            if large { "single_pass" } else { "backtracking" },
+        ),
         ("use_colocated_libcalls", "false"),
         ("is_pic", "false"),
         ("enable_verifier", verify),
