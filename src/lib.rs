@@ -27,6 +27,7 @@ pub mod diagnostics;
 pub mod driver;
 pub mod integrate;
 pub mod kernel;
+pub mod limits;
 pub mod nn;
 pub mod numeric;
 pub mod report;

@@ -2,8 +2,9 @@
 //!
 //! Array coordinates give Hessians whose nonzeros lie near the diagonal (a stencil),
 //! wrapping around the corners when the array is `periodic`. [`BandedSolver`] solves
-//! such systems with the conventions of [`super::solve`]: partial pivoting, a pivot
-//! below [`PIVOT_TOL`]` * max|a|` means singular, non-finite entries propagate.
+//! such systems with partial pivoting; a pivot below [`PIVOT_TOL`]` * max|a|` means
+//! singular (a scale of the whole matrix, unlike the per-row and per-column scales of
+//! [`super::solve`]), and non-finite entries propagate.
 
 use super::solve::PIVOT_TOL;
 use std::ops::RangeInclusive;
@@ -199,7 +200,7 @@ impl BandedSolver {
 
     /// Solves `a x = b` in place (`b` becomes `x`) in O(n (lower + upper)^2) time.
     /// Returns false, leaving `b` unchanged, when `a` is singular: a pivot below
-    /// PIVOT_TOL * max|a| (the same test as `lu_solve_in_place`). Non-finite entries
+    /// PIVOT_TOL * max|a| (against the whole matrix's scale). Non-finite entries
     /// propagate to x.
     pub fn solve(&mut self, a: &Banded, b: &mut [f64]) -> bool {
         assert_eq!(b.len(), a.n, "right-hand side length must be the order");

@@ -1,21 +1,40 @@
 //! Dense linear solves: LU with partial pivoting, and the pseudo-inverse fallback for
 //! singular systems.
+//!
+//! The singularity test is scale-aware: the pivot of column k, found in row p, counts
+//! as zero when it is at most `PIVOT_TOL * min(row scale of p, column scale of k)`,
+//! the scales being the largest magnitudes of the original row and column. A mass 1e300
+//! beside a mass 1 is therefore not singular, while a matrix of rank n - 1 is at any
+//! scale. The JIT's inline solve performs the same operations in the same order.
 
-/// Relative pivot threshold: a pivot below `PIVOT_TOL * max|a|` means singular.
+/// Relative pivot threshold: a pivot below `PIVOT_TOL` times its row's and column's
+/// scale means singular.
 pub const PIVOT_TOL: f64 = 1e-12;
+
+/// The largest magnitude of each row and of each column of the row-major `n x n`
+/// matrix `a`, and whether every entry is finite.
+pub fn scales(n: usize, a: &[f64]) -> (Vec<f64>, Vec<f64>, bool) {
+    let mut rows = vec![0.0f64; n];
+    let mut cols = vec![0.0f64; n];
+    let mut finite = true;
+    for i in 0..n {
+        for j in 0..n {
+            let x = a[i * n + j];
+            finite &= x.is_finite();
+            rows[i] = rows[i].max(x.abs());
+            cols[j] = cols[j].max(x.abs());
+        }
+    }
+    (rows, cols, finite)
+}
 
 /// Solves `a x = b` in place by Gaussian elimination with partial pivoting (`a` is
 /// row-major `n x n`, `b` becomes `x`). Returns `false`, leaving `a` and `b`
-/// overwritten, when a pivot falls below `PIVOT_TOL * max|a|` (including `a = 0`).
-/// Non-finite entries never count as singular: they propagate to `x`.
+/// overwritten, when a pivot is negligible against its row's and column's scale
+/// (module docs; including `a = 0`). Non-finite entries never count as singular: they
+/// propagate to `x`.
 pub fn lu_solve_in_place(n: usize, a: &mut [f64], b: &mut [f64]) -> bool {
-    let mut max = 0.0f64;
-    let mut finite = true;
-    for &x in a.iter() {
-        finite &= x.is_finite();
-        max = max.max(x.abs());
-    }
-    let tol = if finite { PIVOT_TOL * max } else { -1.0 };
+    let (mut rows, cols, finite) = scales(n, a);
     for k in 0..n {
         let mut p = k;
         let mut best = a[k * n + k].abs();
@@ -26,14 +45,15 @@ pub fn lu_solve_in_place(n: usize, a: &mut [f64], b: &mut [f64]) -> bool {
                 p = i;
             }
         }
-        if best <= tol && finite {
-            return false;
-        }
         if p != k {
             for j in 0..n {
                 a.swap(k * n + j, p * n + j);
             }
             b.swap(k, p);
+            rows.swap(k, p);
+        }
+        if finite && best <= PIVOT_TOL * rows[k].min(cols[k]) {
+            return false;
         }
         let pivot = a[k * n + k];
         for i in k + 1..n {

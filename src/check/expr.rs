@@ -6,6 +6,9 @@ use super::scope::{Name, Scope};
 use crate::diagnostics::{Diagnostic, Span};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, Ident};
 
+/// Estimated bytes per term of a sum with an explicit range (for the memory limit).
+const BYTES_PER_SUM_TERM: f64 = 256.0;
+
 /// What an expression may refer to, by where it appears.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ctx {
@@ -429,7 +432,15 @@ impl Resolver<'_> {
                     self.int_const(b, "range end"),
                 );
                 self.ctx = saved;
-                (lo?, hi?)
+                let (lo, hi) = (lo?, hi?);
+                // Each term of an unrolled sum is a few expression nodes.
+                let terms = (hi as f64 - lo as f64).max(0.0);
+                let what = format!("`sum({v} in {lo}..{hi}, ...)`, {terms} terms,");
+                if let Some(why) = crate::limits::refuse(BYTES_PER_SUM_TERM * terms, &what) {
+                    return self
+                        .err(Diagnostic::error(span, why).with_label("expected a smaller range"));
+                }
+                (lo, hi)
             }
             None => {
                 let lens = index_lengths(body, v, self.scope);

@@ -285,6 +285,13 @@ pub fn check_run(
                             .with_label("expected dt <= t_end"),
                     );
                 }
+                if let Some(why) = crate::integrate::steps_problem(t, d) {
+                    let sp = keys.get("dt").map_or(block.span, |k| k.1);
+                    diags.push(
+                        Diagnostic::error(sp, format!("too many steps: {why}"))
+                            .with_label("expected a larger dt or a smaller t_end"),
+                    );
+                }
             }
             let method = match word("method", &["rk4", "dopri5", "variational"], diags) {
                 Some(Some(m)) => Method::ALL.iter().find(|(n, _)| *n == m).map(|(_, x)| *x),
@@ -378,7 +385,11 @@ pub fn check_run(
             RunSettings::Train(TrainSettings {
                 data: data.unwrap_or(Source::Values(vec![])),
                 steps: steps.unwrap_or(1),
-                batch: integer("batch", Some(32), 1, diags).unwrap_or(32),
+                batch: batch(
+                    integer("batch", Some(32), 1, diags),
+                    keys.get("batch").map_or(block.span, |k| k.1),
+                    diags,
+                ),
                 lr: positive("lr", Some(1e-3), diags).unwrap_or(1e-3),
                 lr_decay: positive("lr_decay", Some(1.0), diags).unwrap_or(1.0),
                 seed: integer("seed", Some(0), 0, diags).unwrap_or(0) as u64,
@@ -560,6 +571,13 @@ fn source(
                 );
                 return None;
             };
+            // Drawn rows, then the data made of them: about three copies of each row.
+            let width = 2 * target.dof() + target.params.len() + 1;
+            let bytes = 3.0 * 8.0 * n as f64 * width as f64;
+            if let Some(why) = crate::limits::refuse(bytes, &format!("`sample` of {n} rows")) {
+                diags.push(Diagnostic::error(s.span, why).with_label("expected a smaller `n`"));
+                return None;
+            }
             ok.then_some(Source::Sample(SampleSpec {
                 truth,
                 n,
@@ -568,6 +586,18 @@ fn source(
             }))
         }
     }
+}
+
+/// The `batch` setting (32 when absent or bad), refused (at `span`) when its per-step
+/// buffers would not fit the memory limit.
+fn batch(value: Option<usize>, span: Span, diags: &mut Vec<Diagnostic>) -> usize {
+    let b = value.unwrap_or(32);
+    // Row indices, inputs, targets and gradient lanes: about 16 values a row.
+    if let Some(why) = crate::limits::refuse(16.0 * 8.0 * b as f64, &format!("`batch = {b}`")) {
+        diags.push(Diagnostic::error(span, why).with_label("expected a smaller batch"));
+        return 32;
+    }
+    b
 }
 
 /// One `name = value` of `init` or `sample`: a coordinate, a velocity (or momentum), a

@@ -699,14 +699,21 @@ fn check_net(scope: &Scope, decl: &ast::NetDecl, diags: &mut Vec<Diagnostic>) ->
         }
         return None;
     };
-    (diags.len() == before).then(|| Net {
+    let net = Net {
         name: decl.name.name.clone(),
         inputs,
         outputs,
         hidden,
         act,
         init,
-    })
+    };
+    // Weights, gradients, Adam's two moments, the saved copy: about six values each.
+    let count = net.weight_count();
+    let what = format!("net `{}` ({count} weights)", net.name);
+    if let Some(why) = crate::limits::refuse(6.0 * 8.0 * count as f64, &what) {
+        diags.push(Diagnostic::error(decl.name.span, why).with_label("expected smaller layers"));
+    }
+    (diags.len() == before).then_some(net)
 }
 
 fn net_size(

@@ -27,6 +27,10 @@ pub struct Common {
     /// No progress output.
     #[arg(long, global = true)]
     pub quiet: bool,
+    /// Memory limit for sizes that come from the input (4G, 512M, bytes); default half
+    /// the physical memory.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::limits::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Which backend evaluates kernels.

@@ -7,6 +7,7 @@ use crate::backend;
 use crate::check::SystemModel;
 use crate::driver::{self, DeriveStyle, Times};
 use crate::report::csv::{self as csvio, CsvWriter};
+use crate::report::output::OutputFile;
 use crate::symbolic::eom::Eom;
 use std::path::Path;
 
@@ -200,6 +201,9 @@ pub fn parse_overrides(common: &Common) -> Result<Vec<(String, f64)>, Failure> {
 /// Reads, parses and checks a file (with `--set` applied); prints its warnings unless
 /// `--quiet`.
 pub fn load(path: &Path, common: &Common) -> Result<driver::Model, Failure> {
+    if let Some(m) = common.max_memory {
+        crate::limits::set_max_memory(m);
+    }
     let overrides = parse_overrides(common)?;
     let model = driver::Model::load(path, &overrides)?;
     let warnings = model.warnings();
@@ -261,19 +265,25 @@ fn accel(
     };
     // Every row is evaluated before the output is opened, so a failure leaves no file.
     let (results, singular) = s.eval(state.view(), Times::Each(t))?;
-    let sink: Box<dyn std::io::Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
-            |e| Failure::user(format!("error: cannot write {}: {e}\n", p.display())),
-        )?)),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
     let io_err =
         |e: std::io::Error| Failure::user(format!("error: writing the output failed: {e}\n"));
-    let mut writer = CsvWriter::new(sink, s.output_names()).map_err(io_err)?;
-    for row in results.rows() {
-        writer.write_row(&row.to_vec()).map_err(io_err)?;
+    match out {
+        Some(p) => {
+            let file = OutputFile::create(p).map_err(|e| {
+                Failure::user(format!("error: cannot write {}: {e}\n", p.display()))
+            })?;
+            let file = write_rows(std::io::BufWriter::new(file), s.output_names(), &results)
+                .map_err(io_err)?;
+            file.into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(OutputFile::commit)
+                .map_err(io_err)?;
+        }
+        None => {
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            write_rows(stdout, s.output_names(), &results).map_err(io_err)?;
+        }
     }
-    writer.flush().map_err(io_err)?;
     if singular > 0 && !common.quiet {
         eprintln!(
             "warning: system `{}`: the mass matrix d2L/dq'dq' is singular at {singular} of {rows} states; used the pseudo-inverse there",
@@ -281,6 +291,20 @@ fn accel(
         );
     }
     Ok(())
+}
+
+/// Writes a header and `rows` as CSV to `w`, flushed; returns `w`.
+fn write_rows<W: std::io::Write>(
+    w: W,
+    header: &[String],
+    rows: &ndarray::Array2<f64>,
+) -> std::io::Result<W> {
+    let mut writer = CsvWriter::new(w, header)?;
+    for row in rows.rows() {
+        writer.write_row(&row.to_vec())?;
+    }
+    writer.flush()?;
+    Ok(writer.into_inner())
 }
 
 /// The backend the command line asks for.

@@ -115,8 +115,9 @@ pub fn run_captured(args: Vec<String>) -> (i32, String, String) {
     }
 }
 
-/// The Ctrl-C flag, shared by every command and block of the process: the handler is
-/// installed once, on first use, and long loops check the flag between steps.
+/// The interrupt flag, shared by every command and block of the process: the handler
+/// (for SIGINT, SIGTERM and SIGHUP alike) is installed once, on first use, and long
+/// loops check the flag between steps.
 pub(crate) fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, OnceLock};

@@ -1,12 +1,15 @@
 //! Running one simulate block (from a `.lag` file or from `lagc simulate` flags):
 //! compile, set up initial states, integrate every run, write rows, plot, summarise.
 //!
-//! Output files are written whole-row by whole-row to `F.partial` next to `F`, flushed
-//! at least every quarter second, and renamed to `F` when the block ends, whether it
-//! finished or stopped on a fault or Ctrl-C (then the diagnostic names the last time
-//! kept). A file at the final path therefore always ends on a whole row and was closed
-//! by lagc; only a killed process leaves `F.partial`. A finished trajectory's last row is
-//! at t = n*dt for every run; a stopped one's is earlier.
+//! Output files are written whole-row by whole-row to a temporary unique to the run
+//! beside `F` ([`crate::report::output`]), flushed at least every quarter second, and
+//! synced and renamed to `F` when the block ends, whether it finished or stopped on a
+//! fault or Ctrl-C (then the diagnostic names the last time kept). A file at the final
+//! path therefore always ends on a whole row and was closed by lagc, even with two runs
+//! writing the same `F`; a killed process leaves the previous `F` intact and its own
+//! temporary behind. A special target (`/dev/null`, a FIFO) is written directly. A
+//! finished trajectory's last row is at t = n*dt for every run; a stopped one's is
+//! earlier.
 
 use super::args::Common;
 use super::commands::{backend_kind, derive_eom, derive_unrolled, read_csv};
@@ -20,7 +23,8 @@ use crate::integrate::{self, Fault, Settings, Stopped, System};
 use crate::kernel;
 use crate::nn::Weights;
 use crate::report::csv::CsvWriter;
-use crate::report::plot::{self, Figure, Series};
+use crate::report::output::OutputFile;
+use crate::report::plot::{self, Figure, Series, Thinned};
 use crate::report::progress::Progress;
 use crate::report::summary::{energy_error, BlockSummary, EnergyTracker};
 use crate::sample;
@@ -73,7 +77,7 @@ impl From<Failure> for BlockError {
 
 /// Where a block's rows go.
 pub(super) enum Sink {
-    /// A file (written as `F.partial`, renamed at the end).
+    /// A file (written to a temporary, renamed at the end).
     File(PathBuf),
     /// Standard output (`lagc simulate` without `--out`).
     Stdout,
@@ -307,33 +311,44 @@ impl Truth {
     }
 }
 
+/// Where a [`RowWriter`] writes: standard output, or an output file committed at the end.
+enum RowSink {
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+    File(std::io::BufWriter<OutputFile>, PathBuf),
+}
+
+impl Write for RowSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            RowSink::Stdout(w) => w.write(buf),
+            RowSink::File(w, _) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            RowSink::Stdout(w) => w.flush(),
+            RowSink::File(w, _) => w.flush(),
+        }
+    }
+}
+
 /// Writes rows as whole lines, flushing at least every [`FLUSH_EVERY`].
 struct RowWriter {
-    csv: CsvWriter<Box<dyn Write>>,
+    csv: CsvWriter<RowSink>,
     last_flush: Instant,
-    partial: Option<(PathBuf, PathBuf)>,
 }
 
 impl RowWriter {
     fn open(sink: &Sink, header: &[String]) -> Result<Option<RowWriter>, BlockError> {
-        let (w, partial): (Box<dyn Write>, _) = match sink {
+        let w = match sink {
             Sink::None => return Ok(None),
-            Sink::Stdout => (Box::new(std::io::BufWriter::new(std::io::stdout())), None),
+            Sink::Stdout => RowSink::Stdout(std::io::BufWriter::new(std::io::stdout())),
             Sink::File(path) => {
-                let mut name = path
-                    .file_name()
-                    .map(|n| n.to_os_string())
-                    .unwrap_or_default();
-                name.push(".partial");
-                let tmp = path.with_file_name(name);
-                let file = std::fs::File::create(&tmp)
-                    .map_err(|e| BlockError::new(format!("cannot write {}: {e}", tmp.display())))?;
-                // A stale file from an earlier run must not pass for this run's result.
-                let _ = std::fs::remove_file(path);
-                (
-                    Box::new(std::io::BufWriter::new(file)),
-                    Some((tmp, path.clone())),
-                )
+                let file = OutputFile::create(path).map_err(|e| {
+                    BlockError::new(format!("cannot write {}: {e}", path.display()))
+                })?;
+                RowSink::File(std::io::BufWriter::new(file), path.clone())
             }
         };
         let csv = CsvWriter::new(w, header)
@@ -341,7 +356,6 @@ impl RowWriter {
         Ok(Some(RowWriter {
             csv,
             last_flush: Instant::now(),
-            partial,
         }))
     }
 
@@ -354,22 +368,20 @@ impl RowWriter {
         Ok(())
     }
 
-    /// Flushes and moves the file to its final name.
-    fn close(mut self) -> Result<(), String> {
-        let flushed = self.csv.flush();
-        if let Some((tmp, path)) = &self.partial {
-            drop(self.csv.into_inner());
-            flushed.map_err(|e| format!("writing {} failed: {e}", tmp.display()))?;
-            std::fs::rename(tmp, path)
-                .map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), path.display()))?;
-            Ok(())
-        } else {
-            match flushed {
+    /// Flushes, and makes a file the output (synced, renamed over the target).
+    fn close(self) -> Result<(), String> {
+        match self.csv.into_inner() {
+            RowSink::File(w, path) => w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(OutputFile::commit)
+                .map_err(|e| format!("writing {} failed: {e}", path.display())),
+            RowSink::Stdout(mut w) => match w.flush() {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(format!("writing the output failed: {e}"))
                 }
                 _ => Ok(()),
-            }
+            },
         }
     }
 }
@@ -464,7 +476,13 @@ pub(super) fn run_block(
         &format!("{} ({})", sys.name, method_name(settings.method)),
         !ctx.common.quiet,
     );
-    let coords = (n2 / 2).min(MAX_PLOTTED);
+    // Plot lines only with a plot, each thinned to a bounded number of points.
+    let plotting = settings.plot.is_some();
+    let coords = if plotting {
+        (n2 / 2).min(MAX_PLOTTED)
+    } else {
+        0
+    };
     let mut plots: Vec<Series> = vec![];
     let mut energy_plots: Vec<Series> = vec![];
     let mut summary = BlockSummary {
@@ -494,9 +512,9 @@ pub(super) fn run_block(
     for (run, y0) in states.iter().enumerate() {
         let mut tracker = EnergyTracker::new();
         let mut truth_tracker = EnergyTracker::new();
-        let mut coord_lines: Vec<Vec<(f64, f64)>> = vec![vec![]; coords];
-        let mut e_line = vec![];
-        let mut te_line = vec![];
+        let mut coord_lines = vec![Thinned::new(); coords];
+        let mut e_line = Thinned::new();
+        let mut te_line = Thinned::new();
         let mut last_t = 0.0;
         let result = integrate::simulate(&mut integrator, y0, &integ, &stop, &mut |r| {
             let energy = r.outputs[r.outputs.len() - 1];
@@ -509,7 +527,9 @@ pub(super) fn run_block(
                 row[k] = te;
                 k += 1;
                 truth_tracker.push(te);
-                te_line.push((r.t, energy_error(te, truth_tracker.initial().unwrap_or(te))));
+                if plotting {
+                    te_line.push((r.t, energy_error(te, truth_tracker.initial().unwrap_or(te))));
+                }
             }
             if many {
                 row[k] = run as f64;
@@ -519,10 +539,12 @@ pub(super) fn run_block(
                     .map_err(|e| format!("writing the output failed: {e}"))?;
             }
             tracker.push(energy);
-            e_line.push((
-                r.t,
-                energy_error(energy, tracker.initial().unwrap_or(energy)),
-            ));
+            if plotting {
+                e_line.push((
+                    r.t,
+                    energy_error(energy, tracker.initial().unwrap_or(energy)),
+                ));
+            }
             for (c, line) in coord_lines.iter_mut().enumerate() {
                 line.push((r.t, r.state[c]));
             }
@@ -555,14 +577,14 @@ pub(super) fn run_block(
             plots.push(Series {
                 label: (run == 0).then(|| state_names[c].clone()),
                 color: c,
-                points: line,
+                points: line.into_points(),
             });
         }
         if tracker.max_error().is_some() {
             energy_plots.push(Series {
                 label: (run == 0).then(|| format!("{} energy", sys.name)),
                 color: 0,
-                points: e_line,
+                points: e_line.into_points(),
             });
         }
         if truth.is_some() {
@@ -574,7 +596,7 @@ pub(super) fn run_block(
                     )
                 }),
                 color: 1,
-                points: te_line,
+                points: te_line.into_points(),
             });
         }
         match result {
@@ -737,6 +759,9 @@ pub(super) fn command(
             "--dt {} is longer than --t-end {}",
             flags.dt, flags.t_end
         )));
+    }
+    if let Some(why) = integrate::steps_problem(flags.t_end, flags.dt) {
+        return Err(usage(format!("--t-end / --dt: too many steps: {why}")));
     }
     let eom = derive_eom(sys)?;
     let state_names: Vec<String> = eom.input_names()[..2 * eom.dof()].to_vec();

@@ -12,6 +12,7 @@ use crate::diagnostics::render;
 use crate::driver;
 use crate::nn::Weights;
 use crate::report::csv::{self as csvio, CsvWriter};
+use crate::report::output::OutputFile;
 use crate::report::plot;
 use crate::train::data::{self, DataError, Made};
 use crate::train::nets::NnNets;
@@ -262,7 +263,8 @@ pub fn run_block(
     });
     let fp = tr.fingerprint();
     if let Some(p) = &over.resume {
-        tr.state = checkpoint::load(p, fp).map_err(|e| Failure::user(format!("error: {e}\n")))?;
+        tr.state = checkpoint::load(p, fp, tr.n_params())
+            .map_err(|e| Failure::user(format!("error: {e}\n")))?;
         if tr.state.step > settings.steps {
             return Err(Failure::user(format!(
                 "error: {} is at step {}, past the run's {} steps\n",
@@ -318,9 +320,12 @@ pub fn run_block(
                 );
             }
         }
-        if settings
-            .checkpoint
-            .is_some_and(|c| tr.state.step % c == 0 && !tr.done())
+        // A checkpoint only after a step that was applied: a diverging run never
+        // replaces the last good checkpoint with a state whose loss is not finite.
+        if rep.applied
+            && settings
+                .checkpoint
+                .is_some_and(|c| tr.state.step % c == 0 && !tr.done())
         {
             save_ckpt(&tr)?;
         }
@@ -340,6 +345,12 @@ pub fn run_block(
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
     let val = tr.val_loss_full().map_err(fail)?;
+    if let Some(why) = tr.divergence(val) {
+        return Err(Failure::user(format!(
+            "error: train `{}` diverged: {why}; no weights were written (earlier weights and checkpoints are kept); try a smaller lr\n",
+            sys.name
+        )));
+    }
     let weights = tr.weights();
     let mut written = vec![];
     if let Some(save) = &settings.save {
@@ -443,7 +454,7 @@ fn curve_figure(system: &str, tr: &Trainer) -> plot::Figure {
 }
 
 fn write_curve(path: &Path, tr: &Trainer) -> std::io::Result<()> {
-    let f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let f = std::io::BufWriter::new(OutputFile::create(path)?);
     let header: Vec<String> = ["step", "loss", "val_loss", "lr"]
         .iter()
         .map(|s| s.to_string())
@@ -452,5 +463,8 @@ fn write_curve(path: &Path, tr: &Trainer) -> std::io::Result<()> {
     for p in &tr.state.curve {
         w.write_row(&[p.step as f64, p.loss, p.val_loss, p.lr])?;
     }
-    w.flush()
+    w.into_inner()
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .commit()
 }

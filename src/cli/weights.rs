@@ -27,24 +27,42 @@ pub fn resolve(flag: Option<&Path>, block: Option<&str>, lag_file: &Path) -> Opt
     })
 }
 
-/// Reads and parses a weights file.
+/// Reads and parses a weights file, refusing one larger than the memory limit (a
+/// device such as `/dev/zero` is read up to the limit, then refused).
 pub fn read(path: &Path) -> Result<Weights, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    use std::io::Read;
+    let fail = |e: String| {
         Failure::user(format!(
             "error: cannot read weights file {}: {e}\n",
             path.display()
         ))
-    })?;
+    };
+    let limit = crate::limits::max_memory();
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len > limit {
+        return Err(fail(
+            crate::limits::refuse(len as f64, "the file").unwrap_or_default(),
+        ));
+    }
+    let mut bytes = vec![];
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        let why = crate::limits::refuse(bytes.len() as f64, "the file");
+        return Err(fail(why.unwrap_or_default()));
+    }
     Weights::from_bytes(&bytes)
         .map_err(|e| Failure::user(format!("error: weights file {}: {e}\n", path.display())))
 }
 
-/// Writes `weights` as a safetensors file.
+/// Writes `weights` as a safetensors file, atomically (a temporary renamed over `path`).
 pub fn write(path: &Path, weights: &Weights) -> Result<(), Failure> {
     let bytes = weights
         .to_bytes()
         .map_err(|e| Failure::user(format!("error: cannot encode weights: {e}\n")))?;
-    std::fs::write(path, bytes)
+    crate::report::output::write_atomic(path, &bytes)
         .map_err(|e| Failure::user(format!("error: cannot write {}: {e}\n", path.display())))
 }
 

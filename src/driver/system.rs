@@ -51,7 +51,28 @@ pub fn derive_eom(sys: &SystemModel, why: Option<&str>) -> Result<Eom, Error> {
             sys.name
         )));
     }
-    Ok(Eom::derive_unrolled(sys))
+    let eom = Eom::derive_unrolled(sys);
+    match degenerate(&eom) {
+        Some(name) => Err(Error::runtime(format!(
+            "system `{}` is degenerate: L does not depend quadratically on `{name}'` (the row of `{name}` in the mass matrix d2L/dq'dq' is identically 0), so its accelerations are undetermined; L must be quadratic in every velocity",
+            sys.name
+        ))),
+        None => Ok(eom),
+    }
+}
+
+/// The first coordinate whose row of the mass matrix d2L/dq'dq' is identically zero
+/// (L linear in, or free of, that velocity): its acceleration is undetermined
+/// everywhere.
+fn degenerate(eom: &Eom) -> Option<String> {
+    let EomKind::Lagrangian { hess, .. } = &eom.kind else {
+        return None;
+    };
+    let n = eom.dof();
+    let zero = |id| eom.dag.as_const(id) == Some(0.0);
+    (0..n)
+        .find(|&i| hess[i * n..(i + 1) * n].iter().all(|&h| zero(h)))
+        .map(|i| eom.q_names()[i].clone())
 }
 
 /// The kernel (q'' or (q', p'), then the energy) of a derived system.

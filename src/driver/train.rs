@@ -154,6 +154,12 @@ impl System {
             loss.push(tr.step().map_err(fail)?.loss);
         }
         let final_val_loss = tr.val_loss_full().map_err(fail)?;
+        if let Some(why) = tr.divergence(final_val_loss) {
+            return Err(Error::runtime(format!(
+                "train `{}` diverged: {why}; the system's weights are unchanged",
+                sys.name
+            )));
+        }
         self.set_weights(&tr.weights())?;
         let curve = &tr.state.curve;
         Ok(TrainResult {

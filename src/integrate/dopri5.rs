@@ -193,9 +193,13 @@ impl Dopri5 {
                     e += ej * self.k[j][i];
                 }
                 let sk = self.scale(y[i], self.y1[i]);
-                err = f64::max(err, (h * e / sk).abs());
+                let ei = (h * e / sk).abs();
+                // Not f64::max, which drops a NaN: a NaN anywhere must reject the step.
+                if ei.is_nan() || ei > err {
+                    err = ei;
+                }
             }
-            if !err.is_finite() {
+            if !err.is_finite() || self.y1.iter().any(|x| !x.is_finite()) {
                 // A trial stage left the domain (or overflowed): retry smaller, and
                 // give up when the step cannot shrink any further.
                 self.rejected += 1;

@@ -95,6 +95,17 @@ pub struct Settings {
     pub atol: f64,
 }
 
+/// Most output intervals t_end/dt a trajectory may have (beyond this the step count
+/// is no longer an exact integer in f64, and no run would finish anyway).
+pub const MAX_STEPS: f64 = 1e12;
+
+/// `None` when t_end/dt is a usable step count, else why not (for messages).
+pub fn steps_problem(t_end: f64, dt: f64) -> Option<String> {
+    let r = t_end / dt;
+    (r.is_nan() || r > MAX_STEPS)
+        .then(|| format!("t_end / dt = {r:e} output intervals; at most {MAX_STEPS:e} are allowed"))
+}
+
 /// Number of steps n of a trajectory: rows are at t_k = k*dt for k = 0..=n, with
 /// n = round(t_end/dt) when t_end/dt is within 1e-9 relative of an integer, else its floor.
 pub fn n_steps(t_end: f64, dt: f64) -> usize {
@@ -228,7 +239,9 @@ fn drive(
             let mut t = 0.0;
             for k in 1..=n {
                 let target = k as f64 * s.dt;
+                let before = t;
                 stepper.advance(sys, &mut t, &mut y, target, &|t| interrupted(t))?;
+                check_finite(&y, target, before)?;
                 t = target;
                 emit(sys, k, &y, &mut out, stats)?;
             }

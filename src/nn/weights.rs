@@ -29,6 +29,16 @@ pub enum WeightsError {
         /// The shape in the file.
         found: Vec<usize>,
     },
+    /// A tensor holds NaN or an infinity.
+    #[error("tensor `{tensor}` holds a non-finite value ({value}) at element {index}")]
+    NonFinite {
+        /// Its name.
+        tensor: String,
+        /// The flat index of the first non-finite element.
+        index: usize,
+        /// That element, as text (`NaN`, `inf`).
+        value: String,
+    },
     /// A tensor is not f64.
     #[error("tensor `{tensor}` has dtype {found}, expected F64")]
     Dtype {
@@ -65,12 +75,23 @@ impl Weights {
             SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Format(e.to_string()))?;
         let mut tensors = BTreeMap::new();
         for (name, view) in st.iter() {
-            let data = (view.dtype() == Dtype::F64).then(|| {
+            let data: Option<Vec<f64>> = (view.dtype() == Dtype::F64).then(|| {
                 view.data()
                     .chunks_exact(8)
                     .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
                     .collect()
             });
+            let bad = data
+                .iter()
+                .flat_map(|d| d.iter().enumerate())
+                .find(|(_, x)| !x.is_finite());
+            if let Some((index, &value)) = bad {
+                return Err(WeightsError::NonFinite {
+                    tensor: name.to_string(),
+                    index,
+                    value: value.to_string(),
+                });
+            }
             tensors.insert(
                 name.to_string(),
                 Tensor {

@@ -1,7 +1,8 @@
-//! Reporting helpers: numeric CSV reading and writing, plots, progress bars and the run
-//! summary.
+//! Reporting helpers: numeric CSV reading and writing, plots, atomic output files,
+//! progress bars and the run summary.
 
 pub mod csv;
+pub mod output;
 pub mod plot;
 pub mod progress;
 pub mod summary;

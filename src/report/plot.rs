@@ -4,6 +4,7 @@
 //! backend) otherwise. Text uses the bundled DejaVu Sans (`assets/fonts/`), registered
 //! with plotters' `ab_glyph` font support, so no fontconfig is needed.
 
+use super::output::Staged;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -24,6 +25,51 @@ pub struct Series {
     pub color: usize,
     /// (t, value) points; non-finite values are skipped.
     pub points: Vec<(f64, f64)>,
+}
+
+/// A line gathered point by point in bounded memory: every `stride`-th point is kept,
+/// and whenever `2 * MAX_POINTS` are held every other one is dropped and the stride
+/// doubles, so a series of any length holds fewer than `2 * MAX_POINTS` points, evenly
+/// spaced, the first always among them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Thinned {
+    points: Vec<(f64, f64)>,
+    stride: usize,
+    seen: usize,
+}
+
+impl Thinned {
+    /// An empty line.
+    pub fn new() -> Thinned {
+        Thinned {
+            points: vec![],
+            stride: 1,
+            seen: 0,
+        }
+    }
+
+    /// Offers the next point.
+    pub fn push(&mut self, p: (f64, f64)) {
+        if self.seen.is_multiple_of(self.stride) {
+            if self.points.len() == 2 * MAX_POINTS {
+                let mut k = 0;
+                self.points.retain(|_| {
+                    k += 1;
+                    k % 2 == 1
+                });
+                self.stride *= 2;
+            }
+            if self.seen.is_multiple_of(self.stride) {
+                self.points.push(p);
+            }
+        }
+        self.seen += 1;
+    }
+
+    /// The points kept.
+    pub fn into_points(self) -> Vec<(f64, f64)> {
+        self.points
+    }
 }
 
 /// A two-panel figure.
@@ -57,11 +103,20 @@ pub fn write(path: &Path, fig: &Figure) -> Result<(), String> {
     let svg = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    // Drawn into a temporary beside the target, renamed over it when whole.
+    let staged = Staged::new(path).map_err(err)?;
     if svg {
-        draw(SVGBackend::new(path, size).into_drawing_area(), fig)
+        draw(
+            SVGBackend::new(staged.path(), size).into_drawing_area(),
+            fig,
+        )?;
     } else {
-        draw(BitMapBackend::new(path, size).into_drawing_area(), fig)
+        draw(
+            BitMapBackend::new(staged.path(), size).into_drawing_area(),
+            fig,
+        )?;
     }
+    staged.commit().map_err(err)
 }
 
 fn err(e: impl std::fmt::Display) -> String {

@@ -612,11 +612,23 @@ fn join_or(words: &[&str]) -> String {
 /// Deepest nesting of brackets, `^` and unary `-` accepted in one statement.
 pub const MAX_NESTING: usize = 200;
 
-/// Rejects statements nested deeper than [`MAX_NESTING`] before parsing, so that no
-/// later stage recurses without bound.
+/// Most binary operators accepted in one statement. A chain `a + b + c + ...` is a
+/// left-nested tree as deep as it is long, and the checker and the derivation recurse
+/// along it: 100,000 terms check, derive and compile in about two seconds; 500,000
+/// would overflow the stack.
+pub const MAX_OPERATORS: usize = 100_000;
+
+/// Rejects statements nested deeper than [`MAX_NESTING`], or with more than
+/// [`MAX_OPERATORS`] binary operators, before parsing, so that no later stage recurses
+/// without bound.
 fn check_nesting(src: &str) -> Result<(), Diagnostic> {
     let mut depth = 0usize;
     let mut chain = 0usize;
+    let mut ops = 0usize;
+    // The chain of `^` and unary `-` at the start of each open bracket: a binary `+`,
+    // `-`, `*` or `/` ends the chain of its operand, so `a^2 + b^2 + ...` stays shallow.
+    let mut base = 0usize;
+    let mut saved: Vec<usize> = vec![];
     let mut prev = ';';
     let mut chars = src.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -637,15 +649,37 @@ fn check_nesting(src: &str) -> Result<(), Diagnostic> {
                 while chars.next_if(|&(_, c)| c != '"' && c != '\n').is_some() {}
                 chars.next_if(|&(_, c)| c == '"');
             }
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
+            '(' | '[' => {
+                depth += 1;
+                saved.push(base);
+                base = chain;
+            }
+            ')' | ']' => {
+                depth = depth.saturating_sub(1);
+                chain = base;
+                base = saved.pop().unwrap_or(0);
+            }
             '^' => chain += 1,
             '-' if "(=,^*/+-[".contains(prev) => chain += 1,
+            '+' | '-' | '*' | '/' => {
+                ops += 1;
+                chain = base;
+            }
             ';' | '{' | '}' => {
                 depth = 0;
                 chain = 0;
+                ops = 0;
+                base = 0;
+                saved.clear();
             }
             _ => {}
+        }
+        if ops > MAX_OPERATORS {
+            return Err(
+                Diagnostic::error(Span::new(i, i + c.len_utf8()), "statement too long").with_label(
+                    format!("expected at most {MAX_OPERATORS} operators in one statement"),
+                ),
+            );
         }
         if !c.is_whitespace() {
             prev = c;

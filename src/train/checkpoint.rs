@@ -4,11 +4,12 @@
 //! A checkpoint is a small binary file, all numbers little-endian: the magic
 //! `LAGCCKPT`, a format version (u32), the run's fingerprint (u64), then the
 //! [`State`] field by field (counts as u64, reals as f64 bits). It is written to a
-//! temporary file and renamed, so an interrupted write never leaves a broken checkpoint.
+//! temporary file, synced and renamed ([`crate::report::output`]), so an interrupted write
+//! never leaves a broken checkpoint.
 
 use super::adam::Adam;
 use super::{Point, State};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"LAGCCKPT";
@@ -36,19 +37,6 @@ impl Fnv {
     pub fn finish(&self) -> u64 {
         self.0
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }
 
 struct Out(Vec<u8>);
@@ -87,7 +75,7 @@ pub fn save(path: &Path, fingerprint: u64, state: &State) -> io::Result<()> {
     o.u64(state.window_n as u64);
     o.u64(state.skipped_steps as u64);
     o.u64(state.skipped_samples as u64);
-    write_atomic(path, &o.0)
+    crate::report::output::write_atomic(path, &o.0)
 }
 
 struct In<'a>(&'a [u8]);
@@ -118,9 +106,10 @@ impl In<'_> {
     }
 }
 
-/// Reads a checkpoint written by [`save`] for a run with `fingerprint`; a file of
-/// another run or another format is an error saying so.
-pub fn load(path: &Path, fingerprint: u64) -> Result<State, String> {
+/// Reads a checkpoint written by [`save`] for a run with `fingerprint` and `n_params`
+/// trained parameters; a file of another run or another format, or a parameter vector
+/// of another length, is an error saying so.
+pub fn load(path: &Path, fingerprint: u64, n_params: usize) -> Result<State, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let bad = |why: String| format!("{} is not a usable checkpoint: {why}", path.display());
     if bytes.len() < 12 || &bytes[..8] != MAGIC {
@@ -169,6 +158,14 @@ pub fn load(path: &Path, fingerprint: u64) -> Result<State, String> {
         ));
     }
     let n = state.theta.len();
+    if n != n_params {
+        return Err(bad(format!(
+            "it holds {n} parameters; the model has {n_params}"
+        )));
+    }
+    if state.theta.iter().any(|x| !x.is_finite()) {
+        return Err(bad("its parameters are not all finite numbers".into()));
+    }
     if state.adam.m.len() != n || state.adam.v.len() != n {
         return Err(bad(
             "its optimiser state does not match its parameters".into()

@@ -353,6 +353,8 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
     if targets.iter().all(|t| table.column(t).is_some()) {
         let sc = table.require_columns(&state)?;
         let tc = table.require_columns(&targets)?;
+        let used: Vec<usize> = sc.iter().chain(&tc).copied().chain(t_col).collect();
+        require_finite(table, &used)?;
         for row in &table.rows {
             let mut input: Vec<f64> = sc.iter().map(|&c| row[c]).collect();
             input.push(t_col.map_or(0.0, |c| row[c]));
@@ -379,6 +381,14 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
             .collect::<Option<Vec<usize>>>(),
     };
     let run_col = table.column("run");
+    let used: Vec<usize> = qc
+        .iter()
+        .chain(vc.iter().flatten())
+        .copied()
+        .chain([tc])
+        .chain(run_col)
+        .collect();
+    require_finite(table, &used)?;
     let rows = &table.rows;
     let mut start = 0;
     let mut dropped = 0;
@@ -434,6 +444,22 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
         }
     ));
     Ok(Made { data, warnings })
+}
+
+/// An error naming the first cell of columns `cols` that is NaN or infinite (line
+/// numbers are the file's: the header is line 1).
+fn require_finite(table: &Table, cols: &[usize]) -> Result<(), DataError> {
+    for (r, row) in table.rows.iter().enumerate() {
+        if let Some(&c) = cols.iter().find(|&&c| !row[c].is_finite()) {
+            return Err(DataError::Other(format!(
+                "line {}, column {:?}: {} is not a finite number (training data must be finite)",
+                r + 2,
+                table.header[c],
+                row[c]
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The sampled params of a spec: the names it assigns that are neither state variables

@@ -800,11 +800,22 @@ impl Trainer {
         let st = &mut self.state;
         st.skipped_samples += ev.skipped;
         let applied = ev.used > 0 && ev.loss.is_finite() && ev.grad.iter().all(|g| g.is_finite());
+        let mut applied = applied;
         if applied {
+            let adam = st.adam.clone();
             st.adam.update(&mut st.theta, &ev.grad, lr);
-            st.window_loss += ev.loss;
-            st.window_n += 1;
-        } else {
+            if st.theta.iter().all(|x| x.is_finite()) {
+                st.window_loss += ev.loss;
+                st.window_n += 1;
+            } else {
+                // An update that overflows is undone: the parameters stay the last
+                // finite ones, and the step counts as skipped.
+                st.theta.copy_from_slice(&theta);
+                st.adam = adam;
+                applied = false;
+            }
+        }
+        if !applied {
             st.skipped_steps += 1;
         }
         st.step += 1;
@@ -835,6 +846,27 @@ impl Trainer {
             applied,
             point,
         })
+    }
+
+    /// Why the run so far counts as diverged, given its final validation loss: every
+    /// step skipped, the steps since the last curve point all skipped (a non-finite
+    /// loss or gradient), or a non-finite validation loss. `None` for a usable run.
+    pub fn divergence(&self, val_loss: f64) -> Option<String> {
+        let st = &self.state;
+        if st.step > 0 && st.skipped_steps >= st.step {
+            return Some(format!(
+                "all {} steps were skipped (no usable sample, or a non-finite loss or gradient)",
+                st.step
+            ));
+        }
+        if let Some(p) = st.curve.last().filter(|p| !p.loss.is_finite()) {
+            return Some(format!(
+                "the training loss is {} at step {} (every step since the previous curve point was skipped: the loss or its gradient is not finite)",
+                p.loss, p.step
+            ));
+        }
+        (!self.val.is_empty() && !val_loss.is_finite())
+            .then(|| format!("the validation loss is {val_loss}"))
     }
 
     /// The trained parameters as a weights file: learn params as scalars, then the

@@ -39,6 +39,15 @@ fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
     (header, rows)
 }
 
+/// Output temporaries (`.lagc-PID-N.NAME`) left in `dir`.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(".lagc-"))
+        .collect()
+}
+
 fn example(name: &str) -> String {
     format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -120,7 +129,7 @@ fn out_file_and_plots() {
         );
         assert_eq!(rows.len(), 41);
         assert!((rows[40][0] - 2.0).abs() < 1e-12);
-        assert!(!dir.path().join("traj.csv.partial").exists());
+        assert!(temporaries(dir.path()).is_empty());
         let bytes = std::fs::read(dir.path().join(plot)).unwrap();
         if plot.ends_with(".png") {
             assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
@@ -258,7 +267,7 @@ fn diverging_state_stops_with_exit_1_and_keeps_whole_rows() {
         last[0]
     );
     assert!(last[1].is_finite());
-    assert!(!dir.path().join("b.csv.partial").exists());
+    assert!(temporaries(dir.path()).is_empty());
 }
 
 #[test]
@@ -285,12 +294,11 @@ fn ctrl_c_ends_cleanly_with_whole_rows() {
         .spawn()
         .unwrap();
     // Wait until rows are being written, then interrupt.
-    let partial = dir.path().join("long.csv.partial");
     for _ in 0..200 {
-        if std::fs::metadata(&partial)
-            .map(|m| m.len() > 1000)
-            .unwrap_or(false)
-        {
+        let written = temporaries(dir.path())
+            .iter()
+            .any(|p| std::fs::metadata(dir.path().join(p)).is_ok_and(|m| m.len() > 1000));
+        if written {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -309,5 +317,5 @@ fn ctrl_c_ends_cleanly_with_whole_rows() {
     );
     let (_, rows) = parse_csv(&std::fs::read_to_string(dir.path().join("long.csv")).unwrap());
     assert!(rows.len() > 10 && rows.last().unwrap()[0] < 100000.0);
-    assert!(!partial.exists());
+    assert!(temporaries(dir.path()).is_empty());
 }

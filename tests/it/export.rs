@@ -6,8 +6,23 @@ use std::process::{Command, Output};
 
 /// Every symbol an exported object may leave undefined (libm's and libc's).
 const LIBC: &[&str] = &[
-    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "pow",
-    "atan2", "sincos", "nearbyint", "malloc", "free",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "exp",
+    "log",
+    "pow",
+    "atan2",
+    "sincos",
+    "nearbyint",
+    "malloc",
+    "free",
 ];
 
 /// Systems without nets beyond the examples: an H system, an accel system, a learn

@@ -28,6 +28,7 @@ mod nn_jet;
 mod numeric;
 mod reference_accel;
 mod sample_draw;
+mod stress;
 mod symbolic_props;
 mod symbolic_rules;
 mod train_cli;

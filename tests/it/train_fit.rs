@@ -119,17 +119,17 @@ fn resume_continues_exactly() {
     checkpoint::save(&path, first.fingerprint(), &first.state).unwrap();
     drop(first);
     let mut second = trainer(PENDULUM, "fit", 1);
-    second.state = checkpoint::load(&path, second.fingerprint()).unwrap();
+    second.state = checkpoint::load(&path, second.fingerprint(), second.n_params()).unwrap();
     assert_eq!(second.state.step, 137);
     run(&mut second);
     assert_eq!(straight.state, second.state);
 
     // A checkpoint of another run is refused.
     let other = trainer(&PENDULUM.replace("seed = 4", "seed = 5"), "fit", 1);
-    let e = checkpoint::load(&path, other.fingerprint()).unwrap_err();
+    let e = checkpoint::load(&path, other.fingerprint(), other.n_params()).unwrap_err();
     assert!(e.contains("another run"), "{e}");
     std::fs::write(&path, b"garbage").unwrap();
-    assert!(checkpoint::load(&path, 0).is_err());
+    assert!(checkpoint::load(&path, 0, 0).is_err());
 }
 
 #[test]

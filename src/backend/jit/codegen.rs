@@ -148,9 +148,14 @@ fn codegen_err(e: impl std::fmt::Debug) -> JitError {
     JitError::Codegen(format!("{e:?}"))
 }
 
-/// Cranelift settings: optimised for speed; position-independent code when `pic`
-/// (object files, which may be linked into shared libraries).
-pub(super) fn flags(pic: bool) -> Result<settings::Flags, JitError> {
+/// Kernels with more instructions than this compile with the fast settings.
+const LARGE_KERNEL: usize = 20_000;
+
+/// Cranelift settings: optimised for speed (`large` kernels, above [`LARGE_KERNEL`]
+/// instructions: no optimisation and the single-pass register allocator: their time
+/// grows faster than the kernel); position-independent code when `pic` (object files,
+/// which may be linked into shared libraries).
+pub(super) fn flags(pic: bool, large: bool) -> Result<settings::Flags, JitError> {
     let mut flags = settings::builder();
     let verify = if cfg!(debug_assertions) {
         "true"
@@ -159,7 +164,11 @@ pub(super) fn flags(pic: bool) -> Result<settings::Flags, JitError> {
     };
     let pic = if pic { "true" } else { "false" };
     for (k, v) in [
-        ("opt_level", "speed"),
+        ("opt_level", if large { "none" } else { "speed" }),
+        (
+            "regalloc_algorithm",
+            if large { "single_pass" } else { "backtracking" },
+        ),
         ("use_colocated_libcalls", "false"),
         ("is_pic", pic),
         ("enable_verifier", verify),
@@ -173,7 +182,7 @@ pub(super) fn flags(pic: bool) -> Result<settings::Flags, JitError> {
 pub(super) fn compile(program: &Program, want_text: bool) -> Result<Compiled, JitError> {
     let isa: OwnedTargetIsa = cranelift_native::builder()
         .map_err(|e| JitError::Host(e.to_string()))?
-        .finish(flags(false)?)
+        .finish(flags(false, program.n_instructions() > LARGE_KERNEL)?)
         .map_err(|e| JitError::Host(e.to_string()))?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
     let unary = Func::ALL.iter().filter_map(|&f| runtime::unary_symbol(f));
@@ -763,18 +772,18 @@ impl<M: Module> Gen<'_, M> {
         let zero = self.b.ins().f64const(0.0);
         // finite <=> sum of 0*a_ij is 0 (it is NaN when any entry is infinite or NaN).
         let mut z = zero;
-        let mut max = zero;
-        for &x in a0 {
+        let mut rows = vec![zero; n];
+        let mut cols = vec![zero; n];
+        for (idx, &x) in a0.iter().enumerate() {
             let x0 = self.b.ins().fmul(x, zero);
             z = self.b.ins().fadd(z, x0);
             let ax = self.b.ins().fabs(x);
-            max = self.b.ins().fmax(max, ax);
+            let (i, j) = (idx / n, idx % n);
+            rows[i] = self.b.ins().fmax(rows[i], ax);
+            cols[j] = self.b.ins().fmax(cols[j], ax);
         }
         let finite = self.b.ins().fcmp(FloatCC::Equal, z, zero);
         let k_tol = self.b.ins().f64const(PIVOT_TOL);
-        let tol_fin = self.b.ins().fmul(max, k_tol);
-        let minus = self.b.ins().f64const(-1.0);
-        let tol = self.b.ins().select(finite, tol_fin, minus);
         let mut singular = self.b.ins().iconst(types::I8, 0);
         for k in 0..n {
             let mut best = self.b.ins().fabs(a[k * n + k]);
@@ -786,9 +795,6 @@ impl<M: Module> Gen<'_, M> {
                 let iv = self.b.ins().iconst(types::I32, i as i64);
                 p = self.b.ins().select(c, iv, p);
             }
-            let small = self.b.ins().fcmp(FloatCC::LessThanOrEqual, best, tol);
-            let small = self.b.ins().band(small, finite);
-            singular = self.b.ins().bor(singular, small);
             for i in k + 1..n {
                 let is_i = self.b.ins().icmp_imm_s(IntCC::Equal, p, i as i64);
                 for j in k..n {
@@ -799,7 +805,16 @@ impl<M: Module> Gen<'_, M> {
                 let (bk, bi) = (b[k], b[i]);
                 b[k] = self.b.ins().select(is_i, bi, bk);
                 b[i] = self.b.ins().select(is_i, bk, bi);
+                let (rk, ri) = (rows[k], rows[i]);
+                rows[k] = self.b.ins().select(is_i, ri, rk);
+                rows[i] = self.b.ins().select(is_i, rk, ri);
             }
+            // Singular when the pivot is negligible against its row's and column's scale.
+            let scale = self.b.ins().fmin(rows[k], cols[k]);
+            let tol = self.b.ins().fmul(k_tol, scale);
+            let small = self.b.ins().fcmp(FloatCC::LessThanOrEqual, best, tol);
+            let small = self.b.ins().band(small, finite);
+            singular = self.b.ins().bor(singular, small);
             let pivot = a[k * n + k];
             for i in k + 1..n {
                 let f = self.b.ins().fdiv(a[i * n + k], pivot);

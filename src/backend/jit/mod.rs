@@ -1,7 +1,9 @@
 //! The Cranelift JIT backend: kernel programs compiled to native code.
 //!
 //! [`JitKernel::compile`] lowers a [`Program`] to Cranelift functions that loop over
-//! rows (`codegen`), JIT-compiles them for the host with `opt_level = speed`, and
+//! rows (`codegen`), JIT-compiles them for the host with `opt_level = speed` (kernels
+//! above 20,000 instructions with `opt_level = none` and the single-pass register
+//! allocator, whose time grows linearly), and
 //! keeps the machine code alive for as long as the kernel lives (`ffi`, the one
 //! module that calls through raw pointers). `sin` and `cos` are inline code
 //! (`inline_math`, the algorithm of [`crate::numeric`]); other elementary functions

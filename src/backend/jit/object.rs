@@ -64,7 +64,7 @@ pub fn target_isa(triple: Option<&str>) -> Result<OwnedTargetIsa, JitError> {
     let builder = cranelift_codegen::isa::lookup(triple.clone())
         .map_err(|e| JitError::Target(format!("`{triple}`: {e}")))?;
     builder
-        .finish(codegen::flags(true)?)
+        .finish(codegen::flags(true, false)?)
         .map_err(|e| JitError::Target(format!("`{triple}`: {e}")))
 }
 
