@@ -7,8 +7,8 @@ use std::collections::HashMap;
 /// What a name refers to.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Name {
-    /// A param with its folded value.
-    Param(f64),
+    /// Param number k (in [`super::model::SystemModel::params`]) with its folded value.
+    Param(usize, f64),
     /// Coordinate number k.
     Coord(usize),
     /// The momentum of coordinate k.
@@ -28,7 +28,7 @@ impl Name {
     /// "a param", "a coordinate", ... for messages.
     pub fn describe(&self) -> &'static str {
         match self {
-            Name::Param(_) => "a param",
+            Name::Param(..) => "a param",
             Name::Coord(_) => "a coordinate",
             Name::Momentum(_) => "a momentum",
             Name::Learn(_) => "a learn param",
@@ -50,6 +50,9 @@ pub struct Scope {
     pub coords: Vec<Coord>,
     /// Nets so far.
     pub nets: Vec<Net>,
+    /// Params in system expressions resolve to [`super::model::CExpr::Param`] instead
+    /// of their values (the model `lagc derive` prints).
+    pub symbolic_params: bool,
 }
 
 impl Scope {

@@ -24,7 +24,7 @@ pub struct Common {
     /// Weights file (safetensors) for nets and learn params.
     #[arg(long, global = true)]
     pub weights: Option<PathBuf>,
-    /// No progress output.
+    /// No progress output (warnings are still printed).
     #[arg(long, global = true)]
     pub quiet: bool,
 }
@@ -46,6 +46,15 @@ pub enum DeriveFormat {
     /// LaTeX.
     Latex,
     /// One JSON object keyed by system.
+    Json,
+}
+
+/// Output formats of `lagc linearize`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinearizeFormat {
+    /// Plain text.
+    Text,
+    /// One JSON object.
     Json,
 }
 
@@ -88,6 +97,23 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = DeriveFormat::Text)]
         format: DeriveFormat,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Linearise about a state at rest: the equilibrium check, M q'' + C q' + K q = 0
+    /// and the normal modes.
+    Linearize {
+        /// The .lag file.
+        file: PathBuf,
+        /// The system.
+        #[arg(long)]
+        system: String,
+        /// The point: coordinate values NAME=VALUE,... (others 0; velocities 0).
+        #[arg(long, value_name = "NAME=VALUE,...", default_value = "")]
+        at: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = LinearizeFormat::Text)]
+        format: LinearizeFormat,
         #[command(flatten)]
         common: Common,
     },

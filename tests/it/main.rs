@@ -24,6 +24,7 @@ mod kernel_scaling;
 mod lattice;
 mod nn_fixture;
 mod nn_jet;
+mod physicist_derive;
 mod reference_accel;
 mod sample_draw;
 mod symbolic_props;
