@@ -48,7 +48,7 @@ pub struct Mode {
     pub omega2: f64,
     /// The angular frequency sqrt(omega^2) (0 when omega^2 < 0).
     pub omega: f64,
-    /// The shape, scaled so that its largest component is +1.
+    /// The shape, scaled so that its largest component (the first of equals) is +1.
     pub shape: Vec<f64>,
 }
 
@@ -206,9 +206,13 @@ fn modes(m: &DMatrix<f64>, c: &DMatrix<f64>, k: &DMatrix<f64>) -> (Vec<Mode>, Ve
     (out, notes)
 }
 
-/// `x` scaled so that its largest component (in magnitude) is +1.
+/// `x` scaled so that its largest component (in magnitude; the first of those equal
+/// to 1e-9) is +1.
 fn scaled(x: Vec<f64>) -> Vec<f64> {
-    let top = x.iter().copied().fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
+    let big = x.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+    let Some(&top) = x.iter().find(|v| v.abs() >= big * (1.0 - 1e-9)) else {
+        return x;
+    };
     if top == 0.0 {
         return x;
     }

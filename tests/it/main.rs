@@ -22,6 +22,7 @@ mod jit_backend;
 mod kernel_interp;
 mod kernel_scaling;
 mod lattice;
+mod linearize;
 mod nn_fixture;
 mod nn_jet;
 mod physicist_derive;
