@@ -14,6 +14,7 @@ mod cli_run;
 mod cli_simulate;
 mod csv_props;
 mod derive_snapshots;
+mod doc_commands;
 mod error_corpus;
 mod fuzz_check;
 mod integrate_accuracy;
