@@ -40,9 +40,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                         obj.insert(name, value);
                     }
                     DeriveFormat::Text => stdout(&model.derive_text(&name, DeriveStyle::Text)?)?,
-                    DeriveFormat::Latex => {
-                        stdout(&model.derive_text(&name, DeriveStyle::Latex)?)?
-                    }
+                    DeriveFormat::Latex => stdout(&model.derive_text(&name, DeriveStyle::Latex)?)?,
                 }
             }
             if format == DeriveFormat::Json {
@@ -211,7 +209,9 @@ fn parse_point(text: &str) -> Result<Vec<(String, f64)>, Failure> {
         .filter(|s| !s.is_empty())
         .map(|item| {
             let bad = |why: &str| Failure::usage(format!("error: --at {item}: {why}\n"));
-            let (name, value) = item.split_once('=').ok_or_else(|| bad("expected NAME=VALUE"))?;
+            let (name, value) = item
+                .split_once('=')
+                .ok_or_else(|| bad("expected NAME=VALUE"))?;
             let x = value
                 .trim()
                 .parse::<f64>()

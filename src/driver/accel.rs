@@ -176,7 +176,7 @@ fn cofactor(dag: &mut Dag, m: &[ExprId], k: usize, row: usize, col: usize) -> Ex
     let rows: Vec<usize> = (0..k).filter(|&i| i != row).collect();
     let cols: Vec<usize> = (0..k).filter(|&j| j != col).collect();
     let minor = det(dag, m, k, &rows, &cols);
-    if (row + col) % 2 == 0 {
+    if (row + col).is_multiple_of(2) {
         minor
     } else {
         dag.neg(minor)
@@ -197,10 +197,11 @@ fn det(dag: &mut Dag, m: &[ExprId], k: usize, rows: &[usize], cols: &[usize]) ->
         s => {
             let terms: Vec<ExprId> = (0..s)
                 .map(|j| {
-                    let sub_cols: Vec<usize> = (0..s).filter(|&c| c != j).map(|c| cols[c]).collect();
+                    let sub_cols: Vec<usize> =
+                        (0..s).filter(|&c| c != j).map(|c| cols[c]).collect();
                     let minor = det(dag, m, k, &rows[1..], &sub_cols);
                     let t = dag.mul(at(0, j), minor);
-                    if j % 2 == 0 {
+                    if j.is_multiple_of(2) {
                         t
                     } else {
                         dag.neg(t)

@@ -221,7 +221,9 @@ pub fn render(d: &mut Derivation, style: Style) -> String {
                     let q2 = if tex { "\\ddot{q}" } else { "q''" };
                     let r = match (&*accel, tex) {
                         (Accel::Singular(_), true) => "H^{+} r",
-                        (Accel::Singular(_), false) => "H^+ r  (H singular: the pseudo-inverse, as the integrators use)",
+                        (Accel::Singular(_), false) => {
+                            "H^+ r  (H singular: the pseudo-inverse, as the integrators use)"
+                        }
                         (_, true) => "H^{-1} r",
                         (_, false) => "H^-1 r  (r = dL/dq - M q' - d2L/dq'dt + Q; solved by LU)",
                     };

@@ -73,22 +73,21 @@ impl System {
             values.insert(name.clone(), *x);
         }
         let (m, c, k, rhs) = matrices(&mut eom, &values, self.name())?;
-        let accel = m
-            .clone()
-            .lu()
-            .solve(&rhs)
-            .ok_or_else(|| {
-                Error::runtime(format!(
-                    "the mass matrix of `{}` is singular at this point: no linearisation",
-                    self.name()
-                ))
-            })?;
+        let accel = m.clone().lu().solve(&rhs).ok_or_else(|| {
+            Error::runtime(format!(
+                "the mass matrix of `{}` is singular at this point: no linearisation",
+                self.name()
+            ))
+        })?;
         let scale = 1.0 + rhs.amax();
         let equilibrium = accel.iter().all(|a| a.abs() <= EQUILIBRIUM_TOL * scale);
         let (modes, notes) = if equilibrium {
             modes(&m, &c, &k)
         } else {
-            (vec![], vec!["not an equilibrium (q'' is not 0 at rest there): no normal modes".into()])
+            (
+                vec![],
+                vec!["not an equilibrium (q'' is not 0 at rest there): no normal modes".into()],
+            )
         };
         Ok(Linearization {
             system: self.name().to_string(),
@@ -120,7 +119,12 @@ fn point(coords: &[String], at: &[(String, f64)], system: &str) -> Result<Vec<f6
     Ok(x)
 }
 
-type Matrices = (DMatrix<f64>, DMatrix<f64>, DMatrix<f64>, nalgebra::DVector<f64>);
+type Matrices = (
+    DMatrix<f64>,
+    DMatrix<f64>,
+    DMatrix<f64>,
+    nalgebra::DVector<f64>,
+);
 
 /// M, C, K and the right-hand side r (with M q'' = r) at the point in `values`.
 fn matrices(eom: &mut Eom, values: &HashMap<String, f64>, system: &str) -> Result<Matrices, Error> {
@@ -154,7 +158,12 @@ fn matrices(eom: &mut Eom, values: &HashMap<String, f64>, system: &str) -> Resul
     let k = DMatrix::from_fn(n, n, |i, j| -at(dq[i * n + j]));
     let c = DMatrix::from_fn(n, n, |i, j| -at(dv[i * n + j]));
     let r = nalgebra::DVector::from_fn(n, |i, _| at(rhs[i]));
-    if m.iter().chain(k.iter()).chain(c.iter()).chain(r.iter()).any(|x| !x.is_finite()) {
+    if m.iter()
+        .chain(k.iter())
+        .chain(c.iter())
+        .chain(r.iter())
+        .any(|x| !x.is_finite())
+    {
         return Err(Error::runtime(format!(
             "the equations of `{system}` are not finite at this point"
         )));
@@ -201,7 +210,10 @@ fn modes(m: &DMatrix<f64>, c: &DMatrix<f64>, k: &DMatrix<f64>) -> (Vec<Mode>, Ve
         .collect();
     out.sort_by(|a, b| a.omega2.total_cmp(&b.omega2));
     if out.iter().any(|md| md.omega2 < -1e-12 * (1.0 + k.amax())) {
-        notes.push("omega^2 < 0: the point is unstable along those modes (growth rate sqrt(-omega^2))".into());
+        notes.push(
+            "omega^2 < 0: the point is unstable along those modes (growth rate sqrt(-omega^2))"
+                .into(),
+        );
     }
     (out, notes)
 }
@@ -235,7 +247,11 @@ fn matrix_lines(name: &str, m: &DMatrix<f64>) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(i, row)| {
-            let lead = if i == 0 { format!("{name} =") } else { " ".repeat(name.len() + 2) };
+            let lead = if i == 0 {
+                format!("{name} =")
+            } else {
+                " ".repeat(name.len() + 2)
+            };
             let body: Vec<String> = row.iter().map(|c| format!("{c:>width$}")).collect();
             format!("  {lead} [ {} ]", body.join("  "))
         })
@@ -275,7 +291,10 @@ impl Linearization {
             lines.extend(matrix_lines(name, m));
         }
         if !self.modes.is_empty() {
-            lines.push("  normal modes (K x = omega^2 M x; shapes scaled to a largest component of 1):".into());
+            lines.push(
+                "  normal modes (K x = omega^2 M x; shapes scaled to a largest component of 1):"
+                    .into(),
+            );
         }
         for (j, md) in self.modes.iter().enumerate() {
             let shape: Vec<String> = md.shape.iter().map(|&x| num(x)).collect();
@@ -311,9 +330,9 @@ impl Linearization {
         let modes: Vec<serde_json::Value> = self
             .modes
             .iter()
-            .map(|md| {
-                serde_json::json!({"omega2": md.omega2, "omega": md.omega, "shape": md.shape})
-            })
+            .map(
+                |md| serde_json::json!({"omega2": md.omega2, "omega": md.omega, "shape": md.shape}),
+            )
             .collect();
         serde_json::json!({
             "system": self.system,

@@ -88,7 +88,9 @@ fn double_pendulum_json_structure() {
     let text = serde_json::to_string(&value).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let obj = v.as_object().expect("an object");
-    for key in ["kind", "coords", "L", "dL_dq", "dL_dqdot", "H", "M", "energy", "rhs", "accel", "params"] {
+    for key in [
+        "kind", "coords", "L", "dL_dq", "dL_dqdot", "H", "M", "energy", "rhs", "accel", "params",
+    ] {
         assert!(obj.contains_key(key), "missing key {key} in {text}");
     }
     let strings = |key: &str| -> Vec<String> {

@@ -134,7 +134,10 @@ fn every_documented_command_runs_as_documented() {
     copy_dir(Path::new("examples"), &root.path().join("examples"));
     copy_dir(Path::new("tests/data"), &root.path().join("tests/data"));
     let mut failures = vec![];
-    for c in commands("README.md").into_iter().chain(commands("docs/language.md")) {
+    for c in commands("README.md")
+        .into_iter()
+        .chain(commands("docs/language.md"))
+    {
         let o = Command::new(env!("CARGO_BIN_EXE_lagc"))
             .args(&c.args)
             .current_dir(root.path())

@@ -38,7 +38,10 @@ fn double_pendulum_frequencies_match_the_closed_form() {
         assert!((md.omega - w2.sqrt()).abs() < 1e-12 * w2.sqrt());
         let ratio = (ms * g * l1 - w2 * ms * l1 * l1) / (w2 * m2 * l1 * l2);
         let got = md.shape[1] / md.shape[0];
-        assert!((got - ratio).abs() < 1e-10 * ratio.abs(), "{got} vs {ratio}");
+        assert!(
+            (got - ratio).abs() < 1e-10 * ratio.abs(),
+            "{got} vs {ratio}"
+        );
     }
     assert!(lin.c.iter().all(|&x| x == 0.0));
 }
@@ -61,14 +64,25 @@ fn spring_chain_normal_modes_match_the_analytic_ones() {
     for (j, md) in lin.modes.iter().enumerate() {
         let j = (j + 1) as f64;
         let w = 2.0 * (k / m).sqrt() * (j * pi / (2.0 * (n + 1) as f64)).sin();
-        assert!((md.omega - w).abs() < 1e-12 * w, "mode {j}: {} vs {w}", md.omega);
+        assert!(
+            (md.omega - w).abs() < 1e-12 * w,
+            "mode {j}: {} vs {w}",
+            md.omega
+        );
         let exact: Vec<f64> = (1..=n)
             .map(|i| (i as f64 * j * pi / (n + 1) as f64).sin())
             .collect();
         let big = exact.iter().fold(0.0f64, |a, b| a.max(b.abs()));
-        let top = *exact.iter().find(|v| v.abs() >= big * (1.0 - 1e-9)).unwrap();
+        let top = *exact
+            .iter()
+            .find(|v| v.abs() >= big * (1.0 - 1e-9))
+            .unwrap();
         for (got, e) in md.shape.iter().zip(&exact) {
-            assert!((got - e / top).abs() < 1e-9, "mode {j}: {:?} vs {exact:?}", md.shape);
+            assert!(
+                (got - e / top).abs() < 1e-9,
+                "mode {j}: {:?} vs {exact:?}",
+                md.shape
+            );
         }
     }
 }
@@ -77,14 +91,21 @@ fn spring_chain_normal_modes_match_the_analytic_ones() {
 /// top it is an equilibrium with omega^2 = -g/l (unstable).
 #[test]
 fn the_equilibrium_check() {
-    let src = "system p { coord theta; param g = 9.81, l = 2; L = l^2*theta'^2/2 + g*l*cos(theta); }";
+    let src =
+        "system p { coord theta; param g = 9.81, l = 2; L = l^2*theta'^2/2 + g*l*cos(theta); }";
     let s = system(src, "p", &[]);
     let off = s.linearize(&[("theta".into(), 1.0)]).unwrap();
     assert!(!off.equilibrium);
     assert!((off.accel[0] + 9.81 / 2.0 * 1f64.sin()).abs() < 1e-14);
     assert!(off.modes.is_empty());
-    assert!(off.text().contains("equilibrium: no (theta'' = -4.12"), "{}", off.text());
-    let top = s.linearize(&[("theta".into(), std::f64::consts::PI)]).unwrap();
+    assert!(
+        off.text().contains("equilibrium: no (theta'' = -4.12"),
+        "{}",
+        off.text()
+    );
+    let top = s
+        .linearize(&[("theta".into(), std::f64::consts::PI)])
+        .unwrap();
     assert!(top.equilibrium);
     assert!((top.modes[0].omega2 + 9.81 / 2.0).abs() < 1e-12);
     assert!(top.text().contains("unstable"), "{}", top.text());
@@ -93,7 +114,8 @@ fn the_equilibrium_check() {
 /// A damped oscillator's C, and an accel system (M = 1).
 #[test]
 fn damping_and_accel_systems() {
-    let src = "system d { coord x; param c = 0.3, k = 4; L = x'^2/2 - k*x^2/2; dissipation = c*x'^2/2; }
+    let src =
+        "system d { coord x; param c = 0.3, k = 4; L = x'^2/2 - k*x^2/2; dissipation = c*x'^2/2; }
                system a { coord x; accel x = -9*x - 0.5*x'; }";
     let d = system(src, "d", &[]).linearize(&[]).unwrap();
     assert_eq!((d.m[(0, 0)], d.c[(0, 0)], d.k[(0, 0)]), (1.0, 0.3, 4.0));
@@ -114,7 +136,12 @@ fn lagc(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn command_line_text_json_and_errors() {
-    let base = ["linearize", "examples/double_pendulum.lag", "--system", "double_pendulum"];
+    let base = [
+        "linearize",
+        "examples/double_pendulum.lag",
+        "--system",
+        "double_pendulum",
+    ];
     let o = lagc(&[&base[..], &["--at", "t1=0,t2=0"]].concat());
     assert_eq!(o.status.code(), Some(0));
     let text = String::from_utf8_lossy(&o.stdout);
@@ -124,7 +151,18 @@ fn command_line_text_json_and_errors() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let w2 = v["modes"][0]["omega2"].as_f64().unwrap();
     assert!((w2 - 9.8 * (2.0 - 2f64.sqrt())).abs() < 1e-12, "{w2}");
-    for key in ["system", "coords", "at", "equilibrium", "accel", "M", "C", "K", "modes", "notes"] {
+    for key in [
+        "system",
+        "coords",
+        "at",
+        "equilibrium",
+        "accel",
+        "M",
+        "C",
+        "K",
+        "modes",
+        "notes",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     let o = lagc(&[&base[..], &["--at", "t3=1"]].concat());

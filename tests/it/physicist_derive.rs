@@ -10,7 +10,9 @@ fn model(src: &str) -> Model {
 }
 
 fn text(src: &str, sys: &str) -> String {
-    model(src).derive_text(sys, DeriveStyle::Text).expect("derives")
+    model(src)
+        .derive_text(sys, DeriveStyle::Text)
+        .expect("derives")
 }
 
 fn lagc_in(dir: &std::path::Path, args: &[&str]) -> Output {
@@ -21,7 +23,8 @@ fn lagc_in(dir: &std::path::Path, args: &[&str]) -> Output {
         .expect("lagc runs")
 }
 
-const PENDULUM: &str = "system p { coord theta; param g = 9.81, l = 2; L = l^2*theta'^2/2 + g*l*cos(theta); }";
+const PENDULUM: &str =
+    "system p { coord theta; param g = 9.81, l = 2; L = l^2*theta'^2/2 + g*l*cos(theta); }";
 
 #[test]
 fn params_print_as_symbols_with_values_listed_once() {
@@ -66,7 +69,11 @@ fn explicit_accelerations_for_small_blocks_beyond_two_dof() {
         .unwrap();
     let expect = [2.0 * (b - a), 2.0 * (a - 2.0 * b), -c];
     for (k, e) in expect.iter().enumerate() {
-        assert!((acc[[0, k]] - e).abs() < 1e-14, "{k}: {} vs {e}", acc[[0, k]]);
+        assert!(
+            (acc[[0, k]] - e).abs() < 1e-14,
+            "{k}: {} vs {e}",
+            acc[[0, k]]
+        );
     }
 }
 
@@ -109,6 +116,9 @@ fn quiet_keeps_warnings() {
         let o = lagc_in(dir.path(), &a);
         assert_eq!(o.status.code(), Some(0));
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("singular") && err.contains("pseudo-inverse"), "quiet={quiet}: {err}");
+        assert!(
+            err.contains("singular") && err.contains("pseudo-inverse"),
+            "quiet={quiet}: {err}"
+        );
     }
 }
