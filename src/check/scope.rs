@@ -1,6 +1,7 @@
 //! The names visible inside one system, in declaration order.
 
 use super::model::{Builtin, Coord, Net};
+pub use crate::diagnostics::closest;
 use crate::diagnostics::Span;
 use std::collections::HashMap;
 
@@ -95,28 +96,4 @@ impl Scope {
         let nets = self.nets.iter().map(|n| n.name.as_str());
         closest(name, Builtin::ALL.iter().map(|(n, _)| *n).chain(nets))
     }
-}
-
-/// The candidate nearest to `name` in edit distance, if at most 2 edits (1 for short names).
-pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
-    let limit = if name.len() <= 3 { 1 } else { 2 };
-    candidates
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, c)| *d <= limit && *c != name)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.to_string())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

@@ -157,19 +157,19 @@ pub enum Command {
         #[arg(long)]
         init: Option<String>,
         /// End time.
-        #[arg(long = "t-end")]
+        #[arg(long = "t-end", allow_negative_numbers = true)]
         t_end: f64,
         /// Output interval (and the step of rk4 and variational).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         dt: f64,
         /// rk4, dopri5 or variational.
         #[arg(long)]
         method: Option<String>,
         /// dopri5 relative tolerance.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         rtol: Option<f64>,
         /// dopri5 absolute tolerance.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         atol: Option<f64>,
         /// Trajectory CSV.
         #[arg(long)]
@@ -194,16 +194,16 @@ pub enum Command {
         #[arg(long)]
         batch: Option<usize>,
         /// Learning rate.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         lr: Option<f64>,
         /// Learning-rate decay.
-        #[arg(long = "lr-decay")]
+        #[arg(long = "lr-decay", allow_negative_numbers = true)]
         lr_decay: Option<f64>,
         /// Seed.
         #[arg(long)]
         seed: Option<u64>,
         /// Validation fraction.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         val: Option<f64>,
         /// Training data CSV.
         #[arg(long)]
