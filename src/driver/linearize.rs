@@ -13,6 +13,12 @@ use crate::symbolic::{Dag, ExprId, VarId};
 use nalgebra::{DMatrix, SymmetricEigen};
 use std::collections::HashMap;
 
+/// Symbolic matrices are tried up to this many coordinates.
+pub const SYMBOLIC_MAX_DOF: usize = 6;
+
+/// A symbolic entry longer than this (in operations written out) drops the symbolic form.
+const SYMBOLIC_MAX_SIZE: f64 = 60.0;
+
 /// |q''| at or below this (relative to 1 + |r|) counts as an equilibrium.
 const EQUILIBRIUM_TOL: f64 = 1e-9;
 
@@ -35,6 +41,9 @@ pub struct Linearization {
     pub c: DMatrix<f64>,
     /// The stiffness matrix.
     pub k: DMatrix<f64>,
+    /// M, C and K with the params as symbols (row-major expression strings), when the
+    /// system has at most [`SYMBOLIC_MAX_DOF`] coordinates and every entry is short.
+    pub symbolic: Option<[Vec<String>; 3]>,
     /// The normal modes, lowest omega^2 first; empty when they do not exist (see `notes`).
     pub modes: Vec<Mode>,
     /// Sentences on what the modes leave out or why there are none.
@@ -73,6 +82,7 @@ impl System {
             values.insert(name.clone(), *x);
         }
         let (m, c, k, rhs) = matrices(&mut eom, &values, self.name())?;
+        let symbolic = symbolic(self, &values);
         let accel = m.clone().lu().solve(&rhs).ok_or_else(|| {
             Error::runtime(format!(
                 "the mass matrix of `{}` is singular at this point: no linearisation",
@@ -98,10 +108,60 @@ impl System {
             m,
             c,
             k,
+            symbolic,
             modes,
             notes,
         })
     }
+}
+
+/// M, C and K at the point with params as symbols (see [`Linearization::symbolic`]).
+fn symbolic(s: &System, values: &HashMap<String, f64>) -> Option<[Vec<String>; 3]> {
+    if s.dof() > SYMBOLIC_MAX_DOF {
+        return None;
+    }
+    let model = s.model();
+    let sys =
+        crate::check::symbolic_system(model.text(), model.ast(), model.overrides(), s.name())?;
+    let mut eom = Eom::derive_unrolled(&sys);
+    let n = eom.dof();
+    let (hess, rhs) = match &eom.kind {
+        EomKind::Lagrangian { hess, rhs, .. } => (Some(hess.clone()), rhs.clone()),
+        EomKind::Accel(a) => (None, a.clone()),
+        _ => return None,
+    };
+    let (q, v) = (eom.q.clone(), eom.v.clone());
+    let dag = &mut eom.dag;
+    let mut point: HashMap<VarId, ExprId> = HashMap::new();
+    for &x in q.iter().chain(&v).chain([&eom.t]) {
+        let var = dag.as_var(x)?;
+        let value = values.get(dag.var_name(var)).copied().unwrap_or(0.0);
+        point.insert(var, dag.num(value));
+    }
+    let show = |dag: &mut Dag, e: ExprId, negate: bool| -> Option<String> {
+        let e = if negate { dag.neg(e) } else { e };
+        let e = dag.substitute(e, &point);
+        (dag.tree_size(e) <= SYMBOLIC_MAX_SIZE).then(|| dag.to_text(e))
+    };
+    let entries = |dag: &mut Dag, by: Option<&[ExprId]>| -> Option<Vec<String>> {
+        (0..n * n)
+            .map(|ij| {
+                let (i, j) = (ij / n, ij % n);
+                match (by, &hess) {
+                    (Some(x), _) => {
+                        let d = dag.diff(rhs[i], x[j]);
+                        show(dag, d, true)
+                    }
+                    (None, Some(h)) => show(dag, h[ij], false),
+                    (None, None) => Some(if i == j { "1" } else { "0" }.to_string()),
+                }
+            })
+            .collect()
+    };
+    let m = entries(dag, None)?;
+    let c = entries(dag, Some(&v))?;
+    let k = entries(dag, Some(&q))?;
+    Some([m, c, k])
 }
 
 /// The coordinate values of `at`; unknown names (and velocities) are usage errors.
@@ -290,6 +350,14 @@ impl Linearization {
         for (name, m) in [("M", &self.m), ("C", &self.c), ("K", &self.k)] {
             lines.extend(matrix_lines(name, m));
         }
+        if let Some(sym) = &self.symbolic {
+            lines.push("  with the params as symbols:".into());
+            let n = self.coords.len();
+            for (name, entries) in ["M", "C", "K"].iter().zip(sym) {
+                let rows: Vec<String> = entries.chunks(n.max(1)).map(|r| r.join(", ")).collect();
+                lines.push(format!("  {name} = [ {} ]", rows.join("; ")));
+            }
+        }
         if !self.modes.is_empty() {
             lines.push(
                 "  normal modes (K x = omega^2 M x; shapes scaled to a largest component of 1):"
@@ -343,6 +411,13 @@ impl Linearization {
             "M": rows(&self.m),
             "C": rows(&self.c),
             "K": rows(&self.k),
+            "symbolic": self.symbolic.as_ref().map(|[m, c, k]| {
+                let n = self.coords.len().max(1);
+                let rows = |e: &Vec<String>| -> Vec<Vec<String>> {
+                    e.chunks(n).map(<[String]>::to_vec).collect()
+                };
+                serde_json::json!({"M": rows(m), "C": rows(c), "K": rows(k)})
+            }),
             "modes": modes,
             "notes": self.notes,
         })

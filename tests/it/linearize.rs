@@ -44,6 +44,10 @@ fn double_pendulum_frequencies_match_the_closed_form() {
         );
     }
     assert!(lin.c.iter().all(|&x| x == 0.0));
+    let [m, c, k] = lin.symbolic.expect("a 2-dof system has symbolic matrices");
+    assert_eq!(m, ["m1*l1^2 + l1^2*m2", "l1*m2*l2", "l1*m2*l2", "m2*l2^2"]);
+    assert_eq!(c, ["0", "0", "0", "0"]);
+    assert_eq!(k, ["m1*l1*g + l1*m2*g", "0", "0", "m2*l2*g"]);
 }
 
 /// N masses m between two walls, springs k: omega_j = 2 sqrt(k/m) sin(j pi / (2(N+1))),
@@ -151,6 +155,7 @@ fn command_line_text_json_and_errors() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let w2 = v["modes"][0]["omega2"].as_f64().unwrap();
     assert!((w2 - 9.8 * (2.0 - 2f64.sqrt())).abs() < 1e-12, "{w2}");
+    assert_eq!(v["symbolic"]["K"][1][1], "m2*l2*g");
     for key in [
         "system",
         "coords",
@@ -160,6 +165,7 @@ fn command_line_text_json_and_errors() {
         "M",
         "C",
         "K",
+        "symbolic",
         "modes",
         "notes",
     ] {
