@@ -36,6 +36,9 @@ pub struct Resolver<'a> {
     pub indices: Vec<String>,
     /// Set when a net with zero second derivative (relu) is called.
     pub relu_used: Option<Span>,
+    /// Params in `L`, `H` and the other system expressions stay symbols
+    /// ([`CExpr::Param`]); array indices and ranges always get their values.
+    pub symbolic: bool,
 }
 
 fn fold(e: CExpr) -> CExpr {
@@ -60,6 +63,10 @@ fn fold(e: CExpr) -> CExpr {
 }
 
 impl Resolver<'_> {
+    fn symbolic_params(&self) -> bool {
+        self.symbolic && matches!(self.ctx, Ctx::Lagrangian | Ctx::Hamiltonian)
+    }
+
     fn err<T>(&mut self, d: Diagnostic) -> Option<T> {
         self.diags.push(d);
         None
@@ -149,7 +156,11 @@ impl Resolver<'_> {
         }
         match found {
             Some(Name::Broken) => None,
-            Some(Name::Param(v)) => Some(CExpr::Num(v)),
+            Some(Name::Param(k, v)) => Some(if self.symbolic_params() {
+                CExpr::Param(k)
+            } else {
+                CExpr::Num(v)
+            }),
             Some(Name::Coord(c)) => self.coord(span, name, c, primes, index),
             Some(Name::Momentum(c)) => {
                 if self.ctx != Ctx::Hamiltonian {
@@ -258,9 +269,10 @@ impl Resolver<'_> {
 
     /// Resolves an array index; constants are range-checked (or wrapped).
     fn index(&mut self, ix: &Expr, len: usize, periodic: bool, n: &str) -> Option<CExpr> {
-        let saved = self.ctx;
+        let saved = (self.ctx, self.symbolic);
+        self.symbolic = false;
         let e = self.expr(ix);
-        self.ctx = saved;
+        (self.ctx, self.symbolic) = saved;
         let e = e?;
         match e {
             CExpr::Num(x) => {

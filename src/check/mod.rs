@@ -70,7 +70,7 @@ pub fn check(src: &str, file: &File, overrides: &[(String, f64)]) -> Checked {
                     diags.push(d);
                 }
                 first_span.insert(s.name.name.clone(), s.name.span);
-                let m = system::check_system(src, s, &mut over, &mut diags);
+                let m = system::check_system(src, s, &mut over, &mut diags, false);
                 systems.push((s.name.name.clone(), m));
             }
             Block::Run(r) => match run::check_run(src, r, &systems, &mut diags) {
@@ -108,6 +108,27 @@ pub fn check(src: &str, file: &File, overrides: &[(String, f64)]) -> Checked {
         diagnostics: diags,
         unused_overrides: unused,
     }
+}
+
+/// System `name` of a file that checked, with its params kept as symbols
+/// ([`CExpr::Param`], values in [`SystemModel::params`]): the equations `lagc derive`
+/// prints. Kernels are built from [`check`]'s model, whose params are folded numbers.
+pub fn symbolic_system(
+    src: &str,
+    file: &File,
+    overrides: &[(String, f64)],
+    name: &str,
+) -> Option<SystemModel> {
+    let mut over = system::Overrides {
+        values: overrides.iter().cloned().collect(),
+        used: Default::default(),
+    };
+    file.blocks.iter().find_map(|block| match block {
+        Block::System(s) if s.name.name == name => {
+            system::check_system(src, s, &mut over, &mut vec![], true)
+        }
+        _ => None,
+    })
 }
 
 fn system_name_error(name: &str, span: Span) -> Option<Diagnostic> {

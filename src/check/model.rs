@@ -292,6 +292,9 @@ pub enum CExpr {
     Time,
     /// A `learn` parameter.
     Learn(usize),
+    /// Param number k of [`SystemModel::params`], kept as a symbol (only in the models
+    /// checked with symbolic params, which `lagc derive` prints; kernels see numbers).
+    Param(usize),
     /// A `let` binding.
     Let(usize),
     /// The value of the sum index bound `depth` levels out (0 = innermost... counted

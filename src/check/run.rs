@@ -414,8 +414,8 @@ pub fn check_run(
 /// A scope with the params and coordinates (and momenta) of a checked system.
 fn system_scope(sys: &SystemModel) -> Scope {
     let mut s = Scope::default();
-    for (n, v) in &sys.params {
-        let _ = s.define(n, Name::Param(*v), Span::default());
+    for (k, (n, v)) in sys.params.iter().enumerate() {
+        let _ = s.define(n, Name::Param(k, *v), Span::default());
     }
     for (k, c) in sys.coords.iter().enumerate() {
         let _ = s.define(&c.name, Name::Coord(k), Span::default());
@@ -435,6 +435,7 @@ fn constant(sys: &SystemModel, diags: &mut Vec<Diagnostic>, e: &Expr) -> Option<
         ctx: Ctx::Constant,
         indices: vec![],
         relu_used: None,
+        symbolic: false,
     };
     match r.expr(e)? {
         CExpr::Num(x) => Some(x),
@@ -665,7 +666,7 @@ fn assign(
             }
         }
         Some(Name::Momentum(_)) if t.primes == 0 && t.index.is_none() => {}
-        Some(Name::Param(_)) if is_sample && t.primes == 0 && t.index.is_none() => {}
+        Some(Name::Param(..)) if is_sample && t.primes == 0 && t.index.is_none() => {}
         None if name == "t" && is_sample && t.primes == 0 && t.index.is_none() => {}
         other => {
             let what = match other {
@@ -694,6 +695,7 @@ fn assign(
         ctx,
         indices,
         relu_used: None,
+        symbolic: false,
     };
     let value = r.expr(&b.value)?;
     Some(Assign {

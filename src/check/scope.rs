@@ -1,14 +1,15 @@
 //! The names visible inside one system, in declaration order.
 
 use super::model::{Builtin, Coord, Net};
+pub use crate::diagnostics::closest;
 use crate::diagnostics::Span;
 use std::collections::HashMap;
 
 /// What a name refers to.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Name {
-    /// A param with its folded value.
-    Param(f64),
+    /// Param number k (in [`super::model::SystemModel::params`]) with its folded value.
+    Param(usize, f64),
     /// Coordinate number k.
     Coord(usize),
     /// The momentum of coordinate k.
@@ -28,7 +29,7 @@ impl Name {
     /// "a param", "a coordinate", ... for messages.
     pub fn describe(&self) -> &'static str {
         match self {
-            Name::Param(_) => "a param",
+            Name::Param(..) => "a param",
             Name::Coord(_) => "a coordinate",
             Name::Momentum(_) => "a momentum",
             Name::Learn(_) => "a learn param",
@@ -50,6 +51,9 @@ pub struct Scope {
     pub coords: Vec<Coord>,
     /// Nets so far.
     pub nets: Vec<Net>,
+    /// Params in system expressions resolve to [`super::model::CExpr::Param`] instead
+    /// of their values (the model `lagc derive` prints).
+    pub symbolic_params: bool,
 }
 
 impl Scope {
@@ -92,28 +96,4 @@ impl Scope {
         let nets = self.nets.iter().map(|n| n.name.as_str());
         closest(name, Builtin::ALL.iter().map(|(n, _)| *n).chain(nets))
     }
-}
-
-/// The candidate nearest to `name` in edit distance, if at most 2 edits (1 for short names).
-pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
-    let limit = if name.len() <= 3 { 1 } else { 2 };
-    candidates
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, c)| *d <= limit && *c != name)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.to_string())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

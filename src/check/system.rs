@@ -42,15 +42,18 @@ pub struct Overrides {
     pub used: HashSet<String>,
 }
 
-/// Checks one system; `None` after at least one diagnostic in `diags`.
+/// Checks one system; `None` after at least one diagnostic in `diags`. With `symbolic`,
+/// params stay symbols in its expressions ([`CExpr::Param`]).
 pub fn check_system(
     src: &str,
     sys: &ast::System,
     over: &mut Overrides,
     diags: &mut Vec<Diagnostic>,
+    symbolic: bool,
 ) -> Option<SystemModel> {
     let start_errors = diags.len();
     let mut scope = Scope::default();
+    scope.symbolic_params = symbolic;
     for item in &sys.items {
         for id in declared(item) {
             let (l, c) = line_col(src, id.span.start);
@@ -115,7 +118,8 @@ pub fn check_system(
                     };
                     match value {
                         Some(v) => {
-                            if define(&mut scope, &b.name, Name::Param(v), diags) {
+                            let param = Name::Param(m.params.len(), v);
+                            if define(&mut scope, &b.name, param, diags) {
                                 m.params.push((b.name.name.clone(), v));
                             }
                         }
@@ -441,6 +445,7 @@ fn resolve(
         ctx,
         indices: vec![],
         relu_used: None,
+        symbolic: scope.symbolic_params,
     };
     let out = r.expr(e);
     if relu.is_none() {
@@ -573,6 +578,7 @@ fn coord_equation(
         ctx: Ctx::Lagrangian,
         indices,
         relu_used: None,
+        symbolic: scope.symbolic_params,
     };
     let e = r.expr(&b.value);
     if relu.is_none() {

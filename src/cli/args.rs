@@ -24,7 +24,7 @@ pub struct Common {
     /// Weights file (safetensors) for nets and learn params.
     #[arg(long, global = true)]
     pub weights: Option<PathBuf>,
-    /// No progress output.
+    /// No progress output (warnings are still printed).
     #[arg(long, global = true)]
     pub quiet: bool,
     /// Memory limit for sizes that come from the input (4G, 512M, bytes); default half
@@ -50,6 +50,15 @@ pub enum DeriveFormat {
     /// LaTeX.
     Latex,
     /// One JSON object keyed by system.
+    Json,
+}
+
+/// Output formats of `lagc linearize`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinearizeFormat {
+    /// Plain text.
+    Text,
+    /// One JSON object.
     Json,
 }
 
@@ -104,6 +113,23 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Linearise about a state at rest: the equilibrium check, M q'' + C q' + K q = 0
+    /// and the normal modes.
+    Linearize {
+        /// The .lag file.
+        file: PathBuf,
+        /// The system.
+        #[arg(long)]
+        system: String,
+        /// The point: coordinate values NAME=VALUE,... (others 0; velocities 0).
+        #[arg(long, value_name = "NAME=VALUE,...", default_value = "")]
+        at: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = LinearizeFormat::Text)]
+        format: LinearizeFormat,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Print the kernel program or the Cranelift IR of a system.
     Emit {
         /// The .lag file.
@@ -144,19 +170,19 @@ pub enum Command {
         #[arg(long)]
         init: Option<String>,
         /// End time.
-        #[arg(long = "t-end")]
+        #[arg(long = "t-end", allow_negative_numbers = true)]
         t_end: f64,
         /// Output interval (and the step of rk4 and variational).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         dt: f64,
         /// rk4, dopri5 or variational.
         #[arg(long)]
         method: Option<String>,
         /// dopri5 relative tolerance.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         rtol: Option<f64>,
         /// dopri5 absolute tolerance.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         atol: Option<f64>,
         /// Trajectory CSV.
         #[arg(long)]
@@ -181,16 +207,16 @@ pub enum Command {
         #[arg(long)]
         batch: Option<usize>,
         /// Learning rate.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         lr: Option<f64>,
         /// Learning-rate decay.
-        #[arg(long = "lr-decay")]
+        #[arg(long = "lr-decay", allow_negative_numbers = true)]
         lr_decay: Option<f64>,
         /// Seed.
         #[arg(long)]
         seed: Option<u64>,
         /// Validation fraction.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         val: Option<f64>,
         /// Training data CSV.
         #[arg(long)]

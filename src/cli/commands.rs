@@ -1,6 +1,6 @@
 //! One function per command, on top of the driver: arguments in, printing out.
 
-use super::args::{BackendKind, Cli, Command, Common, DeriveFormat, IrKind};
+use super::args::{BackendKind, Cli, Command, Common, DeriveFormat, IrKind, LinearizeFormat};
 use super::weights;
 use super::{run, simulate, Failure};
 use crate::backend;
@@ -35,13 +35,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let model = load(&file, &common)?;
             let mut obj = serde_json::Map::new();
             for name in select(&model, system.as_deref())? {
-                let s = model.system(&name, backend_kind(&common))?;
                 match format {
                     DeriveFormat::Json => {
-                        obj.insert(name, s.derive_json()?);
+                        let value = model.derive_json(&name)?;
+                        obj.insert(name, value);
                     }
-                    DeriveFormat::Text => stdout(&s.derive_text(DeriveStyle::Text)?)?,
-                    DeriveFormat::Latex => stdout(&s.derive_text(DeriveStyle::Latex)?)?,
+                    DeriveFormat::Text => stdout(&model.derive_text(&name, DeriveStyle::Text)?)?,
+                    DeriveFormat::Latex => stdout(&model.derive_text(&name, DeriveStyle::Latex)?)?,
                 }
             }
             if format == DeriveFormat::Json {
@@ -51,6 +51,27 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 ))?;
             }
             Ok(())
+        }
+        Command::Linearize {
+            file,
+            system,
+            at,
+            format,
+            common,
+        } => {
+            let model = load(&file, &common)?;
+            let s = model.system(&system, backend::Kind::Interp)?;
+            let lin = s.linearize(&parse_point(&at)?)?;
+            if !lin.equilibrium {
+                eprintln!("warning: system `{system}`: the point is not an equilibrium");
+            }
+            match format {
+                LinearizeFormat::Text => stdout(&lin.text()),
+                LinearizeFormat::Json => stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&lin.json()).unwrap_or_default()
+                )),
+            }
         }
         Command::Emit {
             file,
@@ -198,8 +219,29 @@ pub fn parse_overrides(common: &Common) -> Result<Vec<(String, f64)>, Failure> {
         .collect()
 }
 
-/// Reads, parses and checks a file (with `--set` applied); prints its warnings unless
-/// `--quiet`.
+/// Parses `--at a=1,b=0.5` (numbers); anything else is a usage error.
+fn parse_point(text: &str) -> Result<Vec<(String, f64)>, Failure> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let bad = |why: &str| Failure::usage(format!("error: --at {item}: {why}\n"));
+            let (name, value) = item
+                .split_once('=')
+                .ok_or_else(|| bad("expected NAME=VALUE"))?;
+            let x = value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad("expected a finite number after `=`"))?;
+            Ok((name.trim().to_string(), x))
+        })
+        .collect()
+}
+
+/// Reads, parses and checks a file (with `--set` applied); prints its warnings (also
+/// with `--quiet`, which silences progress only).
 pub fn load(path: &Path, common: &Common) -> Result<driver::Model, Failure> {
     if let Some(m) = common.max_memory {
         crate::limits::set_max_memory(m);
@@ -207,7 +249,7 @@ pub fn load(path: &Path, common: &Common) -> Result<driver::Model, Failure> {
     let overrides = parse_overrides(common)?;
     let model = driver::Model::load(path, &overrides)?;
     let warnings = model.warnings();
-    if !warnings.is_empty() && !common.quiet {
+    if !warnings.is_empty() {
         eprint!("{warnings}");
     }
     Ok(model)
@@ -284,7 +326,7 @@ fn accel(
             write_rows(stdout, s.output_names(), &results).map_err(io_err)?;
         }
     }
-    if singular > 0 && !common.quiet {
+    if singular > 0 {
         eprintln!(
             "warning: system `{}`: the mass matrix d2L/dq'dq' is singular at {singular} of {rows} states; used the pseudo-inverse there",
             sys.name,

@@ -633,7 +633,7 @@ pub(super) fn run_block(
         plot::write(Path::new(p), &fig)
             .map_err(|e| BlockError::new(format!("cannot write the plot {p}: {e}")))?;
     }
-    if singular > 0 && !ctx.common.quiet {
+    if singular > 0 {
         eprintln!(
             "warning: system `{}`: the mass matrix d2L/dq'dq' was singular at {singular} evaluations; used the pseudo-inverse there",
             sys.name

@@ -224,10 +224,8 @@ pub fn run_block(
         DataError::Csv(c) => Failure::user(format!("error: {c}\n")),
         DataError::Other(s) => Failure::user(format!("error: train `{}`: {s}\n", sys.name)),
     })?;
-    if !common.quiet {
-        for w in &made.warnings {
-            eprintln!("warning: train `{}`: {w}", sys.name);
-        }
+    for w in &made.warnings {
+        eprintln!("warning: train `{}`: {w}", sys.name);
     }
     if made.data.is_empty() {
         return Err(Failure::user(format!(

@@ -1,8 +1,11 @@
 //! The derived equations of a system as text, LaTeX or JSON (what `lagc derive` prints).
 
+use super::accel::{self, Accel};
+use crate::check::SystemModel;
 use crate::symbolic::eom::{velocity_name, Eom, EomKind};
 use crate::symbolic::lattice::{slot_name, Lattice, PerIndex, SiteTerm};
 use crate::symbolic::ExprId;
+use std::collections::HashMap;
 
 /// How to print one expression.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -13,30 +16,35 @@ pub enum Style {
     Latex,
 }
 
-/// Explicit accelerations for up to two degrees of freedom (1x1 division or Cramer's
-/// rule); `None` for larger systems, which are solved numerically.
-pub fn explicit_accel(eom: &mut Eom) -> Option<Vec<ExprId>> {
-    let EomKind::Lagrangian { hess, rhs, .. } = &eom.kind else {
-        return None;
-    };
-    let (hess, rhs) = (hess.clone(), rhs.clone());
-    let dag = &mut eom.dag;
-    match rhs.len() {
-        1 => Some(vec![dag.div(rhs[0], hess[0])]),
-        2 => {
-            let (a, b, c, d) = (hess[0], hess[1], hess[2], hess[3]);
-            let ad = dag.mul(a, d);
-            let bc = dag.mul(b, c);
-            let det = dag.sub(ad, bc);
-            let dr0 = dag.mul(d, rhs[0]);
-            let br1 = dag.mul(b, rhs[1]);
-            let ar1 = dag.mul(a, rhs[1]);
-            let cr0 = dag.mul(c, rhs[0]);
-            let n0 = dag.sub(dr0, br1);
-            let n1 = dag.sub(ar1, cr0);
-            Some(vec![dag.div(n0, det), dag.div(n1, det)])
+/// A system's derivation as `lagc derive` shows it: the equations (with params as
+/// symbols when derived from [`crate::check::symbolic_system`]'s model), the param
+/// values listed once, and how q'' follows from H q'' = r.
+pub struct Derivation {
+    name: String,
+    params: Vec<(String, f64)>,
+    eom: Eom,
+    accel: Accel,
+}
+
+impl Derivation {
+    /// The derivation of `sys`, whose equations are `eom`.
+    pub fn new(sys: &SystemModel, mut eom: Eom) -> Derivation {
+        let values: HashMap<String, f64> = sys.params.iter().chain(&sys.learns).cloned().collect();
+        let accel = accel::accel(&mut eom, &values);
+        Derivation {
+            name: sys.name.clone(),
+            params: sys.params.clone(),
+            eom,
+            accel,
         }
-        _ => None,
+    }
+
+    /// The sentence saying where H is singular, if it is.
+    pub fn singular(&self) -> Option<&str> {
+        match &self.accel {
+            Accel::Singular(s) => Some(s),
+            _ => None,
+        }
     }
 }
 
@@ -65,8 +73,13 @@ fn lhs(name: &str, style: Style) -> String {
 }
 
 /// The derivation of one system as text or LaTeX lines.
-pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
-    let accel = explicit_accel(eom);
+pub fn render(d: &mut Derivation, style: Style) -> String {
+    let Derivation {
+        name,
+        params,
+        eom,
+        accel,
+    } = d;
     let n = eom.dof();
     let qn: Vec<String> = eom.q_names();
     let vn: Vec<String> = qn.iter().map(|q| velocity_name(q)).collect();
@@ -190,13 +203,13 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
                 }
             }
             lines.push(("energy".into(), show(eom, *energy, style)));
-            match &accel {
-                Some(acc) => {
+            match accel {
+                Accel::Explicit(acc) => {
                     for i in 0..n {
                         lines.push((lhs(&velocity_name(&vn[i]), style), show(eom, acc[i], style)));
                     }
                 }
-                None => {
+                Accel::Solved | Accel::Singular(_) => {
                     for i in 0..n {
                         let key = if tex {
                             format!("r_{{{}}}", lhs(&qn[i], style))
@@ -206,10 +219,13 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
                         lines.push((key, show(eom, rhs[i], style)));
                     }
                     let q2 = if tex { "\\ddot{q}" } else { "q''" };
-                    let r = if tex {
-                        "H^{-1} r"
-                    } else {
-                        "H^-1 r  (r = dL/dq - M q' - d2L/dq'dt + Q; solved by LU)"
+                    let r = match (&*accel, tex) {
+                        (Accel::Singular(_), true) => "H^{+} r",
+                        (Accel::Singular(_), false) => {
+                            "H^+ r  (H singular: the pseudo-inverse, as the integrators use)"
+                        }
+                        (_, true) => "H^{-1} r",
+                        (_, false) => "H^-1 r  (r = dL/dq - M q' - d2L/dq'dt + Q; solved by LU)",
                     };
                     lines.push((q2.into(), r.into()));
                 }
@@ -247,13 +263,25 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
         }
     }
     let mut out = String::new();
+    let values = params_line(params);
+    let warn = match accel {
+        Accel::Singular(s) => format!("warning: the mass matrix is singular: {s}"),
+        _ => String::new(),
+    };
     if text {
         out.push_str(&format!("system {name} ({kind})\n"));
+        for extra in [values, warn].iter().filter(|l| !l.is_empty()) {
+            out.push_str(&format!("  {extra}\n"));
+        }
         for (k, v) in lines {
             out.push_str(&format!("  {k} = {v}\n"));
         }
     } else {
-        out.push_str(&format!("% system {name} ({kind})\n\\begin{{align*}}\n"));
+        out.push_str(&format!("% system {name} ({kind})\n"));
+        for extra in [values, warn].iter().filter(|l| !l.is_empty()) {
+            out.push_str(&format!("% {extra}\n"));
+        }
+        out.push_str("\\begin{align*}\n");
         let body: Vec<String> = lines.iter().map(|(k, v)| format!("  {k} &= {v}")).collect();
         out.push_str(&body.join(" \\\\\n"));
         out.push_str("\n\\end{align*}\n");
@@ -261,10 +289,35 @@ pub fn render(name: &str, eom: &mut Eom, style: Style) -> String {
     out
 }
 
-/// The derivation of one system as a JSON object of expression strings.
-pub fn json(eom: &mut Eom) -> serde_json::Value {
+/// `params: g = 9.81, l = 2` (empty without params).
+fn params_line(params: &[(String, f64)]) -> String {
+    if params.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = params.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+    format!("params: {}", each.join(", "))
+}
+
+/// The derivation of one system as a JSON object of expression strings, with `params`
+/// (name -> value) and, when H is singular, `singular` (where).
+pub fn json(d: &mut Derivation) -> serde_json::Value {
+    let mut v = eom_json(&mut d.eom, &d.accel);
+    if let Some(obj) = v.as_object_mut() {
+        let params: serde_json::Map<String, serde_json::Value> = d
+            .params
+            .iter()
+            .map(|(n, x)| (n.clone(), serde_json::json!(x)))
+            .collect();
+        obj.insert("params".into(), params.into());
+        if let Accel::Singular(s) = &d.accel {
+            obj.insert("singular".into(), s.clone().into());
+        }
+    }
+    v
+}
+
+fn eom_json(eom: &mut Eom, accel: &Accel) -> serde_json::Value {
     use serde_json::{json, Value};
-    let accel = explicit_accel(eom);
     let n = eom.dof();
     let s = |eom: &Eom, ids: &[ExprId]| -> Vec<Value> {
         ids.iter()
@@ -295,7 +348,11 @@ pub fn json(eom: &mut Eom) -> serde_json::Value {
             "M": rows(eom, mixed),
             "energy": show(eom, *energy, Style::Text),
             "rhs": s(eom, rhs),
-            "accel": match &accel { Some(a) => Value::Array(s(eom, a)), None => Value::String("H^-1 rhs".into()) },
+            "accel": match accel {
+                Accel::Explicit(a) => Value::Array(s(eom, a)),
+                Accel::Solved => Value::String("H^-1 rhs".into()),
+                Accel::Singular(_) => Value::String("H^+ rhs".into()),
+            },
         }),
         EomKind::Lattice(lat) => {
             let lat = lat.clone();

@@ -13,9 +13,11 @@
 //! exits nothing; every failure is an [`Error`] whose message is what the command line
 //! prints.
 
+mod accel;
 pub mod derive;
 mod error;
 mod export;
+mod linearize;
 mod simulate;
 mod system;
 mod train;
@@ -23,6 +25,7 @@ mod train;
 pub use derive::Style as DeriveStyle;
 pub use error::{Error, ErrorKind, Located};
 pub use export::Exported;
+pub use linearize::{Linearization, Mode};
 pub use simulate::{SimOptions, Trajectory};
 pub use system::{derive_eom, System, Terms, Times};
 pub use train::{Draw, Sampled, TrainOptions, TrainResult};
@@ -185,6 +188,26 @@ impl Model {
                 self.system_names().join(", ")
             ))),
         }
+    }
+
+    /// The derivation of system `name` as `lagc derive` prints it: the equations with
+    /// params as symbols (re-checked from the kept AST), their values listed once.
+    pub fn derivation(&self, name: &str) -> Result<derive::Derivation, Error> {
+        let folded = self.system_model(name)?;
+        let symbolic = check::symbolic_system(&self.text, &self.ast, &self.overrides, name)
+            .unwrap_or_else(|| folded.clone());
+        let eom = derive_eom(&symbolic, None)?;
+        Ok(derive::Derivation::new(&symbolic, eom))
+    }
+
+    /// The derivation of system `name` as text or LaTeX (what `lagc derive` prints).
+    pub fn derive_text(&self, name: &str, style: DeriveStyle) -> Result<String, Error> {
+        Ok(derive::render(&mut self.derivation(name)?, style))
+    }
+
+    /// The derivation of system `name` as `lagc derive --format json`'s value.
+    pub fn derive_json(&self, name: &str) -> Result<serde_json::Value, Error> {
+        Ok(derive::json(&mut self.derivation(name)?))
     }
 
     /// Derives and compiles system `name` on `backend`. A system with nets starts from

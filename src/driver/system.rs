@@ -5,7 +5,7 @@
 //! state (2 dof), `t`, then the `learn` values, which this type fills in. Backends are
 //! kept in a pool so that calls from several threads run in parallel, each on its own.
 
-use super::derive::{self, Style};
+use super::derive::Style;
 use super::{Backend, Error, Model};
 use crate::backend::{self, SharedNets};
 use crate::check::{Dynamics, SystemModel};
@@ -210,16 +210,12 @@ impl System {
 
     /// The derivation as text or LaTeX (what `lagc derive` prints).
     pub fn derive_text(&self, style: Style) -> Result<String, Error> {
-        Ok(derive::render(
-            &self.sys.name,
-            &mut self.derive_eom(None)?,
-            style,
-        ))
+        self.model.derive_text(&self.sys.name, style)
     }
 
     /// The derivation as `lagc derive --format json`'s value for this system.
     pub fn derive_json(&self) -> Result<serde_json::Value, Error> {
-        Ok(derive::json(&mut self.derive_eom(None)?))
+        self.model.derive_json(&self.sys.name)
     }
 
     /// The kernel program (`lagc emit --ir kernel`).

@@ -367,6 +367,7 @@ impl Builder<'_> {
             CExpr::Momentum { coord } => self.v[self.offsets[*coord]],
             CExpr::Time => self.t,
             CExpr::Learn(k) => self.learns[*k],
+            CExpr::Param(k) => self.dag.var(&self.sys.params[*k].0),
             CExpr::Let(k) => match self.lets[*k] {
                 Some(id) => id,
                 None => {

@@ -495,7 +495,11 @@ impl<'a> Site<'a> {
         match e {
             CExpr::Coord { .. } | CExpr::Momentum { .. } => true,
             CExpr::Let(k) => self.mentions_coords(&self.sys.lets[*k].1),
-            CExpr::Num(_) | CExpr::Time | CExpr::Learn(_) | CExpr::IndexVar(_) => false,
+            CExpr::Num(_)
+            | CExpr::Time
+            | CExpr::Learn(_)
+            | CExpr::Param(_)
+            | CExpr::IndexVar(_) => false,
             CExpr::Neg(a) => self.mentions_coords(a),
             CExpr::Binary(_, a, b) | CExpr::Random(_, a, b) => {
                 self.mentions_coords(a) || self.mentions_coords(b)
@@ -533,6 +537,7 @@ impl<'a> Site<'a> {
             CExpr::Coord { .. } | CExpr::Momentum { .. } => return None,
             CExpr::Time => self.t,
             CExpr::Learn(k) => self.learns[*k],
+            CExpr::Param(k) => self.dag.var(&self.sys.params[*k].0),
             CExpr::Let(k) => {
                 let body = &self.sys.lets[*k].1;
                 if self.mentions_coords(body) {

@@ -459,6 +459,9 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     } else {
         expected
     };
+    if let Some(d) = misspelled_keyword(src, pos, &seen, &expected, &found) {
+        return d;
+    }
     // A missing `;` (or `}`) is noticed only at the next token, often on the next
     // line: point just after the last token instead, where it belongs.
     let prev = last_token_end(src, pos);
@@ -481,6 +484,34 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         format!("syntax error: unexpected {found}"),
     )
     .with_label(format!("expected {expected}"))
+}
+
+/// A word at `pos` that is a likely typo of an expected keyword (`cord` for `coord`):
+/// the error points at the word and suggests the keyword.
+fn misspelled_keyword(
+    src: &str,
+    pos: usize,
+    expected: &[&str],
+    expected_text: &str,
+    found: &str,
+) -> Option<Diagnostic> {
+    let word: String = src[pos..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let keywords = expected
+        .iter()
+        .map(|w| w.trim_matches('`'))
+        .filter(|w| w.len() > 1 && w.chars().all(char::is_alphabetic));
+    let keyword = crate::diagnostics::closest(&word, keywords)?;
+    Some(
+        Diagnostic::error(
+            Span::new(pos, pos + word.len()),
+            format!("syntax error: unexpected {found}"),
+        )
+        .with_label(format!("expected {expected_text}"))
+        .with_note(format!("did you mean `{keyword}`?")),
+    )
 }
 
 /// The end of the last token (not whitespace, not a comment) that starts before `pos`.

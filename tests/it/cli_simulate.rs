@@ -319,3 +319,34 @@ fn ctrl_c_ends_cleanly_with_whole_rows() {
     assert!(rows.len() > 10 && rows.last().unwrap()[0] < 100000.0);
     assert!(temporaries(dir.path()).is_empty());
 }
+
+/// Negative numbers reach lagc's own checks (exit 2 with its message), not the argument
+/// parser's "unexpected argument".
+#[test]
+fn negative_numbers_get_lagc_errors() {
+    for (flag, value) in [("--dt", "-0.1"), ("--t-end", "-1")] {
+        let mut args = vec![
+            "simulate",
+            "examples/pendulum.lag",
+            "--system",
+            "pendulum",
+            "--t-end",
+            "1",
+            "--dt",
+            "0.1",
+        ];
+        let k = args.iter().position(|a| *a == flag).unwrap();
+        args[k + 1] = value;
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_lagc"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            err,
+            format!("error: {flag} {value}: expected a positive number\n")
+        );
+    }
+}

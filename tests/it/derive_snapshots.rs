@@ -1,36 +1,20 @@
 //! Snapshots of `lagc derive` (text and LaTeX) for every shipped example, plus the
 //! structure of the JSON output. Refresh with
-//! `INSTA_UPDATE=always cargo test --test derive_snapshots`, then read the diff.
+//! `INSTA_UPDATE=always cargo test --release --test it derive_snapshots`, then read the diff.
 
-use lagc::check::{self, Model};
-use lagc::driver::derive::{self, Style};
-use lagc::symbolic::eom::Eom;
-use lagc::syntax;
+use lagc::driver::derive::Style;
+use lagc::driver::Model;
 
 fn model(path: &str) -> Model {
-    model_with(path, &[])
-}
-
-/// The checked model of `path` with `--set` overrides.
-fn model_with(path: &str, overrides: &[(String, f64)]) -> Model {
-    let src = std::fs::read_to_string(path).expect("example readable");
-    let ast = syntax::parse(&src).expect("parses");
-    let checked = check::check(&src, &ast, overrides);
-    assert!(
-        checked.diagnostics.iter().all(|d| !d.is_error()),
-        "{path}: {:?}",
-        checked.diagnostics
-    );
-    checked.model.expect("checks")
+    Model::load(std::path::Path::new(path), &[]).expect("example checks")
 }
 
 /// The whole `lagc derive` output of one file in one style.
 fn derive_all(path: &str, style: Style) -> String {
-    let m = model_with(path, &[]);
+    let m = model(path);
     let mut out = String::new();
-    for sys in &m.systems {
-        let mut eom = Eom::derive(sys);
-        out.push_str(&derive::render(&sys.name, &mut eom, style));
+    for name in m.system_names() {
+        out.push_str(&m.derive_text(&name, style).expect("derives"));
     }
     out
 }
@@ -99,13 +83,14 @@ fn every_example_is_covered() {
 #[test]
 fn double_pendulum_json_structure() {
     let m = model("examples/double_pendulum.lag");
-    let mut eom = Eom::derive(&m.systems[0]);
-    let value = derive::json(&mut eom);
+    let value = m.derive_json("double_pendulum").expect("derives");
     // It survives a round trip through text.
     let text = serde_json::to_string(&value).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let obj = v.as_object().expect("an object");
-    for key in ["dL_dq", "dL_dqdot", "H", "M", "energy", "accel"] {
+    for key in [
+        "kind", "coords", "L", "dL_dq", "dL_dqdot", "H", "M", "energy", "rhs", "accel", "params",
+    ] {
         assert!(obj.contains_key(key), "missing key {key} in {text}");
     }
     let strings = |key: &str| -> Vec<String> {

@@ -319,8 +319,9 @@ proptest::proptest! {
 #[test]
 fn derive_prints_the_row_at_index_i() {
     let m = checked_model(CHAINS, &[]);
-    let mut eom = Eom::derive(&m.systems[m.system_index("walls").unwrap()]);
-    let text = lagc::driver::derive::render("walls", &mut eom, lagc::driver::derive::Style::Text);
+    let sys = &m.systems[m.system_index("walls").unwrap()];
+    let mut d = lagc::driver::derive::Derivation::new(sys, Eom::derive(sys));
+    let text = lagc::driver::derive::render(&mut d, lagc::driver::derive::Style::Text);
     for line in [
         "L = sum(i, 0.35*x'[i]^2) + sum(i in 0..5, -0.95*(x[i+1] - x[i])^2) - 0.95*x[0]^2 - 0.95*x[5]^2",
         "dL/dx[i] = 1.9*x[i+1] + 1.9*x[i-1] - 3.8*x[i]",

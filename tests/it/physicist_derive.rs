@@ -1,0 +1,124 @@
+//! `lagc derive` as a physicist reads it (params as symbols, explicit q'' for small
+//! blocks of H, a singular H named instead of printed as `inf`), and `--quiet`, which
+//! silences progress but never warnings.
+
+use lagc::driver::{DeriveStyle, Model};
+use std::process::{Command, Output};
+
+fn model(src: &str) -> Model {
+    Model::loads(src, "t.lag", &[]).expect("checks")
+}
+
+fn text(src: &str, sys: &str) -> String {
+    model(src)
+        .derive_text(sys, DeriveStyle::Text)
+        .expect("derives")
+}
+
+fn lagc_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lagc"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("lagc runs")
+}
+
+const PENDULUM: &str =
+    "system p { coord theta; param g = 9.81, l = 2; L = l^2*theta'^2/2 + g*l*cos(theta); }";
+
+#[test]
+fn params_print_as_symbols_with_values_listed_once() {
+    let out = text(PENDULUM, "p");
+    assert!(out.contains("  params: g = 9.81, l = 2\n"), "{out}");
+    assert!(out.contains("theta'' = -g*sin(theta)/l"), "{out}");
+    assert_eq!(out.matches("9.81").count(), 1, "{out}");
+}
+
+/// The kernel keeps folded numbers: q'' = -(9.81/2) sin(theta), bit for bit.
+#[test]
+fn kernels_keep_folded_numbers() {
+    let m = model(PENDULUM);
+    let s = m.system("p", lagc::Backend::Interp).unwrap();
+    let a = s.accel(ndarray::array![[0.3, 0.0]].view(), None).unwrap();
+    assert_eq!(a[[0, 0]], -4.905 * 0.3f64.sin());
+}
+
+/// `--set` overrides show in the listed values, not in the equations.
+#[test]
+fn overrides_show_in_the_values() {
+    let m = Model::loads(PENDULUM, "t.lag", &[("g".into(), 1.62)]).unwrap();
+    let out = m.derive_text("p", DeriveStyle::Text).unwrap();
+    assert!(out.contains("params: g = 1.62, l = 2"), "{out}");
+    assert!(out.contains("theta'' = -g*sin(theta)/l"), "{out}");
+}
+
+/// H block-diagonal with blocks of 2 and 1 (three coordinates): explicit q'' for each,
+/// checked against the hand-solved system a'' = 2(b - a)/(m - 1),
+/// b'' = 2(a - m b)/(m - 1), c'' = -c.
+#[test]
+fn explicit_accelerations_for_small_blocks_beyond_two_dof() {
+    let src = "system d { coord a, b, c; param m = 2; L = m*a'^2/2 + b'^2/2 + c'^2 + a'*b' - a^2 - b^2 - c^2; }";
+    let out = text(src, "d");
+    assert!(out.contains("a'' = (-2*a + 2*b)/(m - 1)"), "{out}");
+    assert!(out.contains("b'' = (2*a - 2*b*m)/(m - 1)"), "{out}");
+    assert!(out.contains("c'' = -c"), "{out}");
+    let s = model(src).system("d", lagc::Backend::Interp).unwrap();
+    let (a, b, c) = (0.3, -0.2, 0.7);
+    let acc = s
+        .accel(ndarray::array![[a, b, c, 0.0, 0.0, 0.0]].view(), None)
+        .unwrap();
+    let expect = [2.0 * (b - a), 2.0 * (a - 2.0 * b), -c];
+    for (k, e) in expect.iter().enumerate() {
+        assert!(
+            (acc[[0, k]] - e).abs() < 1e-14,
+            "{k}: {} vs {e}",
+            acc[[0, k]]
+        );
+    }
+}
+
+#[test]
+fn a_singular_mass_matrix_is_named_not_printed_as_inf() {
+    let src = "system s { coord x, y; L = (x' + y')^2/2 - x^2/2 - y^2/2; }\n\
+               system z { coord x, y; L = x'^2/2 - x^2/2 - y^2; }";
+    let s = text(src, "s");
+    assert!(
+        s.contains("warning: the mass matrix is singular: the block of d2L/dq'dq' for x, y has rank 1 of 2"),
+        "{s}"
+    );
+    assert!(s.contains("q'' = H^+ r"), "{s}");
+    let z = text(src, "z");
+    assert!(z.contains("d2L/dy'dy' = 0: L has no y'^2 term"), "{z}");
+    for out in [&s, &z] {
+        assert!(!out.contains("inf"), "{out}");
+    }
+    let json = model(src).derive_json("s").unwrap();
+    assert_eq!(json["accel"], "H^+ rhs");
+    assert!(json["singular"].as_str().unwrap().contains("rank 1 of 2"));
+}
+
+/// `--quiet` drops progress, never the pseudo-inverse warning.
+#[test]
+fn quiet_keeps_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.lag"),
+        "system s { coord x, y; L = (x' + y')^2/2 - x^2/2 - y^2/2; }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("st.csv"), "x,y,x',y'\n0.1,0.2,0,0\n").unwrap();
+    let args = ["accel", "s.lag", "--system", "s", "--states", "st.csv"];
+    for quiet in [false, true] {
+        let mut a = args.to_vec();
+        if quiet {
+            a.push("--quiet");
+        }
+        let o = lagc_in(dir.path(), &a);
+        assert_eq!(o.status.code(), Some(0));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("singular") && err.contains("pseudo-inverse"),
+            "quiet={quiet}: {err}"
+        );
+    }
+}
