@@ -90,7 +90,10 @@ fn a_singular_mass_matrix_is_named_not_printed_as_inf() {
     assert!(!s.contains("inf"), "{s}");
     // A mass matrix with an identically zero row (a degenerate L) is an error naming it.
     let z = model(src).derive_text("z", DeriveStyle::Text).unwrap_err();
-    assert!(z.message.contains("the row of `y` in the mass matrix"), "{z}");
+    assert!(
+        z.message.contains("the row of `y` in the mass matrix"),
+        "{z}"
+    );
     let json = model(src).derive_json("s").unwrap();
     assert_eq!(json["accel"], "H^+ rhs");
     assert!(json["singular"].as_str().unwrap().contains("rank 1 of 2"));
