@@ -1,7 +1,7 @@
 //! Expression growth on N-link pendulums written as `.lag` files (the chain of
-//! /work/shared/peers/sympy_mech.py: unit masses and lengths, g = 9.8). The files in
+//! SymPy peer benchmark of benches/peers/README.md: unit masses and lengths, g = 9.8). The files in
 //! tests/data/chains/ are produced by [`chain_source`]; regenerate them with
-//! `UPDATE_CHAINS=1 cargo test --test chain_growth`.
+//! `UPDATE_CHAINS=1 cargo test --release --test it chain_growth`.
 //!
 //! Timing table (release): `cargo test --release --test chain_growth -- --ignored --nocapture`.
 
