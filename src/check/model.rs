@@ -378,6 +378,20 @@ pub struct SystemModel {
     pub dissipation: Option<CExpr>,
     /// Generalized forces, one per coordinate (`Num(0)` where none is given).
     pub forces: Vec<CExpr>,
+    /// Constraints phi(q, t) = 0 or psi(q, q', t) = 0, in declaration order (L systems).
+    pub constraints: Vec<Constraint>,
+}
+
+/// `constraint NAME: EXPR;`: holonomic when EXPR has no velocities, otherwise
+/// nonholonomic (the symbolic stage checks it is linear in them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Constraint {
+    /// Its name (the multiplier's column is `lambda_NAME`).
+    pub name: String,
+    /// The expression that is zero on the constraint.
+    pub expr: CExpr,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 impl SystemModel {

@@ -8,7 +8,7 @@ use crate::syntax::ast::{self, Expr, Ident, Item, NetOptValue};
 use std::collections::{HashMap, HashSet};
 
 /// Words that cannot name anything.
-pub const RESERVED: [&str; 19] = [
+pub const RESERVED: [&str; 20] = [
     "system",
     "simulate",
     "train",
@@ -23,6 +23,7 @@ pub const RESERVED: [&str; 19] = [
     "accel",
     "dissipation",
     "force",
+    "constraint",
     "sum",
     "in",
     "pi",
@@ -75,6 +76,7 @@ pub fn check_system(
         dynamics: Dynamics::Accel(vec![]),
         dissipation: None,
         forces: vec![],
+        constraints: vec![],
     };
     let mut dynamics: Option<(Dynamics, Span)> = None;
     let mut momentum_span = None;
@@ -329,6 +331,12 @@ pub fn check_system(
                     }
                 }
             }
+            Item::Constraint(name, e, sp) => {
+                if let Some(c) = check_constraint(src, &scope, &m.constraints, name, e, *sp, diags)
+                {
+                    m.constraints.push(c);
+                }
+            }
         }
     }
 
@@ -381,6 +389,15 @@ pub fn check_system(
             );
         }
     }
+    if let (Some(c), false) = (
+        m.constraints.first(),
+        matches!(dyn_, Dynamics::Lagrangian(_)),
+    ) {
+        diags.push(
+            Diagnostic::error(c.span, format!("constraint in {}", dyn_.kind_name()))
+                .with_label("constraints need a Lagrangian: expected `L = ...;` in this system"),
+        );
+    }
     if let (Some(sp), Dynamics::Lagrangian(_) | Dynamics::Hamiltonian(_)) = (relu, &dyn_) {
         diags.push(
             Diagnostic::warning(sp, "relu net inside a Lagrangian or Hamiltonian").with_label(
@@ -405,6 +422,34 @@ pub fn check_system(
     m.coords = scope.coords;
     m.nets = scope.nets;
     Some(m)
+}
+
+/// A `constraint NAME: EXPR;`: a fresh name and an expression of the system's variables.
+fn check_constraint(
+    src: &str,
+    scope: &Scope,
+    earlier: &[Constraint],
+    name: &Ident,
+    e: &Expr,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Constraint> {
+    if let Some(first) = earlier.iter().find(|c| c.name == name.name) {
+        let (l, c) = line_col(src, first.span.start);
+        diags.push(
+            Diagnostic::error(name.span, format!("duplicate constraint `{}`", name.name))
+                .with_label("expected a new constraint name")
+                .with_note(format!("first declared at line {l}:{c}")),
+        );
+        return None;
+    }
+    let mut relu = None;
+    let expr = resolve(scope, diags, Ctx::Lagrangian, e, &mut relu)?;
+    Some(Constraint {
+        name: name.name.clone(),
+        expr,
+        span,
+    })
 }
 
 fn declared(item: &Item) -> Vec<&Ident> {

@@ -2,6 +2,8 @@
 
 use super::lattice::{lower_lattice, LatticeOutputs, LatticeProgram};
 use super::{derivs, lower, KernelSpec, LowerError, Output, Program, SolveSpec};
+use crate::symbolic::constraints::Constraints;
+use crate::symbolic::dag::ExprId;
 use crate::symbolic::eom::{Eom, EomKind};
 
 /// A system's kernel, ready for a backend: one straight-line program, or site programs
@@ -86,7 +88,42 @@ pub fn eom_program(eom: &mut Eom, accel: bool, energy: bool) -> Result<EomProgra
     Ok(EomProgram::Dense(lower(&eom.dag, &spec)?))
 }
 
-/// The kernel that maps (q, q' or p, t, learn params) to (q'' or (q', p'), energy).
+/// The system [H A^T; A 0] [q''; lambda] = [r; c] (just H q'' = r without constraints).
+/// `zero` is the DAG's constant 0.
+fn saddle_point(
+    n: usize,
+    hess: &[ExprId],
+    rhs: &[ExprId],
+    cons: &Constraints,
+    zero: ExprId,
+) -> SolveSpec {
+    if cons.is_empty() {
+        return SolveSpec {
+            n,
+            matrix: hess.to_vec(),
+            rhs: rhs.to_vec(),
+        };
+    }
+    let m = cons.len();
+    let size = n + m;
+    let mut matrix = Vec::with_capacity(size * size);
+    for i in 0..n {
+        matrix.extend_from_slice(&hess[i * n..(i + 1) * n]);
+        matrix.extend((0..m).map(|k| cons.a[k * n + i]));
+    }
+    for k in 0..m {
+        matrix.extend_from_slice(&cons.a[k * n..(k + 1) * n]);
+        matrix.extend(std::iter::repeat(zero).take(m));
+    }
+    SolveSpec {
+        n: size,
+        matrix,
+        rhs: rhs.iter().chain(&cons.c).copied().collect(),
+    }
+}
+
+/// The kernel that maps (q, q' or p, t, learn params) to (q'' or (q', p'), the
+/// constraint multipliers, energy).
 /// Lattice systems have no dense kernel: use [`eom_program`].
 pub fn spec_for(eom: &mut Eom) -> KernelSpec {
     let mut inputs: Vec<_> = eom.q.iter().chain(&eom.v).copied().collect();
@@ -94,15 +131,13 @@ pub fn spec_for(eom: &mut Eom) -> KernelSpec {
     inputs.extend(&eom.learns);
     let energy = eom.energy();
     let n = eom.dof();
+    let zero = eom.dag.num(0.0);
     let (solve, mut outputs) = match &eom.kind {
-        EomKind::Lagrangian { hess, rhs, .. } => (
-            Some(SolveSpec {
-                n,
-                matrix: hess.clone(),
-                rhs: rhs.clone(),
-            }),
-            (0..n).map(Output::Solved).collect::<Vec<_>>(),
-        ),
+        EomKind::Lagrangian { hess, rhs, .. } => {
+            let solve = saddle_point(n, hess, rhs, &eom.constraints, zero);
+            let outputs = (0..solve.n).map(Output::Solved).collect::<Vec<_>>();
+            (Some(solve), outputs)
+        }
         EomKind::Hamiltonian { dq, dp, .. } => (
             None,
             dq.iter().chain(dp).map(|&e| Output::Expr(e)).collect(),

@@ -7,6 +7,7 @@
 //! Array systems are derived in loop form when they are lattices ([`super::lattice`]),
 //! otherwise unrolled element by element.
 
+use super::constraints::{self, Constraints};
 use super::dag::{Dag, ExprId, Func};
 use super::lattice::{self, Lattice};
 use crate::check::{Builtin, CExpr, Dynamics, Op, SystemModel};
@@ -32,6 +33,8 @@ pub struct Eom {
     pub learns: Vec<ExprId>,
     /// The derived quantities.
     pub kind: EomKind,
+    /// Constraints (L systems; empty otherwise).
+    pub constraints: Constraints,
 }
 
 /// What was derived, by system kind.
@@ -78,6 +81,9 @@ impl Eom {
 
     /// Derives `sys` in loop form, or `None` when it is not a lattice.
     pub fn derive_lattice(sys: &SystemModel) -> Option<Eom> {
+        if !sys.constraints.is_empty() {
+            return None;
+        }
         let mut dag = Dag::new();
         let t = dag.var("t");
         let learns: Vec<ExprId> = sys.learns.iter().map(|(n, _)| dag.var(n)).collect();
@@ -93,6 +99,7 @@ impl Eom {
             t,
             learns,
             kind: EomKind::Lattice(lat),
+            constraints: Constraints::default(),
         })
     }
 
@@ -127,6 +134,12 @@ impl Eom {
         let forces: Vec<ExprId> = (0..sys.coords.len())
             .flat_map(|c| b.per_element(c, &sys.forces[c]))
             .collect();
+        let exprs: Vec<(String, ExprId)> = sys
+            .constraints
+            .iter()
+            .map(|c| (c.name.clone(), b.expr(&c.expr, &mut vec![])))
+            .collect();
+        let constraints = constraints::derive(&mut b.dag, &exprs, &q, &v, t);
         let kind = match &sys.dynamics {
             Dynamics::Lagrangian(l) => {
                 let l = b.expr(l, &mut vec![]);
@@ -162,6 +175,7 @@ impl Eom {
             t: b.t,
             learns: b.learns,
             kind,
+            constraints,
         }
     }
 
@@ -213,7 +227,8 @@ impl Eom {
         names
     }
 
-    /// Names of the kernel's outputs: `q''...` (or `q'...,p'...`), then `energy`.
+    /// Names of the kernel's outputs: `q''...` (or `q'...,p'...`), the constraint
+    /// multipliers `lambda_NAME...`, then `energy`.
     pub fn output_names(&self) -> Vec<String> {
         let mut names: Vec<String> = match self.kind {
             EomKind::Hamiltonian { .. } => self
@@ -228,6 +243,7 @@ impl Eom {
                 .map(|n| velocity_name(&velocity_name(n)))
                 .collect(),
         };
+        names.extend(self.constraints.names.iter().map(|c| format!("lambda_{c}")));
         names.push("energy".into());
         names
     }

@@ -4,6 +4,7 @@
 //! The equations of motion ([`eom`]) assemble dL/dq, H, M, the
 //! energy and q'' from these primitives.
 
+pub mod constraints;
 pub mod dag;
 mod diff;
 pub mod eom;

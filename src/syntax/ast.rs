@@ -134,6 +134,8 @@ pub enum Item {
     Dissipation(Expr, Span),
     /// `force a = EXPR;`
     Force(Vec<TargetBinding>),
+    /// `constraint NAME: EXPR;` (the span covers the whole declaration)
+    Constraint(Ident, Expr, Span),
 }
 
 /// A spanned expression.

@@ -99,6 +99,10 @@ fn build_item(p: P) -> Item {
             Item::Dissipation(build_expr(it.next().expect("D expr")), kw_span)
         }
         Rule::force_decl => Item::Force(it.map(build_target_binding).collect()),
+        Rule::constraint_decl => {
+            let name = ident(it.next().expect("constraint name"));
+            Item::Constraint(name, build_expr(it.next().expect("constraint expr")), sp)
+        }
         r => unreachable!("grammar: unexpected item {r:?}"),
     }
 }
@@ -389,7 +393,8 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
         | Rule::hamiltonian
         | Rule::accel_decl
         | Rule::dissipation_decl
-        | Rule::force_decl => "a declaration (coord, momentum, param, learn, let, net, L, H, accel, dissipation, force)",
+        | Rule::force_decl
+        | Rule::constraint_decl => "a declaration (coord, momentum, param, learn, let, net, L, H, accel, dissipation, force, constraint)",
         Rule::init_from | Rule::init_values | Rule::set_params | Rule::key_setting => "a setting (`init ...;`, `set ...;` or `name = value;`)",
         Rule::expr | Rule::term | Rule::unary | Rule::power | Rule::sum | Rule::call | Rule::var => "an expression",
         Rule::neg => "`-`",
