@@ -135,10 +135,12 @@ def _states(x, width, what="states"):
 
 
 class Trajectory:
-    """Rows at t_k = k*dt; an ensemble of k runs has a leading axis k on q, v, a, energy."""
+    """Rows at t_k = k*dt; an ensemble of k runs has a leading axis k on q, v, a,
+    multipliers, energy."""
 
-    def __init__(self, t, q, v, a, energy, names):
+    def __init__(self, t, q, v, a, energy, names, multipliers):
         self.t, self.q, self.v, self.a, self.energy = t, q, v, a, energy
+        self.multipliers = multipliers
         self._names = names
 
     def to_dict(self):
@@ -149,8 +151,11 @@ class Trajectory:
             cols[name] = self.q[..., k]
         for k, name in enumerate(vels):
             cols[name] = self.v[..., k]
-        for k, name in enumerate(outs[:-1]):
+        rates = self.a.shape[-1]
+        for k, name in enumerate(outs[:rates]):
             cols[name] = self.a[..., k]
+        for k, name in enumerate(outs[rates:-1]):
+            cols[name] = self.multipliers[..., k]
         cols["energy"] = self.energy
         return cols
 
@@ -243,14 +248,18 @@ class System:
             raise ValueError("init: no initial states")
         return _states(a, 2 * self.dof, "init")
 
-    def simulate(self, init, t_end, dt, method="rk4", rtol=1e-9, atol=1e-9):
+    def simulate(self, init, t_end, dt, method="rk4", rtol=1e-9, atol=1e-9, project_init=False):
         y0, one = self._init_states(init)
-        runs = self._s.simulate(y0, float(t_end), float(dt), method, float(rtol), float(atol))
+        runs = self._s.simulate(
+            y0, float(t_end), float(dt), method, float(rtol), float(atol), bool(project_init)
+        )
         n = self.dof
         names = (self.coords, self.inputs[n:], list(self._s.outputs))
+        # Rates (q'' or q', p'): the outputs before the multipliers `lambda_NAME` and energy.
+        k = sum(1 for o in names[2] if o.endswith("'"))
 
         def traj(t, y, out):
-            return Trajectory(t, y[:, :n], y[:, n:], out[:, : out.shape[1] - 1], out[:, -1], names)
+            return Trajectory(t, y[:, :n], y[:, n:], out[:, :k], out[:, -1], names, out[:, k:-1])
 
         failed = [k for k, r in enumerate(runs) if r[3] is not None]
         if one:
@@ -272,9 +281,10 @@ class System:
             longest,
             stack([r[1][:, :n] for r in runs]),
             stack([r[1][:, n:] for r in runs]),
-            stack([r[2][:, :-1] for r in runs]),
+            stack([r[2][:, :k] for r in runs]),
             stack([r[2][:, -1] for r in runs]),
             names,
+            stack([r[2][:, k:-1] for r in runs]),
         )
         if failed:
             msgs = "; ".join(f"run {k}: {runs[k][3]}" for k in failed)

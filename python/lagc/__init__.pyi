@@ -72,6 +72,9 @@ class Trajectory:
     """Velocities (momenta for H systems), (m, dof) or (k, m, dof)."""
     a: FloatArray
     """Accelerations q'', (m, dof) or (k, m, dof)."""
+    multipliers: FloatArray
+    """Constraint multipliers `lambda_NAME` in declaration order, (m, constraints) or
+    (k, m, constraints); no columns without constraints."""
     energy: FloatArray
     """Energy at each row (NaN for accel systems), (m,) or (k, m)."""
 
@@ -152,9 +155,12 @@ class System:
         method: Literal["rk4", "dopri5", "variational"] = "rk4",
         rtol: float = 1e-9,
         atol: float = 1e-9,
+        project_init: bool = False,
     ) -> Trajectory:
         """Integrate from `init`: a dict by state name (others start at 0), a (2*dof,)
         array, or a (k, 2*dof) array of k initial states (an ensemble, run in parallel).
+        With constraints, an initial state off them raises unless `project_init` moves it
+        onto them; the multipliers are the outputs named `lambda_NAME`.
 
         Rows at every multiple of dt, as `lagc simulate`. Raises DivergedError (carrying
         the finite rows) when the state becomes non-finite.

@@ -388,6 +388,7 @@ impl System {
         method: &str,
         rtol: f64,
         atol: f64,
+        project_init: bool,
     ) -> PyResult<
         Vec<(
             Bound<'py, PyArray1<f64>>,
@@ -411,6 +412,7 @@ impl System {
             method,
             rtol,
             atol,
+            project_init,
         };
         let view = init.as_array();
         let stop = AtomicBool::new(false);

@@ -435,7 +435,22 @@ impl SystemModel {
             plural(self.learns.len(), "learn param"),
             plural(self.nets.len(), "net"),
             plural(self.weight_count(), "learnable weight"),
-        )
+        ) + &self.constraint_summary()
+    }
+
+    /// `, 1 constraint (rod)` (empty without constraints).
+    fn constraint_summary(&self) -> String {
+        match self.constraints.len() {
+            0 => String::new(),
+            n => {
+                let names: Vec<&str> = self.constraints.iter().map(|c| c.name.as_str()).collect();
+                format!(
+                    ", {n} constraint{} ({})",
+                    if n == 1 { "" } else { "s" },
+                    names.join(", ")
+                )
+            }
+        }
     }
 }
 
@@ -522,6 +537,9 @@ pub struct SimulateSettings {
     pub out: Option<String>,
     /// Plot file (.png or .svg).
     pub plot: Option<String>,
+    /// Project an initial state that violates the system's constraints onto them
+    /// (`--project-init`).
+    pub project_init: bool,
 }
 
 /// The training loss.

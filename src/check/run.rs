@@ -333,6 +333,7 @@ pub fn check_run(
                 weights: string("weights", diags),
                 out: string("out", diags),
                 plot: string("plot", diags),
+                project_init: false,
             })
         }
         RunKind::Train => {

@@ -90,6 +90,9 @@ pub enum Command {
         /// Skip the train blocks; later blocks use the weights they saved before.
         #[arg(long)]
         no_train: bool,
+        /// Project initial states that violate constraints onto them.
+        #[arg(long)]
+        project_init: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -190,6 +193,9 @@ pub enum Command {
         /// Plot (.png or .svg).
         #[arg(long)]
         plot: Option<PathBuf>,
+        /// Project an initial state that violates the constraints onto them.
+        #[arg(long)]
+        project_init: bool,
         #[command(flatten)]
         common: Common,
     },

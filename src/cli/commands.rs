@@ -24,8 +24,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Run {
             file,
             no_train,
+            project_init,
             common,
-        } => run::command(&file, no_train, &common),
+        } => run::command(&file, no_train, project_init, &common),
         Command::Derive {
             file,
             system,
@@ -116,6 +117,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             atol,
             out,
             plot,
+            project_init,
             common,
         } => simulate::command(
             &file,
@@ -129,6 +131,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 atol,
                 out: out.as_deref(),
                 plot: plot.as_deref(),
+                project_init,
             },
             &common,
         ),

@@ -5,7 +5,7 @@ use super::commands::{load, parse_overrides, stdout};
 use super::simulate::{self, BlockError, Context, Sink};
 use super::Failure;
 use super::{train, weights};
-use crate::check::{Run, RunSettings};
+use crate::check::{Run, RunSettings, SimulateSettings};
 use crate::diagnostics::{Diagnostic, Span};
 use crate::driver;
 use crate::nn::Weights;
@@ -14,7 +14,12 @@ use std::path::Path;
 /// Runs every block of `file`; the summary of each goes to stdout as it finishes. With
 /// `no_train`, train blocks are skipped and the weights files they `save` stand in for
 /// their results.
-pub(super) fn command(file: &Path, no_train: bool, common: &Common) -> Result<(), Failure> {
+pub(super) fn command(
+    file: &Path,
+    no_train: bool,
+    project_init: bool,
+    common: &Common,
+) -> Result<(), Failure> {
     let src = load(file, common)?;
     let model = src.checked();
     if model.runs.is_empty() {
@@ -65,7 +70,11 @@ pub(super) fn command(file: &Path, no_train: bool, common: &Common) -> Result<()
                     Some(o) => Sink::File(o.into()),
                     None => Sink::None,
                 };
-                let summary = simulate::run_block(&ctx, run.system, s, None, &sink)
+                let s = SimulateSettings {
+                    project_init,
+                    ..s.clone()
+                };
+                let summary = simulate::run_block(&ctx, run.system, &s, None, &sink)
                     .map_err(|e| located(&src, run, e))?;
                 stdout(&format!("{summary}\n"))?;
             }

@@ -468,6 +468,7 @@ pub(super) fn run_block(
         method: settings.method,
         rtol: settings.rtol,
         atol: settings.atol,
+        project_init: settings.project_init,
     };
     let stop = interrupt_flag();
     let mut writer = RowWriter::open(sink, &header)?;
@@ -646,6 +647,7 @@ pub(super) fn run_block(
             String::new()
         };
         let kept = match sink {
+            _ if states.len() == 1 && stopped.stats.rows == 0 => "no row was written".into(),
             Sink::File(p) => format!(
                 "every row up to t = {} is kept in {}",
                 integrate::time(last_t),
@@ -713,6 +715,8 @@ pub(super) struct Flags<'a> {
     pub out: Option<&'a Path>,
     /// `--plot`.
     pub plot: Option<&'a Path>,
+    /// `--project-init`.
+    pub project_init: bool,
 }
 
 /// `lagc simulate`: one trajectory from flags. Without `--out` the CSV goes to stdout and
@@ -777,6 +781,7 @@ pub(super) fn command(
         weights: None,
         out: flags.out.map(|p| p.display().to_string()),
         plot: flags.plot.map(|p| p.display().to_string()),
+        project_init: flags.project_init,
     };
     let dir = file.parent().unwrap_or(Path::new("."));
     let ctx = Context {

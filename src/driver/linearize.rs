@@ -70,6 +70,12 @@ impl System {
                 self.name()
             )));
         }
+        if !self.checked().constraints.is_empty() {
+            return Err(Error::usage(format!(
+                "system `{}` has constraints: linearize works on independent coordinates (write the system in them)",
+                self.name()
+            )));
+        }
         let coords = self.coords().to_vec();
         let point = point(&coords, at, self.name())?;
         let mut eom =

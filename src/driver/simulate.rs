@@ -25,6 +25,9 @@ pub struct SimOptions {
     pub rtol: f64,
     /// Absolute tolerance of dopri5.
     pub atol: f64,
+    /// Project initial states that violate the constraints onto them (else such a
+    /// state is an error).
+    pub project_init: bool,
 }
 
 impl SimOptions {
@@ -51,6 +54,7 @@ impl SimOptions {
             method: self.method,
             rtol: self.rtol,
             atol: self.atol,
+            project_init: self.project_init,
         })
     }
 }

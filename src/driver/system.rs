@@ -52,6 +52,7 @@ pub fn derive_eom(sys: &SystemModel, why: Option<&str>) -> Result<Eom, Error> {
         )));
     }
     let eom = Eom::derive_unrolled(sys);
+    constraints_problem(sys, &eom).map_or(Ok(()), |why| Err(Error::usage(why)))?;
     match degenerate(&eom) {
         Some(name) => Err(Error::runtime(format!(
             "system `{}` is degenerate: L does not depend quadratically on `{name}'` (the row of `{name}` in the mass matrix d2L/dq'dq' is identically 0), so its accelerations are undetermined; L must be quadratic in every velocity",
@@ -59,6 +60,24 @@ pub fn derive_eom(sys: &SystemModel, why: Option<&str>) -> Result<Eom, Error> {
         ))),
         None => Ok(eom),
     }
+}
+
+/// Why the constraints of `sys` cannot be used, if they cannot: one free of the
+/// system's variables, or a nonholonomic one not linear in the velocities.
+fn constraints_problem(sys: &SystemModel, eom: &Eom) -> Option<String> {
+    let c = &eom.constraints;
+    if let Some(k) = c.constant {
+        return Some(format!(
+            "constraint `{}` of system `{}` depends on none of its coordinates: expected an expression that is zero on the constraint",
+            c.names[k], sys.name
+        ));
+    }
+    c.nonlinear.map(|k| {
+        format!(
+            "constraint `{}` of system `{}` is not linear in the velocities: a constraint with velocities must be A(q, t) q' + b(q, t)",
+            c.names[k], sys.name
+        )
+    })
 }
 
 /// The first coordinate whose row of the mass matrix d2L/dq'dq' is identically zero
@@ -294,7 +313,8 @@ impl System {
         Ok((out, report.singular))
     }
 
-    /// q'' at each state (n x dof); for H systems (q', p') (n x 2 dof).
+    /// q'' at each state (n x dof); for H systems (q', p') (n x 2 dof). Constraint
+    /// multipliers are in [`System::eval`]'s outputs.
     pub fn accel(
         &self,
         states: ArrayView2<f64>,
@@ -306,8 +326,8 @@ impl System {
     /// [`System::accel`] at the times `t`.
     pub fn accel_at(&self, states: ArrayView2<f64>, t: Times) -> Result<Array2<f64>, Error> {
         let (out, _) = self.eval(states, t)?;
-        let no = out.ncols();
-        Ok(out.slice(ndarray::s![.., ..no - 1]).to_owned())
+        let rates = out.ncols() - 1 - self.sys.constraints.len();
+        Ok(out.slice(ndarray::s![.., ..rates]).to_owned())
     }
 
     /// The energy at each state.

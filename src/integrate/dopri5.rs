@@ -138,6 +138,12 @@ impl Dopri5 {
         Ok(if h.is_finite() && h > 0.0 { h } else { h0 })
     }
 
+    /// Forgets the stored first stage: the state was changed between calls to
+    /// [`Dopri5::advance`] (projected onto constraints).
+    pub fn restart(&mut self) {
+        self.fsal = false;
+    }
+
     /// Integrates from (t, y) to exactly `target`, in place; `poll` is called with the
     /// current time before every step and may stop the integration.
     pub fn advance(

@@ -11,6 +11,7 @@
 //! Architecture invariant: this stage reads kernels through backends only; it never
 //! parses, checks or differentiates.
 
+mod constraints;
 pub mod dopri5;
 pub mod rk4;
 mod system;
@@ -64,6 +65,10 @@ pub enum Fault {
     /// The kernel could not be evaluated.
     #[error("{0}")]
     Eval(#[from] EvalError),
+    /// The constraints cannot be kept: an inconsistent initial state, or constraints
+    /// that are not independent.
+    #[error("{0}")]
+    Constraints(String),
     /// The row callback failed (for example writing the output file).
     #[error("{0}")]
     Output(String),
@@ -93,6 +98,9 @@ pub struct Settings {
     pub rtol: f64,
     /// Absolute tolerance of `dopri5`.
     pub atol: f64,
+    /// Project an initial state that violates the constraints onto them (else such a
+    /// state is a [`Fault::Constraints`]).
+    pub project_init: bool,
 }
 
 /// Most output intervals t_end/dt a trajectory may have (beyond this the step count
@@ -193,6 +201,7 @@ fn drive(
             last_finite: 0.0,
         });
     }
+    sys.start_on_constraints(&mut y, s.project_init)?;
     let mut out = vec![0.0; sys.n_outputs()];
     let mut emit = |sys: &mut System,
                     k: usize,
@@ -231,6 +240,7 @@ fn drive(
                 stepper.step_from_k1(sys, t0, &mut y, s.dt)?;
                 stats.steps += 1;
                 check_finite(&y, k as f64 * s.dt, t0)?;
+                sys.project(k as f64 * s.dt, &mut y)?;
                 emit(sys, k, &y, &mut out, stats)?;
             }
         }
@@ -243,12 +253,20 @@ fn drive(
                 stepper.advance(sys, &mut t, &mut y, target, &|t| interrupted(t))?;
                 check_finite(&y, target, before)?;
                 t = target;
+                if sys.project(t, &mut y)? {
+                    stepper.restart();
+                }
                 emit(sys, k, &y, &mut out, stats)?;
             }
             stats.steps = stepper.steps;
             stats.rejected = stepper.rejected;
         }
         Method::Variational => {
+            if sys.constrained() {
+                return Err(Fault::Constraints(
+                    "the variational method does not handle constraints; use rk4 or dopri5".into(),
+                ));
+            }
             let mut stepper = variational::Variational::new(sys, 0.0, &y)?;
             for k in 1..=n {
                 let t0 = (k - 1) as f64 * s.dt;

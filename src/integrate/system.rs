@@ -1,5 +1,6 @@
 //! A compiled system as the integrators see it.
 
+use super::constraints::{Projection, INITIAL_TOLERANCE};
 use super::{Fault, Rhs};
 use crate::backend::{self, Backend, SharedNets};
 use crate::kernel::{self, LowerError};
@@ -27,6 +28,7 @@ pub struct System {
     /// The same kernel without the energy output, for the intermediate stages.
     rate: Box<dyn Backend + Send>,
     implicit: Option<Box<dyn Backend + Send>>,
+    projection: Option<Projection>,
     input: Vec<f64>,
     scratch: Vec<f64>,
     singular: usize,
@@ -63,6 +65,16 @@ impl System {
             None => None,
         };
         let n = eom.dof();
+        let projection = match kernel::constraint_spec(eom) {
+            Some(spec) => Some(Projection::new(
+                backend::create(kernel::lower(&eom.dag, &spec)?, kind, nets.clone()),
+                eom.constraints.names.clone(),
+                eom.constraints.holonomic(),
+                n,
+                learns,
+            )),
+            None => None,
+        };
         let mut input = vec![0.0; 2 * n + 1 + learns.len()];
         input[2 * n + 1..].copy_from_slice(learns);
         Ok(System {
@@ -71,6 +83,7 @@ impl System {
             kernel: backend::create_eom(program, kind, nets),
             rate,
             implicit,
+            projection,
             input,
             scratch: vec![],
             singular: 0,
@@ -121,6 +134,44 @@ impl System {
                 dy[..n].copy_from_slice(&y[n..2 * n]);
                 dy[n..].copy_from_slice(&out[..n]);
             }
+        }
+    }
+
+    /// Whether the system has constraints.
+    pub fn constrained(&self) -> bool {
+        self.projection.is_some()
+    }
+
+    /// Checks an initial state against the constraints: independent, and satisfied to
+    /// [`INITIAL_TOLERANCE`] relative, or projected onto them when `project` is set.
+    pub fn start_on_constraints(&mut self, y: &mut [f64], project: bool) -> Result<(), Fault> {
+        let Some(p) = &mut self.projection else {
+            return Ok(());
+        };
+        if let Some(why) = p.independent(0.0, y)? {
+            return Err(Fault::Constraints(why));
+        }
+        let tolerance = INITIAL_TOLERANCE * (1.0 + y.iter().fold(0.0f64, |m, x| m.max(x.abs())));
+        let r = p.residuals(0.0, y)?;
+        if r.size <= tolerance {
+            return Ok(());
+        }
+        if project {
+            return p.project(0.0, y);
+        }
+        Err(Fault::Constraints(format!(
+            "the initial state violates constraint `{}` by {:.3e} ({}; tolerance {tolerance:.1e}): fix the initial values or project them onto the constraints (`--project-init`)",
+            r.name,
+            r.size,
+            if r.position { "its value" } else { "its rate" },
+        )))
+    }
+
+    /// Projects y onto the constraints at time t; false (y untouched) without any.
+    pub fn project(&mut self, t: f64, y: &mut [f64]) -> Result<bool, Fault> {
+        match &mut self.projection {
+            Some(p) => p.project(t, y).map(|()| true),
+            None => Ok(false),
         }
     }
 

@@ -153,3 +153,32 @@ pub fn spec_for(eom: &mut Eom) -> KernelSpec {
         outputs,
     }
 }
+
+/// The constraint residuals and Jacobians of a constrained system, for projecting states
+/// onto the constraints: outputs phi (holonomic constraints), dphi/dq (row-major), g
+/// (every constraint, velocity level) and A = dg/dq' (row-major); inputs as
+/// [`spec_for`]. `None` without constraints.
+pub fn constraint_spec(eom: &Eom) -> Option<KernelSpec> {
+    let cons = &eom.constraints;
+    if cons.is_empty() {
+        return None;
+    }
+    let n = eom.dof();
+    let mut inputs: Vec<_> = eom.q.iter().chain(&eom.v).copied().collect();
+    inputs.push(eom.t);
+    inputs.extend(&eom.learns);
+    let holonomic = cons.holonomic();
+    let phi = holonomic.iter().filter_map(|&k| cons.phi[k]);
+    let jac = holonomic.iter().flat_map(|&k| &cons.a[k * n..(k + 1) * n]);
+    let outputs = phi
+        .chain(jac.copied())
+        .chain(cons.g.iter().copied())
+        .chain(cons.a.iter().copied())
+        .map(Output::Expr)
+        .collect();
+    Some(KernelSpec {
+        inputs,
+        solve: None,
+        outputs,
+    })
+}

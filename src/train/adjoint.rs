@@ -123,6 +123,9 @@ pub enum AdjointError {
     /// Lowering failed (an internal error).
     #[error("internal: cannot lower the training kernels: {0}")]
     Lower(#[from] kernel::LowerError),
+    /// The system has constraints, which the gradients do not go through yet.
+    #[error("system `{0}` has constraints; training learns through unconstrained systems only (train on the unconstrained form)")]
+    Constrained(String),
 }
 
 /// Derives and lowers the forward and gradient kernels of `sys`, with `reg` added to the
@@ -131,6 +134,9 @@ pub enum AdjointError {
 /// third-order net lanes out of the gradient kernel when it is a net's argument.
 pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, AdjointError> {
     let mut eom = Eom::derive(sys);
+    if !eom.constraints.is_empty() {
+        return Err(AdjointError::Constrained(sys.name.clone()));
+    }
     if eom.lattice().is_some() {
         return build_lattice(eom, reg, fixed);
     }

@@ -29,6 +29,7 @@ fn run(src: &str, y0: &[f64], t_end: f64, dt: f64, method: Method, tol: f64) -> 
         method,
         rtol: tol,
         atol: tol,
+        project_init: false,
     };
     let mut rows = vec![];
     let stats = integrate::simulate(&mut sys, y0, &settings, &AtomicBool::new(false), &mut |r| {

@@ -25,6 +25,7 @@ fn rows(src: &str, y0: &[f64], t_end: f64, dt: f64, method: Method) -> Vec<(f64,
         method,
         rtol: 1e-9,
         atol: 1e-9,
+        project_init: false,
     };
     let mut out = vec![];
     integrate::simulate(&mut sys, y0, &s, &AtomicBool::new(false), &mut |r| {

@@ -12,6 +12,7 @@ mod cli_bench;
 mod cli_check;
 mod cli_run;
 mod cli_simulate;
+mod constraints;
 mod csv_props;
 mod derive_snapshots;
 mod doc_commands;
