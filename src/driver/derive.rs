@@ -203,32 +203,41 @@ pub fn render(d: &mut Derivation, style: Style) -> String {
                 }
             }
             lines.push(("energy".into(), show(eom, *energy, style)));
-            match accel {
-                Accel::Explicit(acc) => {
-                    for i in 0..n {
-                        lines.push((lhs(&velocity_name(&vn[i]), style), show(eom, acc[i], style)));
-                    }
-                }
-                Accel::Solved | Accel::Singular(_) => {
-                    for i in 0..n {
-                        let key = if tex {
-                            format!("r_{{{}}}", lhs(&qn[i], style))
-                        } else {
-                            format!("r[{}]", qn[i])
-                        };
-                        lines.push((key, show(eom, rhs[i], style)));
-                    }
-                    let q2 = if tex { "\\ddot{q}" } else { "q''" };
-                    let r = match (&*accel, tex) {
-                        (Accel::Singular(_), true) => "H^{+} r",
-                        (Accel::Singular(_), false) => {
-                            "H^+ r  (H singular: the pseudo-inverse, as the integrators use)"
+            if eom.constraints.is_empty() {
+                match accel {
+                    Accel::Explicit(acc) => {
+                        for i in 0..n {
+                            lines.push((
+                                lhs(&velocity_name(&vn[i]), style),
+                                show(eom, acc[i], style),
+                            ));
                         }
-                        (_, true) => "H^{-1} r",
-                        (_, false) => "H^-1 r  (r = dL/dq - M q' - d2L/dq'dt + Q; solved by LU)",
-                    };
-                    lines.push((q2.into(), r.into()));
+                    }
+                    Accel::Solved | Accel::Singular(_) => {
+                        for i in 0..n {
+                            let key = if tex {
+                                format!("r_{{{}}}", lhs(&qn[i], style))
+                            } else {
+                                format!("r[{}]", qn[i])
+                            };
+                            lines.push((key, show(eom, rhs[i], style)));
+                        }
+                        let q2 = if tex { "\\ddot{q}" } else { "q''" };
+                        let r = match (&*accel, tex) {
+                            (Accel::Singular(_), true) => "H^{+} r",
+                            (Accel::Singular(_), false) => {
+                                "H^+ r  (H singular: the pseudo-inverse, as the integrators use)"
+                            }
+                            (_, true) => "H^{-1} r",
+                            (_, false) => {
+                                "H^-1 r  (r = dL/dq - M q' - d2L/dq'dt + Q; solved by LU)"
+                            }
+                        };
+                        lines.push((q2.into(), r.into()));
+                    }
                 }
+            } else {
+                constraint_lines(eom, rhs, &qn, style, &mut lines);
             }
         }
         EomKind::Hamiltonian { h, dq, dp } => {
@@ -265,7 +274,9 @@ pub fn render(d: &mut Derivation, style: Style) -> String {
     let mut out = String::new();
     let values = params_line(params);
     let warn = match accel {
-        Accel::Singular(s) => format!("warning: the mass matrix is singular: {s}"),
+        Accel::Singular(s) if eom.constraints.is_empty() => {
+            format!("warning: the mass matrix is singular: {s}")
+        }
         _ => String::new(),
     };
     if text {
@@ -287,6 +298,65 @@ pub fn render(d: &mut Derivation, style: Style) -> String {
         out.push_str("\n\\end{align*}\n");
     }
     out
+}
+
+/// A constrained system's lines: each constraint at the level it is kept (phi or g), its
+/// row of A, c, the r of H q'' = r, and the saddle-point system q'' comes from.
+fn constraint_lines(
+    eom: &Eom,
+    rhs: &[ExprId],
+    qn: &[String],
+    style: Style,
+    lines: &mut Vec<(String, String)>,
+) {
+    let tex = style != Style::Text;
+    let cons = &eom.constraints;
+    let n = qn.len();
+    for k in 0..cons.len() {
+        let name = &cons.names[k];
+        let (level, e) = match cons.phi[k] {
+            Some(phi) => ("phi", phi),
+            None => ("g", cons.g[k]),
+        };
+        let row: Vec<String> = (0..n)
+            .map(|j| show(eom, cons.a[k * n + j], style))
+            .collect();
+        let (key, a, c) = if tex {
+            (
+                format!("\\{level}_{{\\mathrm{{{name}}}}}"),
+                format!("A_{{\\mathrm{{{name}}}}}"),
+                format!("c_{{\\mathrm{{{name}}}}}"),
+            )
+        } else {
+            (
+                format!("{level}[{name}]"),
+                format!("A[{name}]"),
+                format!("c[{name}]"),
+            )
+        };
+        lines.push((key, show(eom, e, style)));
+        lines.push((a, format!("[{}]", row.join(", "))));
+        lines.push((c, show(eom, cons.c[k], style)));
+    }
+    for (i, q) in qn.iter().enumerate() {
+        let key = if tex {
+            format!("r_{{{}}}", lhs(q, style))
+        } else {
+            format!("r[{q}]")
+        };
+        lines.push((key, show(eom, rhs[i], style)));
+    }
+    let solved = if tex {
+        r"\begin{bmatrix} H & A^T \\ A & 0 \end{bmatrix}^{-1} \begin{bmatrix} r \\ c \end{bmatrix}"
+    } else {
+        "[H A^T; A 0]^-1 [r; c]  (A = dg/dq', g = dphi/dt or the constraint, c = -(dg/dq q' + dg/dt); the force is -A^T lambda; solved by LU)"
+    };
+    let q2 = if tex {
+        r"(\ddot{q}, \lambda)"
+    } else {
+        "(q'', lambda)"
+    };
+    lines.push((q2.into(), solved.into()));
 }
 
 /// `params: g = 9.81, l = 2` (empty without params).
@@ -338,22 +408,41 @@ fn eom_json(eom: &mut Eom, accel: &Accel) -> serde_json::Value {
             mixed,
             rhs,
             energy,
-        } => json!({
-            "kind": "L",
-            "coords": eom.q_names(),
-            "L": show(eom, *l, Style::Text),
-            "dL_dq": s(eom, dl_dq),
-            "dL_dqdot": s(eom, dl_dv),
-            "H": rows(eom, hess),
-            "M": rows(eom, mixed),
-            "energy": show(eom, *energy, Style::Text),
-            "rhs": s(eom, rhs),
-            "accel": match accel {
-                Accel::Explicit(a) => Value::Array(s(eom, a)),
-                Accel::Solved => Value::String("H^-1 rhs".into()),
-                Accel::Singular(_) => Value::String("H^+ rhs".into()),
-            },
-        }),
+        } => {
+            let cons = &eom.constraints;
+            let constraints: Vec<Value> = (0..cons.len())
+                .map(|k| {
+                    json!({
+                        "name": cons.names[k],
+                        "holonomic": cons.phi[k].is_some(),
+                        "expr": show(eom, cons.phi[k].unwrap_or(cons.g[k]), Style::Text),
+                        "A": s(eom, &cons.a[k * n..(k + 1) * n]),
+                        "c": show(eom, cons.c[k], Style::Text),
+                    })
+                })
+                .collect();
+            let mut obj = json!({
+                "kind": "L",
+                "coords": eom.q_names(),
+                "L": show(eom, *l, Style::Text),
+                "dL_dq": s(eom, dl_dq),
+                "dL_dqdot": s(eom, dl_dv),
+                "H": rows(eom, hess),
+                "M": rows(eom, mixed),
+                "energy": show(eom, *energy, Style::Text),
+                "rhs": s(eom, rhs),
+                "accel": match accel {
+                    _ if !cons.is_empty() => Value::String("[H A^T; A 0]^-1 [rhs; c]".into()),
+                    Accel::Explicit(a) => Value::Array(s(eom, a)),
+                    Accel::Solved => Value::String("H^-1 rhs".into()),
+                    Accel::Singular(_) => Value::String("H^+ rhs".into()),
+                },
+            });
+            if !constraints.is_empty() {
+                obj["constraints"] = Value::Array(constraints);
+            }
+            obj
+        }
         EomKind::Lattice(lat) => {
             let lat = lat.clone();
             let at = lattice_lines(eom, &lat);
