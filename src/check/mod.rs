@@ -6,6 +6,7 @@ pub mod model;
 mod run;
 mod scope;
 mod system;
+mod vector;
 
 pub use expr::visit;
 pub use model::*;
