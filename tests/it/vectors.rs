@@ -295,3 +295,33 @@ fn vector_lets_lower_to_one_scalar_let_per_component() {
     let names: Vec<&str> = sys.lets.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["c[0]", "c[1]"]);
 }
+
+/// A lattice whose coefficient is the speed of a moving point that does not depend on
+/// the coordinates, and the same coefficient written out by hand.
+const DRIVEN_LATTICE: &str = "
+system with_vec {
+    coord phi[6] periodic;
+    param w = 1.7;
+    let s = vec(sin(w*t), t^2);
+    L = (2 + dot(s', s'))*sum(i, phi'[i]^2/2 - (phi[i+1] - phi[i])^2/2);
+}
+system by_hand {
+    coord phi[6] periodic;
+    param w = 1.7;
+    L = (2 + (w*cos(w*t))^2 + (2*t)^2)*sum(i, phi'[i]^2/2 - (phi[i+1] - phi[i])^2/2);
+}
+";
+
+#[test]
+fn coordinate_free_let_velocity_keeps_the_loop_form() {
+    let m = Model::loads(DRIVEN_LATTICE, "driven.lag", &[]).expect("checks");
+    let states = Draws(9).states(20, 12, -1.0, 1.0);
+    for backend in BACKENDS {
+        let with_vec = system(&m, "with_vec", backend);
+        let eom = with_vec.derive_eom(None).expect("derives");
+        assert!(eom.lattice().is_some(), "derived in loop form");
+        let want = outputs(&system(&m, "by_hand", backend), &states, Times::One(0.7));
+        let got = outputs(&with_vec, &states, Times::One(0.7));
+        assert_tables_close(&format!("{backend:?}"), &got, &want, 1e-12);
+    }
+}
