@@ -29,13 +29,17 @@ impl Value {
         }
     }
 
+    /// The scalar, or the components.
+    pub fn parts(&self) -> &[CExpr] {
+        match self {
+            Value::Scalar(e) => std::slice::from_ref(e),
+            Value::Vector(c) => c,
+        }
+    }
+
     /// A number (or component) that is not finite, if any.
     pub fn non_finite(&self) -> Option<f64> {
-        let parts = match self {
-            Value::Scalar(e) => std::slice::from_ref(e),
-            Value::Vector(c) => c.as_slice(),
-        };
-        parts.iter().find_map(|e| match e {
+        self.parts().iter().find_map(|e| match e {
             CExpr::Num(x) if !x.is_finite() => Some(*x),
             _ => None,
         })
@@ -95,6 +99,44 @@ fn cross(a: &[CExpr], b: &[CExpr]) -> Vec<CExpr> {
     vec![term(1, 2), term(2, 0), term(0, 1)]
 }
 
+/// `a op b` with at least one vector side, or the message and label of the error.
+fn combine(op: Op, a: Value, b: Value) -> Result<Value, (String, String)> {
+    use Value::{Scalar, Vector};
+    let s = symbol(op);
+    let scaled =
+        |v: Vec<CExpr>, f: &dyn Fn(CExpr) -> CExpr| Ok(Vector(v.into_iter().map(f).collect()));
+    let fail = |m: String, l: &str| Err((m, l.to_string()));
+    match (op, a, b) {
+        (Op::Add | Op::Sub, Vector(a), Vector(b)) if a.len() == b.len() => {
+            let sum = a.into_iter().zip(b).map(|(x, y)| bin(op, x, y));
+            Ok(Vector(sum.collect()))
+        }
+        (Op::Add | Op::Sub, Vector(a), Vector(b)) => fail(
+            format!(
+                "vectors of different sizes ({} and {}) around `{s}`",
+                a.len(),
+                b.len()
+            ),
+            "expected two vectors with the same number of components",
+        ),
+        (Op::Mul, Scalar(k), Vector(v)) => scaled(v, &|x| bin(op, k.clone(), x)),
+        (Op::Mul | Op::Div, Vector(v), Scalar(k)) => scaled(v, &|x| bin(op, x, k.clone())),
+        (Op::Add | Op::Sub, ..) => fail(
+            format!("a vector and a number around `{s}`"),
+            "expected two vectors of one size, or two numbers (pick a component with `[k]`)",
+        ),
+        (Op::Mul, ..) => fail(
+            "product of two vectors".into(),
+            "expected a number on one side of `*`; use `dot(a, b)` or `cross(a, b)`",
+        ),
+        (Op::Div, ..) => fail("division by a vector".into(), "expected a number after `/`"),
+        (Op::Pow, ..) => fail(
+            "a vector around `^`".into(),
+            "expected numbers on both sides of `^`; `dot(a, a)` is a squared length",
+        ),
+    }
+}
+
 /// How an operator is written, for messages.
 fn symbol(op: Op) -> &'static str {
     match op {
@@ -150,40 +192,9 @@ impl Resolver<'_> {
         a: Value,
         b: Value,
     ) -> Option<Value> {
-        use Value::{Scalar, Vector};
-        let scale = |v: Vec<CExpr>, f: &dyn Fn(CExpr) -> CExpr| {
-            Some(Vector(v.into_iter().map(f).collect()))
-        };
-        let s = symbol(op);
-        match (op, a, b) {
-            (Op::Add | Op::Sub, Vector(a), Vector(b)) if a.len() == b.len() => Some(Vector(
-                a.into_iter().zip(b).map(|(x, y)| bin(op, x, y)).collect(),
-            )),
-            (Op::Add | Op::Sub, Vector(a), Vector(b)) => self.err(
-                Diagnostic::error(
-                    span,
-                    format!("vectors of different sizes ({} and {}) around `{s}`", a.len(), b.len()),
-                )
-                .with_label("expected two vectors with the same number of components"),
-            ),
-            (Op::Mul, Scalar(k), Vector(v)) => scale(v, &|x| bin(op, k.clone(), x)),
-            (Op::Mul | Op::Div, Vector(v), Scalar(k)) => scale(v, &|x| bin(op, x, k.clone())),
-            (Op::Add | Op::Sub, ..) => self.err(
-                Diagnostic::error(span, format!("a vector and a number around `{s}`"))
-                    .with_label("expected two vectors of one size, or two numbers (pick a component with `[k]`)"),
-            ),
-            (Op::Mul, ..) => self.err(
-                Diagnostic::error(span, "product of two vectors")
-                    .with_label("expected a number on one side of `*`; use `dot(a, b)` or `cross(a, b)`"),
-            ),
-            (Op::Div, ..) => self.err(
-                Diagnostic::error(span, "division by a vector")
-                    .with_label("expected a number after `/`"),
-            ),
-            (Op::Pow, ..) => self.err(
-                Diagnostic::error(span, "a vector around `^`")
-                    .with_label("expected numbers on both sides of `^`; `dot(a, a)` is a squared length"),
-            ),
+        match combine(op, a, b) {
+            Ok(v) => Some(v),
+            Err((message, label)) => self.err(Diagnostic::error(span, message).with_label(label)),
         }
     }
 
@@ -320,8 +331,8 @@ impl Resolver<'_> {
                 )),
             );
         }
-        let lets: Vec<usize> = match (found, index) {
-            (Name::Let(k), None) => vec![k],
+        let value = match (found, index) {
+            (Name::Let(k), None) => Value::Scalar(CExpr::Let(k)),
             (Name::Let(_), Some(_)) => {
                 return self.err(
                     Diagnostic::error(span, format!("`{n}` is a scalar let, not a vector"))
@@ -330,29 +341,25 @@ impl Resolver<'_> {
                         ),
                 )
             }
-            (Name::Vector { first, len }, None) => (first..first + len).collect(),
+            (Name::Vector { first, len }, None) => {
+                Value::Vector((first..first + len).map(CExpr::Let).collect())
+            }
             (Name::Vector { first, len }, Some(ix)) => {
-                vec![first + self.component(ix, len, &format!("vector `{n}`"))?]
+                let k = self.component(ix, len, &format!("vector `{n}`"))?;
+                Value::Scalar(CExpr::Let(first + k))
             }
             _ => return None,
         };
-        let rate = primes == 1;
-        if rate {
-            self.rate_allowed(span, n, &lets)?;
+        if primes == 0 {
+            return Some(value);
         }
-        let elem = |k: usize| match rate {
-            true => CExpr::Rate(Box::new(CExpr::Let(k))),
-            false => CExpr::Let(k),
-        };
-        Some(match (found, index) {
-            (Name::Vector { .. }, None) => Value::Vector(lets.into_iter().map(elem).collect()),
-            _ => Value::Scalar(elem(lets[0])),
-        })
+        self.rate_allowed(span, n, &value)?;
+        Some(value.map(|e| CExpr::Rate(Box::new(e))))
     }
 
-    /// Errors unless the velocity of the `let` bindings `lets` (written `n'` at `span`)
-    /// can be taken: not in an `H` system, and no velocities inside.
-    fn rate_allowed(&mut self, span: Span, n: &str, lets: &[usize]) -> Option<()> {
+    /// Errors unless the velocity of `value` (the `let` `n`, written `n'` at `span`) can
+    /// be taken: not in an `H` system, and no velocities inside.
+    fn rate_allowed(&mut self, span: Span, n: &str, value: &Value) -> Option<()> {
         if self.scope.hamiltonian {
             return self.err(
                 Diagnostic::error(span, format!("velocity `{n}'` in an H system")).with_label(
@@ -360,13 +367,14 @@ impl Resolver<'_> {
                 ),
             );
         }
-        if lets.iter().any(|&k| self.scope.let_uses_velocity[k]) {
-            return self.err(
-                Diagnostic::error(span, format!("`{n}'` would need accelerations: `{n}` uses velocities"))
-                    .with_label(format!(
-                        "expected the velocity of a let of coordinates, params and `t` only (`{n}'` is d{n}/dt by the chain rule)"
-                    )),
+        let flags = &self.scope.let_uses_velocity;
+        if value.parts().iter().any(|e| uses_velocity(e, flags)) {
+            let message = format!("`{n}'` would need accelerations: `{n}` uses velocities");
+            let label = format!(
+                "expected the velocity of a let of coordinates, params and `t` only \
+                 (`{n}'` is d{n}/dt by the chain rule)"
             );
+            return self.err(Diagnostic::error(span, message).with_label(label));
         }
         Some(())
     }
