@@ -3,6 +3,7 @@
 
 use super::model::*;
 use super::scope::{Name, Scope};
+use super::vector::{Value, VecFn};
 use crate::diagnostics::{Diagnostic, Span};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, Ident};
 
@@ -41,7 +42,8 @@ pub struct Resolver<'a> {
     pub symbolic: bool,
 }
 
-fn fold(e: CExpr) -> CExpr {
+/// Folds the top node of `e` when its operands are numbers.
+pub(super) fn fold(e: CExpr) -> CExpr {
     match e {
         CExpr::Neg(a) => match *a {
             CExpr::Num(x) => CExpr::Num(-x),
@@ -67,18 +69,24 @@ impl Resolver<'_> {
         self.symbolic && matches!(self.ctx, Ctx::Lagrangian | Ctx::Hamiltonian)
     }
 
-    fn err<T>(&mut self, d: Diagnostic) -> Option<T> {
+    pub(super) fn err<T>(&mut self, d: Diagnostic) -> Option<T> {
         self.diags.push(d);
         None
     }
 
-    /// Resolves `e`; `None` after at least one diagnostic.
+    /// Resolves `e`, which must be a scalar; `None` after at least one diagnostic.
     pub fn expr(&mut self, e: &Expr) -> Option<CExpr> {
+        let v = self.value(e)?;
+        self.scalar(v, e.span)
+    }
+
+    /// Resolves `e`, a scalar or a vector; `None` after at least one diagnostic.
+    pub fn value(&mut self, e: &Expr) -> Option<Value> {
         let out = match &e.kind {
-            ExprKind::Num(x) => CExpr::Num(*x),
-            ExprKind::Neg(a) => CExpr::Neg(Box::new(self.expr(a)?)),
+            ExprKind::Num(x) => Value::Scalar(CExpr::Num(*x)),
+            ExprKind::Neg(a) => self.value(a)?.map(|a| CExpr::Neg(Box::new(a))),
             ExprKind::Binary(op, a, b) => {
-                let (a, b) = (self.expr(a), self.expr(b));
+                let (a, b) = (self.value(a), self.value(b));
                 let (a, b) = (a?, b?);
                 let op = match op {
                     BinOp::Add => Op::Add,
@@ -87,16 +95,10 @@ impl Resolver<'_> {
                     BinOp::Div => Op::Div,
                     BinOp::Pow => Op::Pow,
                 };
-                if op == Op::Div && b == CExpr::Num(0.0) {
-                    let ExprKind::Binary(_, _, den) = &e.kind else {
-                        unreachable!()
-                    };
-                    return self.err(
-                        Diagnostic::error(den.span, "division by zero")
-                            .with_label("expected a divisor that is not the constant 0"),
-                    );
-                }
-                CExpr::Binary(op, Box::new(a), Box::new(b))
+                let ExprKind::Binary(_, _, den) = &e.kind else {
+                    unreachable!()
+                };
+                self.binary(e.span, op, a, b, den.span)?
             }
             ExprKind::Var {
                 name,
@@ -106,21 +108,53 @@ impl Resolver<'_> {
             ExprKind::Call { name, args, index } => {
                 self.call(e.span, name, args, index.as_deref())?
             }
-            ExprKind::Sum { var, range, body } => self.sum(e.span, var, range, body)?,
-        };
-        let out = fold(out);
-        if let CExpr::Num(x) = out {
-            if !x.is_finite() {
-                return self.err(
-                    Diagnostic::error(e.span, "this constant expression is not a finite number")
-                        .with_label(format!("evaluates to {x}")),
-                );
+            ExprKind::Sum { var, range, body } => {
+                Value::Scalar(self.sum(e.span, var, range, body)?)
             }
+        };
+        let out = out.map(fold);
+        if let Some(x) = out.non_finite() {
+            return self.err(
+                Diagnostic::error(e.span, "this constant expression is not a finite number")
+                    .with_label(format!("evaluates to {x}")),
+            );
         }
         Some(out)
     }
 
-    fn var(&mut self, span: Span, name: &Ident, primes: u8, index: Option<&Expr>) -> Option<CExpr> {
+    /// `a op b` for scalars or vectors; `den` is where the right operand is written.
+    fn binary(&mut self, span: Span, op: Op, a: Value, b: Value, den: Span) -> Option<Value> {
+        if op == Op::Div && b == Value::Scalar(CExpr::Num(0.0)) {
+            return self.err(
+                Diagnostic::error(den, "division by zero")
+                    .with_label("expected a divisor that is not the constant 0"),
+            );
+        }
+        match (a, b) {
+            (Value::Scalar(a), Value::Scalar(b)) => {
+                Some(Value::Scalar(CExpr::Binary(op, Box::new(a), Box::new(b))))
+            }
+            (a, b) => self.vector_binary(span, op, a, b),
+        }
+    }
+
+    fn var(&mut self, span: Span, name: &Ident, primes: u8, index: Option<&Expr>) -> Option<Value> {
+        let n = name.name.as_str();
+        if let Some(found @ (Name::Let(_) | Name::Vector { .. })) = self.scope.get(n) {
+            self.system_only(span, n)?;
+            return self.let_value(span, n, found, primes, index);
+        }
+        self.scalar_var(span, name, primes, index)
+            .map(Value::Scalar)
+    }
+
+    fn scalar_var(
+        &mut self,
+        span: Span,
+        name: &Ident,
+        primes: u8,
+        index: Option<&Expr>,
+    ) -> Option<CExpr> {
         let n = name.name.as_str();
         // Sum indices shadow nothing: they are checked to be fresh where bound.
         if let Some(level) = self.indices.iter().rposition(|i| i == n) {
@@ -172,7 +206,8 @@ impl Resolver<'_> {
                 Some(CExpr::Momentum { coord: c })
             }
             Some(Name::Learn(i)) => self.system_only(span, n).map(|_| CExpr::Learn(i)),
-            Some(Name::Let(i)) => self.system_only(span, n).map(|_| CExpr::Let(i)),
+            // Lets are resolved by `let_value`.
+            Some(Name::Let(_) | Name::Vector { .. }) => None,
             Some(Name::Net(_)) => self.err(
                 Diagnostic::error(span, format!("net `{n}` used without arguments"))
                     .with_label(format!("expected a call `{n}(...)`")),
@@ -180,7 +215,7 @@ impl Resolver<'_> {
             None => match n {
                 "pi" => Some(CExpr::Num(std::f64::consts::PI)),
                 "t" => self.system_only(span, n).map(|_| CExpr::Time),
-                _ if Builtin::from_name(n).is_some() => self.err(
+                _ if Builtin::from_name(n).is_some() || VecFn::from_name(n).is_some() => self.err(
                     Diagnostic::error(span, format!("`{n}` is a function"))
                         .with_label(format!("expected a call `{n}(...)`")),
                 ),
@@ -202,7 +237,7 @@ impl Resolver<'_> {
     }
 
     /// Errors unless the context may refer to the system's variables.
-    fn system_only(&mut self, span: Span, n: &str) -> Option<()> {
+    pub(super) fn system_only(&mut self, span: Span, n: &str) -> Option<()> {
         match self.ctx {
             Ctx::Lagrangian | Ctx::Hamiltonian => Some(()),
             ctx => {
@@ -305,6 +340,20 @@ impl Resolver<'_> {
     }
 
     fn call(
+        &mut self,
+        span: Span,
+        name: &Ident,
+        args: &[Expr],
+        index: Option<&Expr>,
+    ) -> Option<Value> {
+        let n = name.name.as_str();
+        if let Some(f) = VecFn::from_name(n) {
+            return self.vector_call(span, f, name, args, index);
+        }
+        self.scalar_call(span, name, args, index).map(Value::Scalar)
+    }
+
+    fn scalar_call(
         &mut self,
         span: Span,
         name: &Ident,
@@ -570,7 +619,7 @@ impl Resolver<'_> {
     }
 }
 
-fn arity_error(name: &Ident, want: usize, got: usize, what: &str) -> Diagnostic {
+pub(super) fn arity_error(name: &Ident, want: usize, got: usize, what: &str) -> Diagnostic {
     let s = |k: usize| if k == 1 { "" } else { "s" };
     Diagnostic::error(
         name.span,
@@ -757,7 +806,7 @@ pub fn visit(e: &CExpr, f: &mut dyn FnMut(&CExpr)) {
     f(e);
     match e {
         CExpr::Coord { index: Some(i), .. } => visit(i, f),
-        CExpr::Neg(a) => visit(a, f),
+        CExpr::Neg(a) | CExpr::Rate(a) => visit(a, f),
         CExpr::Binary(_, a, b) | CExpr::Random(_, a, b) => {
             visit(a, f);
             visit(b, f);

@@ -6,6 +6,7 @@ pub mod model;
 mod run;
 mod scope;
 mod system;
+mod vector;
 
 pub use expr::visit;
 pub use model::*;
@@ -132,7 +133,8 @@ pub fn symbolic_system(
 }
 
 fn system_name_error(name: &str, span: Span) -> Option<Diagnostic> {
-    (RESERVED.contains(&name) || Builtin::from_name(name).is_some()).then(|| {
+    let builtin = Builtin::from_name(name).is_some() || vector::VecFn::from_name(name).is_some();
+    (RESERVED.contains(&name) || builtin).then(|| {
         Diagnostic::error(span, format!("`{name}` is reserved"))
             .with_label("expected a system name that is not a keyword or a built-in function")
     })

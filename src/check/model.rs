@@ -328,6 +328,10 @@ pub enum CExpr {
     },
     /// A random atom `uniform(a, b)` or `normal(mu, sigma)` (run blocks only).
     Random(Random, Box<CExpr>, Box<CExpr>),
+    /// The total time derivative of an expression of coordinates, params and `t` (the
+    /// velocity `p'` of a `let p`): sum_i de/dq_i q'_i + de/dt, taken by the symbolic
+    /// stage (the checker does not differentiate).
+    Rate(Box<CExpr>),
 }
 
 /// Whether a system is given by a Lagrangian, a Hamiltonian or explicit accelerations.

@@ -1,6 +1,7 @@
 //! The names visible inside one system, in declaration order.
 
 use super::model::{Builtin, Coord, Net};
+use super::vector::VecFn;
 pub use crate::diagnostics::closest;
 use crate::diagnostics::Span;
 use std::collections::HashMap;
@@ -18,6 +19,14 @@ pub enum Name {
     Learn(usize),
     /// `let` binding number k.
     Let(usize),
+    /// A vector `let`: its components are the consecutive `let` bindings
+    /// `first..first + len`.
+    Vector {
+        /// The `let` binding of component 0.
+        first: usize,
+        /// Number of components.
+        len: usize,
+    },
     /// Net number k.
     Net(usize),
     /// A name whose declaration had an error (already reported): uses of it are
@@ -34,6 +43,7 @@ impl Name {
             Name::Momentum(_) => "a momentum",
             Name::Learn(_) => "a learn param",
             Name::Let(_) => "a let binding",
+            Name::Vector { .. } => "a vector",
             Name::Net(_) => "a net",
             Name::Broken => "a name declared with an error",
         }
@@ -51,6 +61,12 @@ pub struct Scope {
     pub coords: Vec<Coord>,
     /// Nets so far.
     pub nets: Vec<Net>,
+    /// Per `let` binding (vector components included): whether it depends on
+    /// velocities, so that its own velocity would need accelerations.
+    pub let_uses_velocity: Vec<bool>,
+    /// The system is given by `H`: its velocities are not variables, so a `let`'s
+    /// velocity cannot be taken.
+    pub hamiltonian: bool,
     /// Params in system expressions resolve to [`super::model::CExpr::Param`] instead
     /// of their values (the model `lagc derive` prints).
     pub symbolic_params: bool,
@@ -94,6 +110,7 @@ impl Scope {
     /// The closest function or net name.
     pub fn suggest_function(&self, name: &str) -> Option<String> {
         let nets = self.nets.iter().map(|n| n.name.as_str());
-        closest(name, Builtin::ALL.iter().map(|(n, _)| *n).chain(nets))
+        let builtins = Builtin::ALL.iter().map(|(n, _)| *n);
+        closest(name, builtins.chain(VecFn::NAMES).chain(nets))
     }
 }

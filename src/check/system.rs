@@ -3,6 +3,7 @@
 use super::expr::{Ctx, Resolver};
 use super::model::*;
 use super::scope::{Name, Scope};
+use super::vector::{uses_velocity, Value, VecFn};
 use crate::diagnostics::{line_col, Diagnostic, Span};
 use crate::syntax::ast::{self, Expr, Ident, Item, NetOptValue};
 use std::collections::{HashMap, HashSet};
@@ -55,6 +56,7 @@ pub fn check_system(
     let start_errors = diags.len();
     let mut scope = Scope::default();
     scope.symbolic_params = symbolic;
+    scope.hamiltonian = sys.items.iter().any(|i| matches!(i, Item::Hamiltonian(..)));
     for item in &sys.items {
         for id in declared(item) {
             let (l, c) = line_col(src, id.span.start);
@@ -219,10 +221,19 @@ pub fn check_system(
                     } else {
                         Ctx::Lagrangian
                     };
-                    match resolve(&scope, diags, ctx, &b.value, &mut relu) {
-                        Some(e) => {
-                            if define(&mut scope, &b.name, Name::Let(m.lets.len()), diags) {
-                                m.lets.push((b.name.name.clone(), e));
+                    let value = resolve_with(&scope, diags, ctx, &mut relu, |r| r.value(&b.value));
+                    match value {
+                        Some(v) => {
+                            let first = m.lets.len();
+                            let what = match &v {
+                                Value::Scalar(_) => Name::Let(first),
+                                Value::Vector(c) => Name::Vector {
+                                    first,
+                                    len: c.len(),
+                                },
+                            };
+                            if define(&mut scope, &b.name, what, diags) {
+                                push_let(&mut m, &mut scope, &b.name.name, v);
                             }
                         }
                         None => scope.poison(&b.name.name, b.name.span),
@@ -466,7 +477,7 @@ fn reserved(id: &Ident) -> Option<Diagnostic> {
     let n = id.name.as_str();
     let why = if RESERVED.contains(&n) {
         "a reserved word"
-    } else if Builtin::from_name(n).is_some() {
+    } else if Builtin::from_name(n).is_some() || VecFn::from_name(n).is_some() {
         "a built-in function"
     } else {
         return None;
@@ -484,6 +495,17 @@ fn resolve(
     e: &Expr,
     relu: &mut Option<Span>,
 ) -> Option<CExpr> {
+    resolve_with(scope, diags, ctx, relu, |r| r.expr(e))
+}
+
+/// Runs `f` on a resolver of the system's expressions in `ctx`.
+fn resolve_with<T>(
+    scope: &Scope,
+    diags: &mut Vec<Diagnostic>,
+    ctx: Ctx,
+    relu: &mut Option<Span>,
+    f: impl FnOnce(&mut Resolver) -> Option<T>,
+) -> Option<T> {
     let mut r = Resolver {
         scope,
         diags,
@@ -492,11 +514,30 @@ fn resolve(
         relu_used: None,
         symbolic: scope.symbolic_params,
     };
-    let out = r.expr(e);
+    let out = f(&mut r);
     if relu.is_none() {
         *relu = r.relu_used;
     }
     out
+}
+
+/// Adds the `let` binding `name`: one scalar `let`, or one per component of a vector
+/// (named `name[k]`).
+fn push_let(m: &mut SystemModel, scope: &mut Scope, name: &str, v: Value) {
+    let parts = match v {
+        Value::Scalar(e) => vec![(name.to_string(), e)],
+        Value::Vector(c) => c
+            .into_iter()
+            .enumerate()
+            .map(|(k, e)| (format!("{name}[{k}]"), e))
+            .collect(),
+    };
+    for (n, e) in parts {
+        scope
+            .let_uses_velocity
+            .push(uses_velocity(&e, &scope.let_uses_velocity));
+        m.lets.push((n, e));
+    }
 }
 
 fn num(e: CExpr, src: &Expr, what: &str, diags: &mut Vec<Diagnostic>) -> Option<f64> {

@@ -419,9 +419,25 @@ impl Builder<'_> {
                 }
                 self.dag.sum(&terms)
             }
+            CExpr::Rate(a) => {
+                let e = self.expr(a, env);
+                self.rate(e)
+            }
             // The checker only allows random atoms in run blocks.
             CExpr::Random(..) => self.dag.num(f64::NAN),
         }
+    }
+
+    /// The total time derivative of `e` (a function of q and t) along the motion:
+    /// sum_i de/dq_i q'_i + de/dt.
+    fn rate(&mut self, e: ExprId) -> ExprId {
+        let mut terms = Vec::with_capacity(self.q.len() + 1);
+        for (&q, &v) in self.q.iter().zip(&self.v) {
+            let d = self.dag.diff(e, q);
+            terms.push(self.dag.mul(d, v));
+        }
+        terms.push(self.dag.diff(e, self.t));
+        self.dag.sum(&terms)
     }
 }
 

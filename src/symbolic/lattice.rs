@@ -500,7 +500,7 @@ impl<'a> Site<'a> {
             | CExpr::Learn(_)
             | CExpr::Param(_)
             | CExpr::IndexVar(_) => false,
-            CExpr::Neg(a) => self.mentions_coords(a),
+            CExpr::Neg(a) | CExpr::Rate(a) => self.mentions_coords(a),
             CExpr::Binary(_, a, b) | CExpr::Random(_, a, b) => {
                 self.mentions_coords(a) || self.mentions_coords(b)
             }
@@ -579,6 +579,15 @@ impl<'a> Site<'a> {
                     terms.push(t?);
                 }
                 self.dag.sum(&terms)
+            }
+            // The velocity of a let of coordinates makes the system unrolled (the
+            // let itself does); one of `t` alone is its time derivative.
+            CExpr::Rate(a) => {
+                if self.mentions_coords(a) {
+                    return None;
+                }
+                let e = self.expr(a, env)?;
+                self.dag.diff(e, self.t)
             }
             CExpr::Random(..) => self.dag.num(f64::NAN),
         })

@@ -37,7 +37,9 @@ macro_rules! example_snapshots {
 }
 
 example_snapshots!(
+    charged_particle,
     double_pendulum,
+    double_pendulum_vec,
     driven_oscillator,
     falling_ball,
     hybrid_spring_pendulum,
@@ -55,7 +57,9 @@ example_snapshots!(
 #[test]
 fn every_example_is_covered() {
     let covered = [
+        "charged_particle",
         "double_pendulum",
+        "double_pendulum_vec",
         "driven_oscillator",
         "falling_ball",
         "hybrid_spring_pendulum",

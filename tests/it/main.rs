@@ -39,4 +39,5 @@ mod train_cli;
 mod train_fit;
 mod train_grad;
 mod train_mlp;
+mod vectors;
 mod weights_fuzz;

@@ -351,3 +351,34 @@ train lgn {
     assert!(tr.kernels().is_lattice());
     check_fd(&mut tr, &nets.params(), 1e-5);
 }
+
+/// A net inside a vector `let` whose velocity is taken: L holds the net's partials
+/// (p' = dp/da a'), so the adjoint differentiates through them.
+#[test]
+fn net_inside_the_velocity_of_a_vector_let() {
+    let src = "
+system truth { coord a; param g = 9.8; L = a'^2 + g*cos(a); }
+system fit { coord a; learn g = 5; net h = mlp(in: 1, hidden: [8], act: softplus);
+    let p = vec(sin(a), cos(a), h(a));
+    L = dot(p', p') + g*cos(a); }
+train fit {
+    data = sample(truth, n = 64, seed = 5, a = uniform(-1, 1), a' = normal(0, 1));
+    steps = 10; val = 0;
+}
+";
+    let poly = Arc::new(Poly::new(1, 1, |m, _| 0.2 * ((1 + m[0]) as f64).sin()));
+    let nets: Arc<dyn TrainNets> = Arc::new(PolyNets(poly));
+    let mut tr = trainer(src, "fit", Some(nets.clone()));
+    let mut theta = vec![5.0];
+    theta.extend(nets.params());
+    check_fd(&mut tr, &theta, 1e-5);
+
+    // The same through a real MLP's jets (seeded initial weights).
+    let m = checked_model(src, &[]);
+    let sys = &m.systems[m.system_index("fit").unwrap()];
+    let nets: Arc<dyn TrainNets> = Arc::new(lagc::train::nets::NnNets::init(sys, 1));
+    let mut tr = trainer(src, "fit", Some(nets.clone()));
+    let mut theta = vec![5.0];
+    theta.extend(nets.params());
+    check_fd(&mut tr, &theta, 1e-5);
+}
