@@ -24,6 +24,27 @@ pub fn fmt_num(c: f64) -> String {
     }
 }
 
+/// Largest denominator printed as a fraction.
+pub const MAX_DENOMINATOR: u32 = 1000;
+
+/// `c` as the fraction `(p, q)` it is exactly (`p as f64 / q as f64 == c`, the smallest
+/// q <= [`MAX_DENOMINATOR`], q > 1), when that reads better than the decimal: q a power
+/// of two (`1/2`, `3/4`) or a non-terminating decimal (`1/3`, `2/7`). Other terminating
+/// decimals stay decimals (`0.2`, `9.81`).
+pub fn as_fraction(c: f64) -> Option<(f64, u32)> {
+    if !c.is_finite() || c.fract() == 0.0 || c.abs() >= 1e15 {
+        return None;
+    }
+    let q = (2..=MAX_DENOMINATOR).find(|&q| (c * f64::from(q)).round() / f64::from(q) == c)?;
+    let mut r = q;
+    for f in [2, 5] {
+        while r % f == 0 {
+            r /= f;
+        }
+    }
+    (q.is_power_of_two() || r > 1).then(|| ((c * f64::from(q)).round(), q))
+}
+
 /// LaTeX for a variable name: `theta'` -> `\dot{\theta}`, `t1''` -> `\ddot{t}_{1}`,
 /// `phi'[3]` -> `\dot{\phi}_{3}`, `omega` -> `\omega`, `mass` -> `\mathrm{mass}`.
 pub fn latex_name(name: &str) -> String {
@@ -156,6 +177,22 @@ impl Printer<'_> {
     }
 
     fn number(&self, c: f64) -> (String, u8) {
+        if let Some((p, q)) = as_fraction(c) {
+            let (sign, p) = (if c < 0.0 { "-" } else { "" }, p.abs());
+            let prec = if c < 0.0 {
+                NEG
+            } else if self.tex {
+                ATOM
+            } else {
+                MUL
+            };
+            let s = if self.tex {
+                format!("{sign}\\frac{{{p}}}{{{q}}}")
+            } else {
+                format!("{sign}{p}/{q}")
+            };
+            return (s, prec);
+        }
         let mut s = fmt_num(c);
         if self.tex {
             if let Some((m, e)) = s.split_once('e') {
@@ -408,11 +445,15 @@ impl Printer<'_> {
                 " "
             }
         };
+        let (top, bottom) = match as_fraction(parts.coef) {
+            Some((p, q)) => (p, Some(q)),
+            None => (parts.coef, None),
+        };
         let mut num = String::new();
         let mut prec = ATOM;
         let mut count = 0;
-        if parts.coef != 1.0 || parts.num.is_empty() {
-            num = self.number(parts.coef).0;
+        if top != 1.0 || parts.num.is_empty() {
+            num = self.number(top).0;
             count += 1;
         }
         for &f in &parts.num {
@@ -430,14 +471,14 @@ impl Printer<'_> {
         } else if count == 1 && parts.num.is_empty() {
             prec = ATOM;
         }
-        if parts.den.is_empty() {
+        let dens: Vec<(String, u8)> = bottom
+            .map(|q| (q.to_string(), ATOM))
+            .into_iter()
+            .chain(parts.den.iter().map(|&(b, e)| self.const_pow(b, e)))
+            .collect();
+        if dens.is_empty() {
             return (num, prec);
         }
-        let dens: Vec<(String, u8)> = parts
-            .den
-            .iter()
-            .map(|&(b, e)| self.const_pow(b, e))
-            .collect();
         if self.tex {
             let mut den = String::new();
             for d in dens {
