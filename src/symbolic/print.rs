@@ -225,12 +225,14 @@ impl Printer<'_> {
                 (s, ATOM)
             }
             Node::Add(ops) => {
-                // The constant is stored last; print it first when that avoids a
-                // leading minus (`1 - x^2` rather than `-x^2 + 1`).
+                // Terms print in stored order, except that the first positive one
+                // leads when that avoids a leading minus (`1 - x^2`, `b - a`).
                 let mut ops: Vec<ExprId> = ops.to_vec();
-                let last = ops[ops.len() - 1];
-                if dag.as_const(last).is_some_and(|c| c > 0.0) && dag.mul_parts(ops[0]).negative {
-                    ops.rotate_right(1);
+                if dag.mul_parts(ops[0]).negative {
+                    if let Some(k) = ops.iter().position(|&t| !dag.mul_parts(t).negative) {
+                        let first = ops.remove(k);
+                        ops.insert(0, first);
+                    }
                 }
                 let mut out = String::new();
                 for (i, &t) in ops.iter().enumerate() {
