@@ -75,11 +75,11 @@ impl Simplifier {
         out
     }
 
-    /// The form of `id` that prints shortest: its simplified form (also with each term
-    /// over its own denominator), or the node rebuilt
-    /// from the shortest forms of its operands (so a ratio of a factored numerator and
-    /// an expanded denominator can win), or `id` itself. Operands are only searched
-    /// below [`SEARCH_MAX_NODES`] nodes written out.
+    /// The form of `id` that prints shortest: its simplified form (over a common
+    /// denominator, or each term over its own), the node rebuilt from the shortest forms
+    /// of its operands (so a factored numerator over an expanded denominator can win),
+    /// or `id` itself. Operands are only searched below [`SEARCH_MAX_NODES`] nodes
+    /// written out.
     pub fn shortest(&mut self, dag: &mut Dag, id: ExprId) -> ExprId {
         if let Some(&done) = self.shortest.get(&id) {
             return done;
@@ -116,6 +116,7 @@ impl Simplifier {
         p
     }
 
+    /// The expansion of one node from its operands' (remembered) expansions.
     fn expand_node(&mut self, dag: &mut Dag, id: ExprId) -> Option<Poly> {
         if self.work > WORK_BUDGET {
             return None;
