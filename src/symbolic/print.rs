@@ -225,9 +225,14 @@ impl Printer<'_> {
                 (s, ATOM)
             }
             Node::Add(ops) => {
-                // Terms print in stored order, except that the first positive one
-                // leads when that avoids a leading minus (`1 - x^2`, `b - a`).
+                // Terms print by falling degree in the velocities (kinetic terms
+                // before potential ones), else in stored order, except that the first
+                // positive term leads when that avoids a leading minus (`1 - x^2`).
                 let mut ops: Vec<ExprId> = ops.to_vec();
+                ops.sort_by(|&a, &b| {
+                    let (da, db) = (velocity_degree(dag, a), velocity_degree(dag, b));
+                    db.partial_cmp(&da).unwrap_or(std::cmp::Ordering::Equal)
+                });
                 if dag.mul_parts(ops[0]).negative {
                     if let Some(k) = ops.iter().position(|&t| !dag.mul_parts(t).negative) {
                         let first = ops.remove(k);
@@ -501,6 +506,24 @@ impl Printer<'_> {
         };
         (format!("{num}/{den}"), MUL)
     }
+}
+
+/// The degree of a term in the velocities (variables named with a prime): `m*x'^2*y'`
+/// is 3, `k*x^2` and `sqrt(1 - x'^2)` are 0.
+fn velocity_degree(dag: &Dag, term: ExprId) -> f64 {
+    let is_velocity = |e: ExprId| {
+        dag.as_var(e)
+            .is_some_and(|v| dag.var_name(v).contains('\''))
+    };
+    dag.mul_parts(term)
+        .num
+        .iter()
+        .map(|&f| match dag.node(f) {
+            Node::Pow(b, e) if is_velocity(*b) => dag.as_const(*e).unwrap_or(0.0),
+            _ if is_velocity(f) => 1.0,
+            _ => 0.0,
+        })
+        .sum()
 }
 
 fn tex_func(f: Func) -> &'static str {

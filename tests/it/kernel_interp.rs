@@ -227,7 +227,7 @@ fn double_pendulum_printing_and_listing() {
             "cos(t1 - t2)",
             "cos(t1 - t2)",
             "1",
-            "-19.6*sin(t1) - t2'^2*sin(t1 - t2)",
+            "-t2'^2*sin(t1 - t2) - 19.6*sin(t1)",
             "t1'^2*sin(t1 - t2) - 9.8*sin(t2)",
         ]
     );
