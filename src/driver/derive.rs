@@ -4,7 +4,8 @@ use super::accel::{self, Accel};
 use crate::check::SystemModel;
 use crate::symbolic::eom::{velocity_name, Eom, EomKind};
 use crate::symbolic::lattice::{slot_name, Lattice, PerIndex, SiteTerm};
-use crate::symbolic::ExprId;
+use crate::symbolic::simplify::Simplifier;
+use crate::symbolic::{Dag, ExprId};
 use std::collections::HashMap;
 
 /// How to print one expression.
@@ -30,7 +31,8 @@ impl Derivation {
     /// The derivation of `sys`, whose equations are `eom`.
     pub fn new(sys: &SystemModel, mut eom: Eom) -> Derivation {
         let values: HashMap<String, f64> = sys.params.iter().chain(&sys.learns).cloned().collect();
-        let accel = accel::accel(&mut eom, &values);
+        let mut accel = accel::accel(&mut eom, &values);
+        simplify_for_display(&mut eom, &mut accel);
         Derivation {
             name: sys.name.clone(),
             params: sys.params.clone(),
@@ -46,6 +48,55 @@ impl Derivation {
             _ => None,
         }
     }
+}
+
+/// Replaces every expression of `eom` and `accel` by its display form
+/// ([`display_form`]); the kernels are built from another [`Eom`], so their numbers
+/// do not change.
+fn simplify_for_display(eom: &mut Eom, accel: &mut Accel) {
+    let mut simp = Simplifier::new();
+    let dag = &mut eom.dag;
+    let mut each = |ids: &mut [ExprId]| {
+        for id in ids {
+            *id = display_form(dag, &mut simp, *id);
+        }
+    };
+    match &mut eom.kind {
+        EomKind::Lagrangian {
+            l,
+            dl_dq,
+            dl_dv,
+            hess,
+            mixed,
+            rhs,
+            energy,
+        } => {
+            each(std::slice::from_mut(l));
+            each(std::slice::from_mut(energy));
+            for v in [dl_dq, dl_dv, hess, mixed, rhs] {
+                each(v);
+            }
+        }
+        EomKind::Hamiltonian { h, dq, dp } => {
+            each(std::slice::from_mut(h));
+            each(dq);
+            each(dp);
+        }
+        EomKind::Accel(acc) => each(acc),
+        EomKind::Lattice(_) => {}
+    }
+    if let Accel::Explicit(acc) = accel {
+        each(acc);
+    }
+}
+
+/// How `id` is printed: the form that prints shortest ([`Simplifier::shortest`]), or
+/// `id` itself when it is too large to print at all.
+fn display_form(dag: &mut Dag, simp: &mut Simplifier, id: ExprId) -> ExprId {
+    if dag.tree_size(id) > MAX_PRINTED_NODES {
+        return id;
+    }
+    simp.shortest(dag, id)
 }
 
 /// Expressions larger than this (written out as trees) are summarised, not printed.
@@ -505,6 +556,7 @@ struct LatticeLines {
     eq: PerIndex,
 }
 
+/// The lattice's lines with every expression in its display form ([`display_form`]).
 fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
     let with_range = |pick: fn(&SiteTerm) -> Option<ExprId>| -> Vec<(String, ExprId)> {
         lat.terms
@@ -520,7 +572,7 @@ fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
             })
             .collect()
     };
-    LatticeLines {
+    let mut lines = LatticeLines {
         density: with_range(|t| t.density),
         energy: with_range(|t| t.energy),
         q_names: lat
@@ -534,7 +586,26 @@ fn lattice_lines(eom: &mut Eom, lat: &Lattice) -> LatticeLines {
             .map(|f| slot_name(f, true, "i", 0))
             .collect(),
         eq: lat.per_index(&mut eom.dag),
+    };
+    let mut simp = Simplifier::new();
+    let dag = &mut eom.dag;
+    let mut show = |id: &mut ExprId| *id = display_form(dag, &mut simp, *id);
+    for (_, e) in lines.density.iter_mut().chain(&mut lines.energy) {
+        show(e);
     }
+    for e in lines
+        .eq
+        .dl_dq
+        .iter_mut()
+        .chain(&mut lines.eq.dl_dv)
+        .chain(&mut lines.eq.rhs)
+    {
+        show(e);
+    }
+    for (.., e) in &mut lines.eq.hess {
+        show(e);
+    }
+    lines
 }
 
 /// Terms with their ranges as one sum: `sum(i, a) + sum(i in 0..5, b) - c`.

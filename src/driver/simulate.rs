@@ -1,7 +1,8 @@
 //! Trajectories in memory: one run, or an ensemble of runs in parallel.
 //!
-//! Rows are at t_k = k*dt exactly as `lagc simulate` writes them (the same integrator
-//! code), so a run here and one on the command line agree to the last bit.
+//! Rows are at t_k = k*dt ([`integrate::Clock`]) exactly as `lagc simulate` writes them
+//! (the same integrator code), so a run here and one on the command line agree to the
+//! last bit.
 
 use super::system::System;
 use super::{Error, Method};

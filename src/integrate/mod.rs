@@ -5,7 +5,7 @@
 //! `y = (q, v)` for L and `accel` systems and `y = (q, p)` for H systems. [`simulate`]
 //! runs one trajectory with [`Method::Rk4`] ([`rk4`]), [`Method::Dopri5`] ([`dopri5`])
 //! or [`Method::Variational`] ([`variational`]), handing every output row (at
-//! t_k = k*dt, see [`n_steps`]) to a callback, and stops on a non-finite state or an
+//! t_k = k*dt, see [`Clock`] and [`n_steps`]) to a callback, and stops on a non-finite state or an
 //! interrupt with a [`Fault`] after the rows already handed out.
 //!
 //! Architecture invariant: this stage reads kernels through backends only; it never
@@ -129,11 +129,56 @@ pub fn n_steps(t_end: f64, dt: f64) -> usize {
     }
 }
 
+/// The times of a trajectory's rows: t_k is the double nearest to k times dt's shortest
+/// decimal (m / 10^d), computed as (k*m) / 10^d, one correctly rounded division of exact
+/// numbers, so that rows at dt = 0.1 fall at 0.3, not at 3*0.1 = 0.30000000000000004.
+/// When k*m passes 2^53 (or dt has no short decimal) t_k = k*dt.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    dt: f64,
+    /// `(m, 10^d)` with dt = m / 10^d, when d is in 1..=22 (10^d is then exact).
+    decimal: Option<(u64, f64)>,
+}
+
+impl Clock {
+    /// The clock of step `dt`.
+    pub fn new(dt: f64) -> Clock {
+        Clock {
+            dt,
+            decimal: decimal_parts(dt),
+        }
+    }
+
+    /// The time of row `k`.
+    pub fn at(&self, k: usize) -> f64 {
+        match self.decimal {
+            Some((m, scale)) => match (k as u64).checked_mul(m) {
+                Some(km) if km < 1 << 53 => km as f64 / scale,
+                _ => k as f64 * self.dt,
+            },
+            None => k as f64 * self.dt,
+        }
+    }
+}
+
+/// `(m, 10^d)` with `x = m / 10^d` in x's shortest decimal, when 1 <= d <= 22.
+fn decimal_parts(x: f64) -> Option<(u64, f64)> {
+    let s = format!("{x:e}");
+    let (mantissa, exp) = s.split_once('e')?;
+    let exp: i32 = exp.parse().ok()?;
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let d = frac.len() as i32 - exp;
+    let m: u64 = format!("{int}{frac}").parse().ok()?;
+    (1..=22)
+        .contains(&d)
+        .then(|| (m, format!("1e{d}").parse().unwrap_or(f64::NAN)))
+}
+
 /// One output row: the time, the state, and the kernel's outputs there (q'' for L and
 /// `accel` systems, (q', p') for H systems, then the energy).
 #[derive(Clone, Copy, Debug)]
 pub struct Row<'a> {
-    /// Row index k (t = k*dt).
+    /// Row index k (t = k*dt, see [`Clock`]).
     pub k: usize,
     /// The time.
     pub t: f64,
@@ -203,13 +248,14 @@ fn drive(
     }
     sys.start_on_constraints(&mut y, s.project_init)?;
     let mut out = vec![0.0; sys.n_outputs()];
+    let clock = Clock::new(s.dt);
     let mut emit = |sys: &mut System,
                     k: usize,
                     y: &[f64],
                     out: &mut [f64],
                     stats: &mut Stats|
      -> Result<(), Fault> {
-        let t = k as f64 * s.dt;
+        let t = clock.at(k);
         sys.eval(t, y, out)?;
         on_row(Row {
             k,
@@ -233,14 +279,14 @@ fn drive(
         Method::Rk4 => {
             let mut stepper = rk4::Rk4::new(dim);
             for k in 1..=n {
-                let t0 = (k - 1) as f64 * s.dt;
+                let t0 = clock.at(k - 1);
                 interrupted(t0)?;
                 // The row just emitted evaluated f(t0, y): reuse it as the first stage.
                 sys.derivative(&y, &out, stepper.k1_mut());
                 stepper.step_from_k1(sys, t0, &mut y, s.dt)?;
                 stats.steps += 1;
-                check_finite(&y, k as f64 * s.dt, t0)?;
-                sys.project(k as f64 * s.dt, &mut y)?;
+                check_finite(&y, clock.at(k), t0)?;
+                sys.project(clock.at(k), &mut y)?;
                 emit(sys, k, &y, &mut out, stats)?;
             }
         }
@@ -248,7 +294,7 @@ fn drive(
             let mut stepper = dopri5::Dopri5::new(dim, s.rtol, s.atol);
             let mut t = 0.0;
             for k in 1..=n {
-                let target = k as f64 * s.dt;
+                let target = clock.at(k);
                 let before = t;
                 stepper.advance(sys, &mut t, &mut y, target, &|t| interrupted(t))?;
                 check_finite(&y, target, before)?;
@@ -269,11 +315,11 @@ fn drive(
             }
             let mut stepper = variational::Variational::new(sys, 0.0, &y)?;
             for k in 1..=n {
-                let t0 = (k - 1) as f64 * s.dt;
+                let t0 = clock.at(k - 1);
                 interrupted(t0)?;
                 stepper.step(sys, t0, &mut y, s.dt)?;
                 stats.steps += 1;
-                check_finite(&y, k as f64 * s.dt, t0)?;
+                check_finite(&y, clock.at(k), t0)?;
                 emit(sys, k, &y, &mut out, stats)?;
             }
         }

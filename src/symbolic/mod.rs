@@ -10,5 +10,6 @@ mod diff;
 pub mod eom;
 pub mod lattice;
 pub mod print;
+pub mod simplify;
 
 pub use dag::{powi, Dag, ExprId, Func, MulParts, NetFn, NetInfo, Node, PowKind, VarId};

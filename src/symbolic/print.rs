@@ -24,6 +24,27 @@ pub fn fmt_num(c: f64) -> String {
     }
 }
 
+/// Largest denominator printed as a fraction.
+pub const MAX_DENOMINATOR: u32 = 1000;
+
+/// `c` as the fraction `(p, q)` it is exactly (`p as f64 / q as f64 == c`, the smallest
+/// q <= [`MAX_DENOMINATOR`], q > 1), when that reads better than the decimal: q a power
+/// of two (`1/2`, `3/4`) or a non-terminating decimal (`1/3`, `2/7`). Other terminating
+/// decimals stay decimals (`0.2`, `9.81`).
+pub fn as_fraction(c: f64) -> Option<(f64, u32)> {
+    if !c.is_finite() || c.fract() == 0.0 || c.abs() >= 1e15 {
+        return None;
+    }
+    let q = (2..=MAX_DENOMINATOR).find(|&q| (c * f64::from(q)).round() / f64::from(q) == c)?;
+    let mut r = q;
+    for f in [2, 5] {
+        while r % f == 0 {
+            r /= f;
+        }
+    }
+    (q.is_power_of_two() || r > 1).then(|| ((c * f64::from(q)).round(), q))
+}
+
 /// LaTeX for a variable name: `theta'` -> `\dot{\theta}`, `t1''` -> `\ddot{t}_{1}`,
 /// `phi'[3]` -> `\dot{\phi}_{3}`, `omega` -> `\omega`, `mass` -> `\mathrm{mass}`.
 pub fn latex_name(name: &str) -> String {
@@ -156,6 +177,22 @@ impl Printer<'_> {
     }
 
     fn number(&self, c: f64) -> (String, u8) {
+        if let Some((p, q)) = as_fraction(c) {
+            let (sign, p) = (if c < 0.0 { "-" } else { "" }, p.abs());
+            let prec = if c < 0.0 {
+                NEG
+            } else if self.tex {
+                ATOM
+            } else {
+                MUL
+            };
+            let s = if self.tex {
+                format!("{sign}\\frac{{{p}}}{{{q}}}")
+            } else {
+                format!("{sign}{p}/{q}")
+            };
+            return (s, prec);
+        }
         let mut s = fmt_num(c);
         if self.tex {
             if let Some((m, e)) = s.split_once('e') {
@@ -188,12 +225,19 @@ impl Printer<'_> {
                 (s, ATOM)
             }
             Node::Add(ops) => {
-                // The constant is stored last; print it first when that avoids a
-                // leading minus (`1 - x^2` rather than `-x^2 + 1`).
+                // Terms print by falling degree in the velocities (kinetic terms
+                // before potential ones), else in stored order, except that the first
+                // positive term leads when that avoids a leading minus (`1 - x^2`).
                 let mut ops: Vec<ExprId> = ops.to_vec();
-                let last = ops[ops.len() - 1];
-                if dag.as_const(last).is_some_and(|c| c > 0.0) && dag.mul_parts(ops[0]).negative {
-                    ops.rotate_right(1);
+                ops.sort_by(|&a, &b| {
+                    let (da, db) = (velocity_degree(dag, a), velocity_degree(dag, b));
+                    db.partial_cmp(&da).unwrap_or(std::cmp::Ordering::Equal)
+                });
+                if dag.mul_parts(ops[0]).negative {
+                    if let Some(k) = ops.iter().position(|&t| !dag.mul_parts(t).negative) {
+                        let first = ops.remove(k);
+                        ops.insert(0, first);
+                    }
                 }
                 let mut out = String::new();
                 for (i, &t) in ops.iter().enumerate() {
@@ -408,11 +452,15 @@ impl Printer<'_> {
                 " "
             }
         };
+        let (top, bottom) = match as_fraction(parts.coef) {
+            Some((p, q)) => (p, Some(q)),
+            None => (parts.coef, None),
+        };
         let mut num = String::new();
         let mut prec = ATOM;
         let mut count = 0;
-        if parts.coef != 1.0 || parts.num.is_empty() {
-            num = self.number(parts.coef).0;
+        if top != 1.0 || parts.num.is_empty() {
+            num = self.number(top).0;
             count += 1;
         }
         for &f in &parts.num {
@@ -430,14 +478,14 @@ impl Printer<'_> {
         } else if count == 1 && parts.num.is_empty() {
             prec = ATOM;
         }
-        if parts.den.is_empty() {
+        let dens: Vec<(String, u8)> = bottom
+            .map(|q| (q.to_string(), ATOM))
+            .into_iter()
+            .chain(parts.den.iter().map(|&(b, e)| self.const_pow(b, e)))
+            .collect();
+        if dens.is_empty() {
             return (num, prec);
         }
-        let dens: Vec<(String, u8)> = parts
-            .den
-            .iter()
-            .map(|&(b, e)| self.const_pow(b, e))
-            .collect();
         if self.tex {
             let mut den = String::new();
             for d in dens {
@@ -458,6 +506,24 @@ impl Printer<'_> {
         };
         (format!("{num}/{den}"), MUL)
     }
+}
+
+/// The degree of a term in the velocities (variables named with a prime): `m*x'^2*y'`
+/// is 3, `k*x^2` and `sqrt(1 - x'^2)` are 0.
+fn velocity_degree(dag: &Dag, term: ExprId) -> f64 {
+    let is_velocity = |e: ExprId| {
+        dag.as_var(e)
+            .is_some_and(|v| dag.var_name(v).contains('\''))
+    };
+    dag.mul_parts(term)
+        .num
+        .iter()
+        .map(|&f| match dag.node(f) {
+            Node::Pow(b, e) if is_velocity(*b) => dag.as_const(*e).unwrap_or(0.0),
+            _ if is_velocity(f) => 1.0,
+            _ => 0.0,
+        })
+        .sum()
 }
 
 fn tex_func(f: Func) -> &'static str {

@@ -52,6 +52,44 @@ fn example(name: &str) -> String {
     format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The t column holds the shortest decimals of k*dt (`0.35`, not `0.35000000000000003`),
+/// and a pendulum at rest, whose theta'' = -g*sin(0)/l is -0 in the kernel, writes `0`.
+#[test]
+fn times_are_short_decimals_and_zeros_are_unsigned() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = lagc_in(
+        dir.path(),
+        &[
+            "simulate",
+            &example("pendulum.lag"),
+            "--system",
+            "pendulum",
+            "--init",
+            "theta=0,theta'=0",
+            "--t-end",
+            "1",
+            "--dt",
+            "0.05",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let times: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(times.len(), 21);
+    for (k, t) in times.iter().enumerate() {
+        let want = format!("{}", k as f64 / 20.0);
+        assert_eq!(*t, want, "row {k}");
+    }
+    assert!(times.contains(&"0.35"), "{times:?}");
+    let cells: Vec<&str> = out.lines().skip(1).flat_map(|l| l.split(',')).collect();
+    assert!(!cells.contains(&"-0"), "{out}");
+    assert!(cells.contains(&"0"), "{out}");
+}
+
 #[test]
 fn csv_to_stdout_summary_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
@@ -76,7 +114,7 @@ fn csv_to_stdout_summary_to_stderr() {
     assert_eq!(rows.len(), 101);
     let w = 9.81f64.sqrt();
     for (k, r) in rows.iter().enumerate() {
-        assert_eq!(r[0], k as f64 * 0.01);
+        assert_eq!(r[0], k as f64 / 100.0); // the double nearest to k*0.01
         assert!((r[1] - 0.001 * (w * r[0]).cos()).abs() < 2e-9, "{r:?}");
         assert!((r[3] + 9.81 * r[1].sin()).abs() < 1e-12);
         // E = theta'^2/2 - g cos(theta)

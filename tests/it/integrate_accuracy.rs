@@ -54,8 +54,29 @@ fn rows_at_multiples_of_dt() {
     for method in [Method::Rk4, Method::Dopri5, Method::Variational] {
         let (rows, _) = run(PENDULUM, &[0.5, 0.0], 1.0, 0.3, method, 1e-9);
         let ts: Vec<f64> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(ts, vec![0.0, 0.3, 0.6, 0.3 * 3.0], "{method:?}");
+        assert_eq!(ts, vec![0.0, 0.3, 0.6, 0.9], "{method:?}");
     }
+}
+
+/// Row times are the doubles nearest to k times dt as written (0.35, not 7*0.05 =
+/// 0.35000000000000003), falling back to k*dt when dt has no short decimal.
+#[test]
+fn row_times_are_the_nearest_doubles_to_k_dt() {
+    use integrate::Clock;
+    assert_eq!(Clock::new(0.05).at(7), 0.35);
+    assert_eq!(Clock::new(0.1).at(3), 0.3);
+    assert_eq!(Clock::new(0.25).at(3), 0.75);
+    assert_eq!(Clock::new(2.0).at(3), 6.0);
+    for k in 0..100_000 {
+        assert_eq!(Clock::new(0.01).at(k), k as f64 / 100.0);
+        assert_eq!(
+            Clock::new(1e-3).at(k).to_string(),
+            (k as f64 / 1000.0).to_string()
+        );
+    }
+    let third = 1.0 / 3.0;
+    assert_eq!(Clock::new(third).at(1), third);
+    assert_eq!(Clock::new(third).at(30), 30.0 * third);
 }
 
 #[test]

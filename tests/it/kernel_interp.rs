@@ -227,8 +227,8 @@ fn double_pendulum_printing_and_listing() {
             "cos(t1 - t2)",
             "cos(t1 - t2)",
             "1",
-            "-19.6*sin(t1) - t2'^2*sin(t1 - t2)",
-            "-9.8*sin(t2) + t1'^2*sin(t1 - t2)",
+            "-t2'^2*sin(t1 - t2) - 19.6*sin(t1)",
+            "t1'^2*sin(t1 - t2) - 9.8*sin(t2)",
         ]
     );
     let program = lower(&d, &spec).unwrap();
@@ -251,5 +251,5 @@ fn double_pendulum_printing_and_listing() {
     );
     assert!(d
         .to_latex(l)
-        .starts_with("\\dot{t}_{1}^{2} + 0.5 \\dot{t}_{2}^{2}"));
+        .starts_with("\\dot{t}_{1}^{2} + \\frac{\\dot{t}_{2}^{2}}{2}"));
 }

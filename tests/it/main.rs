@@ -32,6 +32,7 @@ mod numeric;
 mod physicist_derive;
 mod reference_accel;
 mod sample_draw;
+mod simplify_props;
 mod stress;
 mod symbolic_props;
 mod symbolic_rules;

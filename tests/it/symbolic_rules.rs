@@ -103,7 +103,7 @@ fn derivative_rules() {
         (b.d.func(Func::Tanh, x), "1 - tanh(x)^2"),
         (b.d.func(Func::Exp, x), "exp(x)"),
         (b.d.func(Func::Log, x), "1/x"),
-        (b.d.func(Func::Sqrt, x), "0.5/sqrt(x)"),
+        (b.d.func(Func::Sqrt, x), "1/(2*sqrt(x))"),
         (b.d.func(Func::Abs, x), "sign(x)"),
         (b.d.func(Func::Sign, x), "0"),
         (b.d.atan2(y, x), "-y/(x^2 + y^2)"),
@@ -156,6 +156,12 @@ fn net_partials_are_shared() {
     assert_eq!(b.t(dg), "2*(dg[1]/d#1)");
 }
 
+/// `1/x` as a node.
+fn inv_of(b: &mut B, x: ExprId) -> ExprId {
+    let m1 = b.n(-1.0);
+    b.d.pow(x, m1)
+}
+
 #[test]
 fn printing() {
     let mut b = B::new();
@@ -172,13 +178,15 @@ fn printing() {
     let g = b.n(9.81);
     let pe = b.d.mul(g, c);
     let lag = b.d.add(ke, pe);
-    assert_eq!(b.t(lag), "0.5*m*l^2*theta'^2 + 9.81*cos(theta)");
+    // 0.5 is exactly 1/2: printed as a fraction; 9.81 is a terminating decimal with a
+    // factor of 5 in its denominator: printed as written.
+    assert_eq!(b.t(lag), "m*l^2*theta'^2/2 + 9.81*cos(theta)");
     assert_eq!(
         b.d.to_latex(lag),
-        "0.5 m l^{2} \\dot{\\theta}^{2} + 9.81 \\cos\\left(\\theta\\right)"
+        "\\frac{m l^{2} \\dot{\\theta}^{2}}{2} + 9.81 \\cos\\left(\\theta\\right)"
     );
     let d = b.d.sub(ke, pe);
-    assert_eq!(b.t(d), "0.5*m*l^2*theta'^2 - 9.81*cos(theta)");
+    assert_eq!(b.t(d), "m*l^2*theta'^2/2 - 9.81*cos(theta)");
     let q = b.d.div(m, l);
     assert_eq!(b.t(q), "m/l");
     assert_eq!(b.d.to_latex(q), "\\frac{m}{l}");
@@ -200,4 +208,16 @@ fn printing() {
     assert_eq!(b.t(sm), "1e-7");
     let sq = b.d.func(Func::Sqrt, s);
     assert_eq!(b.d.to_latex(sq), "\\sqrt{m + l}");
+    let third = b.n(1.0 / 3.0);
+    assert_eq!(b.t(third), "1/3");
+    assert_eq!(b.d.to_latex(third), "\\frac{1}{3}");
+    let fifth = b.n(0.2);
+    assert_eq!(b.t(fifth), "0.2");
+    let k = b.n(-0.75);
+    let kth = b.d.mul(k, th);
+    assert_eq!(b.t(kth), "-3*theta/4");
+    let k = b.n(2.0 / 3.0);
+    let inv_m = inv_of(&mut b, m);
+    let kq = b.d.product(&[k, th, inv_m]);
+    assert_eq!(b.t(kq), "2*theta/(3*m)");
 }
