@@ -91,7 +91,13 @@ pub fn derive(
 
 /// sum_j de/dq_j v_j + de/dt: d/dt of `e(q, t)` along q' = `v`, or the part of
 /// d/dt `e(q, q', t)` that does not involve q''.
-fn along_velocity(dag: &mut Dag, e: ExprId, q: &[ExprId], v: &[ExprId], t: ExprId) -> ExprId {
+pub(super) fn along_velocity(
+    dag: &mut Dag,
+    e: ExprId,
+    q: &[ExprId],
+    v: &[ExprId],
+    t: ExprId,
+) -> ExprId {
     let mut terms: Vec<ExprId> = q
         .iter()
         .zip(v)

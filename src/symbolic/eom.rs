@@ -431,13 +431,7 @@ impl Builder<'_> {
     /// The total time derivative of `e` (a function of q and t) along the motion:
     /// sum_i de/dq_i q'_i + de/dt.
     fn rate(&mut self, e: ExprId) -> ExprId {
-        let mut terms = Vec::with_capacity(self.q.len() + 1);
-        for (&q, &v) in self.q.iter().zip(&self.v) {
-            let d = self.dag.diff(e, q);
-            terms.push(self.dag.mul(d, v));
-        }
-        terms.push(self.dag.diff(e, self.t));
-        self.dag.sum(&terms)
+        constraints::along_velocity(&mut self.dag, e, &self.q, &self.v, self.t)
     }
 }
 
