@@ -79,7 +79,7 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     if x.is_nan() || x.abs() > SIN_COS_INLINE_MAX {
         return (x.sin(), x.cos());
     }
-    let n = (x * INV_PIO2).round_ties_even();
+    let n = round_to_integer(x * INV_PIO2);
     let (y0, y1) = reduce(x, n);
     let (s, c) = (kernel_sin(y0, y1), kernel_cos(y0, y1));
     let q = (n as i64) & 3;
@@ -97,6 +97,17 @@ pub fn sin(x: f64) -> f64 {
 /// The cosine of x (the second half of [`sin_cos`]).
 pub fn cos(x: f64) -> f64 {
     sin_cos(x).1
+}
+
+/// 1.5 * 2^52: adding it to |v| < 2^51 leaves no fraction bits.
+pub const ROUNDING_SHIFT: f64 = f64::from_bits(0x4338000000000000);
+
+/// v rounded to the nearest integer, ties to even, for |v| < 2^51 (NaN stays NaN):
+/// `(v + 1.5 * 2^52) - 1.5 * 2^52`, two additions instead of a rounding instruction,
+/// which baseline x86-64 lacks (an exported object would call the C library's
+/// `nearbyint`). -0 gives +0.
+fn round_to_integer(v: f64) -> f64 {
+    (v + ROUNDING_SHIFT) - ROUNDING_SHIFT
 }
 
 /// x - n pi/2 as a double-double (y0, y1): x itself when n = 0; otherwise
@@ -163,7 +174,7 @@ pub const EXP_P: [f64; 5] = [
 /// e^x.
 pub fn exp(x: f64) -> f64 {
     let xc = clamp_exp_arg(x);
-    let k = (xc * INV_LN2).round_ties_even();
+    let k = round_to_integer(xc * INV_LN2);
     let hi = xc - k * LN2_HI;
     let lo = k * LN2_LO;
     let r = hi - lo;

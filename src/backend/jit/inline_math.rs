@@ -11,8 +11,8 @@ use cranelift_frontend::FunctionBuilder;
 
 use crate::numeric::{
     ATAN_BREAKS, ATAN_HI, ATAN_LO, ATAN_T, C, EXP_OVERFLOW, EXP_P, EXP_UNDERFLOW, INV_LN2,
-    INV_PIO2, LN2_HI, LN2_LO, LOG_LG, PIO2_1, PIO2_2, PIO2_3, PIO2_3T, PI_HI, PI_LO, S,
-    SQRT_HALF_BITS, TANH_P, TANH_Q, TANH_RATIONAL_MAX, TWO54,
+    INV_PIO2, LN2_HI, LN2_LO, LOG_LG, PIO2_1, PIO2_2, PIO2_3, PIO2_3T, PI_HI, PI_LO,
+    ROUNDING_SHIFT, S, SQRT_HALF_BITS, TANH_P, TANH_Q, TANH_RATIONAL_MAX, TWO54,
 };
 
 /// `(sin x, cos x)` for finite |x| <= [`crate::numeric::SIN_COS_INLINE_MAX`]
@@ -20,7 +20,7 @@ use crate::numeric::{
 pub(super) fn sin_cos(b: &mut FunctionBuilder, x: Value) -> (Value, Value) {
     let inv = b.ins().f64const(INV_PIO2);
     let scaled = b.ins().fmul(x, inv);
-    let n = b.ins().nearest(scaled);
+    let n = round_to_integer(b, scaled);
     let (y0, y1) = reduce(b, x, n);
     let s = kernel_sin(b, y0, y1);
     let c = kernel_cos(b, y0, y1);
@@ -40,6 +40,13 @@ pub(super) fn sin_cos(b: &mut FunctionBuilder, x: Value) -> (Value, Value) {
     let sin = b.ins().select(neg_sin, ms, sin);
     let cos = b.ins().select(neg_cos, mc, cos);
     (sin, cos)
+}
+
+/// `numeric::round_to_integer`.
+fn round_to_integer(b: &mut FunctionBuilder, v: Value) -> Value {
+    let shift = b.ins().f64const(ROUNDING_SHIFT);
+    let t = b.ins().fadd(v, shift);
+    b.ins().fsub(t, shift)
 }
 
 /// `numeric::reduce`: x itself when n = 0, else the two-sum reduction.
@@ -151,7 +158,7 @@ pub(super) fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
     let xc = b.ins().select(below_c, lo_bound, xc);
     let inv = b.ins().f64const(INV_LN2);
     let scaled = b.ins().fmul(xc, inv);
-    let k = b.ins().nearest(scaled);
+    let k = round_to_integer(b, scaled);
     let ln2_hi = b.ins().f64const(LN2_HI);
     let khi = b.ins().fmul(k, ln2_hi);
     let hi = b.ins().fsub(xc, khi);
