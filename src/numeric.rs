@@ -79,14 +79,12 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     if x.is_nan() || x.abs() > SIN_COS_INLINE_MAX {
         return (x.sin(), x.cos());
     }
-    let n = round_to_integer(x * INV_PIO2);
+    let (n, ni) = round_to_integer(x * INV_PIO2);
     let (y0, y1) = reduce(x, n);
     let (s, c) = (kernel_sin(y0, y1), kernel_cos(y0, y1));
-    let q = (n as i64) & 3;
+    let q = ni & 3;
     let (sin, cos) = if q & 1 == 1 { (c, s) } else { (s, c) };
-    let sin = if q & 2 == 2 { -sin } else { sin };
-    let cos = if (q + 1) & 2 == 2 { -cos } else { cos };
-    (sin, cos)
+    (flip_sign(sin, q), flip_sign(cos, q + 1))
 }
 
 /// The sine of x (the first half of [`sin_cos`]).
@@ -102,12 +100,21 @@ pub fn cos(x: f64) -> f64 {
 /// 1.5 * 2^52: adding it to |v| < 2^51 leaves no fraction bits.
 pub const ROUNDING_SHIFT: f64 = f64::from_bits(0x4338000000000000);
 
-/// v rounded to the nearest integer, ties to even, for |v| < 2^51 (NaN stays NaN):
-/// `(v + 1.5 * 2^52) - 1.5 * 2^52`, two additions instead of a rounding instruction,
-/// which baseline x86-64 lacks (an exported object would call the C library's
-/// `nearbyint`). -0 gives +0.
-fn round_to_integer(v: f64) -> f64 {
-    (v + ROUNDING_SHIFT) - ROUNDING_SHIFT
+/// v rounded to the nearest integer n, ties to even, for |v| < 2^51, as a double and
+/// as an integer: `(v + 1.5 * 2^52) - 1.5 * 2^52`, two additions instead of a rounding
+/// instruction, which baseline x86-64 lacks (an exported object would call the C
+/// library's `nearbyint`); n is also the difference of the bits of v + 1.5 * 2^52 and
+/// 1.5 * 2^52 (no saturating conversion). -0 gives +0; NaN gives NaN and an
+/// unspecified integer.
+fn round_to_integer(v: f64) -> (f64, i64) {
+    let t = v + ROUNDING_SHIFT;
+    let n = (t.to_bits() as i64).wrapping_sub(ROUNDING_SHIFT.to_bits() as i64);
+    (t - ROUNDING_SHIFT, n)
+}
+
+/// v with its sign bit flipped when bit 1 of q is set (-v for quadrants 2 and 3).
+fn flip_sign(v: f64, q: i64) -> f64 {
+    f64::from_bits(v.to_bits() ^ (((q & 2) as u64) << 62))
 }
 
 /// x - n pi/2 as a double-double (y0, y1): x itself when n = 0; otherwise
@@ -173,16 +180,15 @@ pub const EXP_P: [f64; 5] = [
 
 /// e^x.
 pub fn exp(x: f64) -> f64 {
-    let xc = clamp_exp_arg(x);
-    let k = round_to_integer(xc * INV_LN2);
-    let hi = xc - k * LN2_HI;
+    let (k, ki) = round_to_integer(x * INV_LN2);
+    let hi = x - k * LN2_HI;
     let lo = k * LN2_LO;
     let r = hi - lo;
     let z = r * r;
     let p = EXP_P[0] + z * (EXP_P[1] + z * (EXP_P[2] + z * (EXP_P[3] + z * EXP_P[4])));
     let c = r - z * p;
     let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
-    let (p1, p2) = split_pow2(k as i64);
+    let (p1, p2) = split_pow2(ki.clamp(EXP_K_MIN, EXP_K_MAX));
     let e = y * p1 * p2;
     if x > EXP_OVERFLOW {
         f64::INFINITY
@@ -193,16 +199,12 @@ pub fn exp(x: f64) -> f64 {
     }
 }
 
-/// x clamped to [[`EXP_UNDERFLOW`], [`EXP_OVERFLOW`]] (NaN stays NaN), so the
-/// reduction's k stays within [-1075, 1024].
-fn clamp_exp_arg(x: f64) -> f64 {
-    let x = if x > EXP_OVERFLOW { EXP_OVERFLOW } else { x };
-    if x < EXP_UNDERFLOW {
-        EXP_UNDERFLOW
-    } else {
-        x
-    }
-}
+/// The range of k = round(x / ln 2) over [[`EXP_UNDERFLOW`], [`EXP_OVERFLOW`]]; k is
+/// clamped to it so the scale stays two normal powers of two (outside, the result is
+/// 0, inf or NaN by the final selects).
+pub const EXP_K_MIN: i64 = -1075;
+/// See [`EXP_K_MIN`].
+pub const EXP_K_MAX: i64 = 1024;
 
 /// 2^k as two normal powers of two 2^(k >> 1) and 2^(k - (k >> 1)), for k in
 /// [-1075, 1024]: multiplying by the first is exact, by the second rounds once.

@@ -10,7 +10,7 @@ use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
 
 use crate::numeric::{
-    ATAN_BREAKS, ATAN_HI, ATAN_LO, ATAN_T, C, EXP_OVERFLOW, EXP_P, EXP_UNDERFLOW, INV_LN2,
+    ATAN_BREAKS, ATAN_HI, ATAN_LO, ATAN_T, C, EXP_K_MAX, EXP_K_MIN, EXP_OVERFLOW, EXP_P, EXP_UNDERFLOW, INV_LN2,
     INV_PIO2, LN2_HI, LN2_LO, LOG_LG, PIO2_1, PIO2_2, PIO2_3, PIO2_3T, PI_HI, PI_LO,
     ROUNDING_SHIFT, S, SQRT_HALF_BITS, TANH_P, TANH_Q, TANH_RATIONAL_MAX, TWO54,
 };
@@ -20,33 +20,38 @@ use crate::numeric::{
 pub(super) fn sin_cos(b: &mut FunctionBuilder, x: Value) -> (Value, Value) {
     let inv = b.ins().f64const(INV_PIO2);
     let scaled = b.ins().fmul(x, inv);
-    let n = round_to_integer(b, scaled);
+    let (n, ni) = round_to_integer(b, scaled);
     let (y0, y1) = reduce(b, x, n);
     let s = kernel_sin(b, y0, y1);
     let c = kernel_cos(b, y0, y1);
-    let ni = b.ins().fcvt_to_sint_sat(types::I64, n);
     let q = b.ins().band_imm_s(ni, 3);
     let odd = b.ins().band_imm_s(q, 1);
     let odd = b.ins().icmp_imm_s(IntCC::NotEqual, odd, 0);
-    let sin = b.ins().select(odd, c, s);
-    let cos = b.ins().select(odd, s, c);
-    let half = b.ins().band_imm_s(q, 2);
-    let neg_sin = b.ins().icmp_imm_s(IntCC::NotEqual, half, 0);
+    let odd = mask(b, odd);
+    let sin = blend(b, odd, c, s);
+    let cos = blend(b, odd, s, c);
     let q1 = b.ins().iadd_imm_s(q, 1);
-    let half1 = b.ins().band_imm_s(q1, 2);
-    let neg_cos = b.ins().icmp_imm_s(IntCC::NotEqual, half1, 0);
-    let ms = b.ins().fneg(sin);
-    let mc = b.ins().fneg(cos);
-    let sin = b.ins().select(neg_sin, ms, sin);
-    let cos = b.ins().select(neg_cos, mc, cos);
+    let sin = flip_sign(b, sin, q);
+    let cos = flip_sign(b, cos, q1);
     (sin, cos)
 }
 
-/// `numeric::round_to_integer`.
-fn round_to_integer(b: &mut FunctionBuilder, v: Value) -> Value {
+/// `numeric::round_to_integer`: (n as f64, n as i64).
+fn round_to_integer(b: &mut FunctionBuilder, v: Value) -> (Value, Value) {
     let shift = b.ins().f64const(ROUNDING_SHIFT);
     let t = b.ins().fadd(v, shift);
-    b.ins().fsub(t, shift)
+    let n = b.ins().fsub(t, shift);
+    let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), t);
+    let ni = b.ins().iadd_imm_s(bits, -(ROUNDING_SHIFT.to_bits() as i64));
+    (n, ni)
+}
+
+/// `numeric::flip_sign`: v with its sign flipped when bit 1 of q is set.
+fn flip_sign(b: &mut FunctionBuilder, v: Value, q: Value) -> Value {
+    let bit = b.ins().band_imm_s(q, 2);
+    let sign = b.ins().ishl_imm_s(bit, 62);
+    let sign = b.ins().bitcast(types::F64, MemFlagsData::new(), sign);
+    b.ins().bxor(v, sign)
 }
 
 /// `numeric::reduce`: x itself when n = 0, else the two-sum reduction.
@@ -67,8 +72,9 @@ fn reduce(b: &mut FunctionBuilder, x: Value, n: Value) -> (Value, Value) {
     let (r0, r1) = two_sum(b, s1, tail);
     let zero = b.ins().f64const(0.0);
     let n_is_0 = b.ins().fcmp(FloatCC::Equal, n, zero);
-    let y0 = b.ins().select(n_is_0, x, r0);
-    let y1 = b.ins().select(n_is_0, zero, r1);
+    let n_is_0 = mask(b, n_is_0);
+    let y0 = blend(b, n_is_0, x, r0);
+    let y1 = blend(b, n_is_0, zero, r1);
     (y0, y1)
 }
 
@@ -149,19 +155,12 @@ fn kernel_cos(b: &mut FunctionBuilder, x: Value, y: Value) -> Value {
 
 /// `numeric::exp`.
 pub(super) fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
-    let hi_bound = b.ins().f64const(EXP_OVERFLOW);
-    let lo_bound = b.ins().f64const(EXP_UNDERFLOW);
-    let above = b.ins().fcmp(FloatCC::GreaterThan, x, hi_bound);
-    let below = b.ins().fcmp(FloatCC::LessThan, x, lo_bound);
-    let xc = b.ins().select(above, hi_bound, x);
-    let below_c = b.ins().fcmp(FloatCC::LessThan, xc, lo_bound);
-    let xc = b.ins().select(below_c, lo_bound, xc);
     let inv = b.ins().f64const(INV_LN2);
-    let scaled = b.ins().fmul(xc, inv);
-    let k = round_to_integer(b, scaled);
+    let scaled = b.ins().fmul(x, inv);
+    let (k, ki) = round_to_integer(b, scaled);
     let ln2_hi = b.ins().f64const(LN2_HI);
     let khi = b.ins().fmul(k, ln2_hi);
-    let hi = b.ins().fsub(xc, khi);
+    let hi = b.ins().fsub(x, khi);
     let ln2_lo = b.ins().f64const(LN2_LO);
     let lo = b.ins().fmul(k, ln2_lo);
     let r = b.ins().fsub(hi, lo);
@@ -177,10 +176,17 @@ pub(super) fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
     let t = b.ins().fsub(t, hi);
     let one = b.ins().f64const(1.0);
     let y = b.ins().fsub(one, t);
-    let ki = b.ins().fcvt_to_sint_sat(types::I64, k);
+    let k_min = b.ins().iconst(types::I64, EXP_K_MIN);
+    let ki = b.ins().smax(ki, k_min);
+    let k_max = b.ins().iconst(types::I64, EXP_K_MAX);
+    let ki = b.ins().smin(ki, k_max);
     let (p1, p2) = split_pow2(b, ki);
     let e = b.ins().fmul(y, p1);
     let e = b.ins().fmul(e, p2);
+    let hi_bound = b.ins().f64const(EXP_OVERFLOW);
+    let lo_bound = b.ins().f64const(EXP_UNDERFLOW);
+    let above = b.ins().fcmp(FloatCC::GreaterThan, x, hi_bound);
+    let below = b.ins().fcmp(FloatCC::LessThan, x, lo_bound);
     let inf = b.ins().f64const(f64::INFINITY);
     let zero = b.ins().f64const(0.0);
     let e = b.ins().select(below, zero, e);
@@ -276,7 +282,8 @@ pub(super) fn tanh(b: &mut FunctionBuilder, x: Value) -> Value {
     let large = b.ins().fsub(one, q);
     let bound = b.ins().f64const(TANH_RATIONAL_MAX);
     let is_small = b.ins().fcmp(FloatCC::LessThan, a, bound);
-    let t = b.ins().select(is_small, small, large);
+    let is_small = mask(b, is_small);
+    let t = blend(b, is_small, small, large);
     b.ins().fcopysign(t, x)
 }
 
@@ -309,12 +316,13 @@ fn atan_abs(b: &mut FunctionBuilder, a: Value) -> Value {
     for (i, &brk) in ATAN_BREAKS.iter().enumerate() {
         let bv = b.ins().f64const(brk);
         let past = b.ins().fcmp(FloatCC::UnorderedOrGreaterThanOrEqual, a, bv);
-        num = b.ins().select(past, cases[i + 1].0, num);
-        den = b.ins().select(past, cases[i + 1].1, den);
+        let past = mask(b, past);
+        num = blend(b, past, cases[i + 1].0, num);
+        den = blend(b, past, cases[i + 1].1, den);
         let h = b.ins().f64const(ATAN_HI[i + 1]);
-        hi = b.ins().select(past, h, hi);
+        hi = blend(b, past, h, hi);
         let l = b.ins().f64const(ATAN_LO[i + 1]);
-        lo = b.ins().select(past, l, lo);
+        lo = blend(b, past, l, lo);
     }
     let t = b.ins().fdiv(num, den);
     let z = b.ins().fmul(t, t);
@@ -355,8 +363,25 @@ pub(super) fn atan2(b: &mut FunctionBuilder, y: Value, x: Value) -> Value {
     let reflected = b.ins().fsub(pi_hi, t);
     let xbits = b.ins().bitcast(types::I64, MemFlagsData::new(), x);
     let x_neg = b.ins().icmp_imm_s(IntCC::SignedLessThan, xbits, 0);
-    let z = b.ins().select(x_neg, reflected, z);
+    let x_neg = mask(b, x_neg);
+    let z = blend(b, x_neg, reflected, z);
     b.ins().fcopysign(z, y)
+}
+
+/// The all-ones (true) or zero f64 mask of a condition, for [`blend`].
+fn mask(b: &mut FunctionBuilder, cond: Value) -> Value {
+    let m = b.ins().bmask(types::I64, cond);
+    b.ins().bitcast(types::F64, MemFlagsData::new(), m)
+}
+
+/// `if mask { t } else { f }` without a branch, for conditions that depend on the data
+/// (Cranelift lowers a float `select` on x86-64 to a conditional jump, which such
+/// conditions mispredict; rare special cases keep `select`).
+fn blend(b: &mut FunctionBuilder, mask: Value, t: Value, f: Value) -> Value {
+    // f ^ ((t ^ f) & mask): three bitwise operations (`bitselect` lowers to five)
+    let diff = b.ins().bxor(t, f);
+    let diff = b.ins().band(diff, mask);
+    b.ins().bxor(f, diff)
 }
 
 /// `c[0] + z * (c[1] + z * (... + z * c[n-1]))`, evaluated inside out.
