@@ -252,7 +252,7 @@ pub fn log(x: f64) -> f64 {
         f64::INFINITY
     } else if x == 0.0 {
         f64::NEG_INFINITY
-    } else if !(x >= 0.0) {
+    } else if x < 0.0 || x.is_nan() {
         f64::NAN
     } else {
         y
@@ -328,7 +328,11 @@ pub fn atan(x: f64) -> f64 {
 
 /// atan(a) for a = |x| (or NaN).
 fn atan_abs(a: f64) -> f64 {
-    let id = ATAN_BREAKS.iter().take_while(|&&b| !(a < b)).count();
+    // NaN passes every break (to -1/NaN = NaN)
+    let id = ATAN_BREAKS
+        .iter()
+        .take_while(|&&b| a >= b || a.is_nan())
+        .count();
     let (num, den) = atan_reduction(a)[id];
     let t = num / den;
     let z = t * t;

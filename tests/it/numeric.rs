@@ -119,8 +119,11 @@ fn elementary_table() -> Vec<(String, f64, f64, f64)> {
         .collect()
 }
 
+/// A function of one argument, or two (atan2(y, x)); the second is ignored otherwise.
+type Binary = fn(f64, f64) -> f64;
+
 /// `numeric`'s function of that name.
-fn numeric_fn(name: &str) -> fn(f64, f64) -> f64 {
+fn numeric_fn(name: &str) -> Binary {
     match name {
         "exp" => |a, _| lagc::numeric::exp(a),
         "log" => |a, _| lagc::numeric::log(a),
@@ -181,7 +184,7 @@ const SPECIAL: [f64; 16] = [
 
 #[test]
 fn special_values_match_the_c_library() {
-    let libm: [(&str, fn(f64, f64) -> f64); 5] = [
+    let libm: [(&str, Binary); 5] = [
         ("exp", |a, _| a.exp()),
         ("log", |a, _| a.ln()),
         ("tanh", |a, _| a.tanh()),

@@ -10,9 +10,9 @@ use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
 
 use crate::numeric::{
-    ATAN_BREAKS, ATAN_HI, ATAN_LO, ATAN_T, C, EXP_K_MAX, EXP_K_MIN, EXP_OVERFLOW, EXP_P, EXP_UNDERFLOW, INV_LN2,
-    INV_PIO2, LN2_HI, LN2_LO, LOG_LG, PIO2_1, PIO2_2, PIO2_3, PIO2_3T, PI_HI, PI_LO,
-    ROUNDING_SHIFT, S, SQRT_HALF_BITS, TANH_P, TANH_Q, TANH_RATIONAL_MAX, TWO54,
+    ATAN_BREAKS, ATAN_HI, ATAN_LO, ATAN_T, C, EXP_K_MAX, EXP_K_MIN, EXP_OVERFLOW, EXP_P,
+    EXP_UNDERFLOW, INV_LN2, INV_PIO2, LN2_HI, LN2_LO, LOG_LG, PIO2_1, PIO2_2, PIO2_3, PIO2_3T,
+    PI_HI, PI_LO, ROUNDING_SHIFT, S, SQRT_HALF_BITS, TANH_P, TANH_Q, TANH_RATIONAL_MAX, TWO54,
 };
 
 /// `(sin x, cos x)` for finite |x| <= [`crate::numeric::SIN_COS_INLINE_MAX`]
