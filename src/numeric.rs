@@ -3,9 +3,11 @@
 //! writes the same operations in the same order, without fused multiply-adds, so the
 //! two backends agree to the bit).
 //!
-//! Each function is one range reduction and one polynomial or rational approximation,
-//! with special values (NaN, +-inf, +-0, overflow and underflow) handled by selects
-//! after the main path rather than branches, so the generated code is straight-line:
+//! Each function is one range reduction and one polynomial or rational approximation.
+//! Choices that depend on the data (quadrant, interval, form) are selects, emitted as
+//! bit blends; special values (NaN, +-inf, +-0, overflow and underflow) are selects
+//! after the main path. The generated code has no control flow of its own except the
+//! call of sine and cosine beyond [`SIN_COS_INLINE_MAX`]:
 //!
 //! - `sin_cos` reduces x by n pi/2 (pi/2 split into 33-bit parts, whose products with
 //!   |n| < 2^20 are exact, joined by two-sums), leaving a double-double remainder
@@ -29,10 +31,10 @@
 //!   and underflow the quotient itself), pi minus it when x has its sign bit set, the
 //!   sign of y; +-0/+-0 and +-inf/+-inf are fixed by select.
 //!
-//! `pow` with a general exponent is not here: exp(y log x) loses |y log x| ulp (the
-//! error of log x scaled by y), far beyond the 2 ulp bound, so the kernels call the C
-//! library's correctly handled `pow`; integer constant exponents are multiplication
-//! chains (`symbolic::powi`, `Op::Powi`).
+//! `pow` with a general exponent is not here: exp(y log x) carries the error of log x
+//! times |y log x| (measured up to 339 ulp, `docs/numeric.md`), far beyond the 2 ulp
+//! bound, so the kernels call `powf` (the C library's `pow`); integer constant
+//! exponents are multiplication chains (`symbolic::powi`, `Op::Powi`).
 //!
 //! Accuracy over documented sweeps against correctly rounded values (tables made with
 //! mpmath at 60 digits, `scripts/make_sin_cos_table.py` and
