@@ -73,7 +73,7 @@ impl Interpreter {
                 Op::Div(a, b) => v(a) / v(b),
                 Op::Powi(a, n) => powi(v(a), *n),
                 Op::Powf(a, b) => v(a).powf(v(b)),
-                Op::Atan2(a, b) => v(a).atan2(v(b)),
+                Op::Atan2(a, b) => crate::numeric::atan2(v(a), v(b)),
                 Op::Net { net, args, lanes } => {
                     let buf = &mut self.args[..args.len()];
                     for (b, a) in buf.iter_mut().zip(args.iter()) {

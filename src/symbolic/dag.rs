@@ -84,12 +84,12 @@ impl Func {
             Func::Tan => x.tan(),
             Func::Asin => x.asin(),
             Func::Acos => x.acos(),
-            Func::Atan => x.atan(),
+            Func::Atan => crate::numeric::atan(x),
             Func::Sinh => x.sinh(),
             Func::Cosh => x.cosh(),
-            Func::Tanh => x.tanh(),
-            Func::Exp => x.exp(),
-            Func::Log => x.ln(),
+            Func::Tanh => crate::numeric::tanh(x),
+            Func::Exp => crate::numeric::exp(x),
+            Func::Log => crate::numeric::log(x),
             Func::Sqrt => x.sqrt(),
             Func::Abs => x.abs(),
             Func::Sign => {
@@ -632,7 +632,7 @@ impl Dag {
     /// `atan2(y, x)`.
     pub fn atan2(&mut self, y: ExprId, x: ExprId) -> ExprId {
         if let (Some(a), Some(b)) = (self.as_const(y), self.as_const(x)) {
-            return self.num(a.atan2(b));
+            return self.num(crate::numeric::atan2(a, b));
         }
         self.intern(Node::Atan2(y, x))
     }
@@ -830,7 +830,7 @@ impl Dag {
                     None => v(a).powf(v(b)),
                 },
                 Node::Func(f, a) => f.apply(v(a)),
-                Node::Atan2(y, x) => v(y).atan2(v(x)),
+                Node::Atan2(y, x) => crate::numeric::atan2(v(y), v(x)),
                 Node::Net {
                     net,
                     out,

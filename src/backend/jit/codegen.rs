@@ -101,11 +101,11 @@ impl Calls {
         }
     }
 
-    /// The symbols of `powf` and `atan2`.
-    fn binary(self) -> (&'static str, &'static str) {
+    /// The symbol of `powf`.
+    fn powf(self) -> &'static str {
         match self {
-            Calls::Rust => ("lagc_powf", "lagc_atan2"),
-            Calls::Libm { .. } => ("pow", "atan2"),
+            Calls::Rust => "lagc_powf",
+            Calls::Libm { .. } => "pow",
         }
     }
 
@@ -125,13 +125,11 @@ fn libm_unary(f: Func) -> Option<&'static str> {
         Func::Tan => "tan",
         Func::Asin => "asin",
         Func::Acos => "acos",
-        Func::Atan => "atan",
         Func::Sinh => "sinh",
         Func::Cosh => "cosh",
-        Func::Tanh => "tanh",
-        Func::Exp => "exp",
-        Func::Log => "log",
-        Func::Sqrt | Func::Abs | Func::Sign => return None,
+        Func::Atan | Func::Tanh | Func::Exp | Func::Log | Func::Sqrt | Func::Abs | Func::Sign => {
+            return None
+        }
     })
 }
 
@@ -446,11 +444,11 @@ impl<M: Module> Gen<'_, M> {
                 }
                 Op::Powf(a, c) => {
                     let (a, c) = (self.val(*a), self.val(*c));
-                    self.call_f64(self.calls.binary().0, &[a, c])?
+                    self.call_f64(self.calls.powf(), &[a, c])?
                 }
                 Op::Atan2(a, c) => {
                     let (a, c) = (self.val(*a), self.val(*c));
-                    self.call_f64(self.calls.binary().1, &[a, c])?
+                    inline_math::atan2(&mut self.b, a, c)
                 }
                 Op::Net { .. } => {
                     return Err(JitError::Codegen(
@@ -605,6 +603,10 @@ impl<M: Module> Gen<'_, M> {
         Ok(match f {
             Func::Sqrt => self.b.ins().sqrt(a),
             Func::Abs => self.b.ins().fabs(a),
+            Func::Exp => inline_math::exp(&mut self.b, a),
+            Func::Log => inline_math::log(&mut self.b, a),
+            Func::Tanh => inline_math::tanh(&mut self.b, a),
+            Func::Atan => inline_math::atan(&mut self.b, a),
             Func::Sign => {
                 let zero = self.b.ins().f64const(0.0);
                 let one = self.b.ins().f64const(1.0);

@@ -18,24 +18,17 @@ unary! {
     lagc_tan => Func::Tan,
     lagc_asin => Func::Asin,
     lagc_acos => Func::Acos,
-    lagc_atan => Func::Atan,
     lagc_sinh => Func::Sinh,
     lagc_cosh => Func::Cosh,
-    lagc_tanh => Func::Tanh,
-    lagc_exp => Func::Exp,
-    lagc_log => Func::Log,
 }
 
 extern "C" fn lagc_powf(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
 
-extern "C" fn lagc_atan2(y: f64, x: f64) -> f64 {
-    y.atan2(x)
-}
-
 /// The symbol and address of the Rust implementation of `f`, or `None` when the
-/// generated code computes it inline (sqrt, abs, sign).
+/// generated code computes it inline (sqrt, abs, sign, and the functions of
+/// `inline_math`).
 pub(super) fn unary_symbol(f: Func) -> Option<(&'static str, *const u8)> {
     let (name, p): (&str, extern "C" fn(f64) -> f64) = match f {
         Func::Sin => ("lagc_sin", lagc_sin),
@@ -43,23 +36,17 @@ pub(super) fn unary_symbol(f: Func) -> Option<(&'static str, *const u8)> {
         Func::Tan => ("lagc_tan", lagc_tan),
         Func::Asin => ("lagc_asin", lagc_asin),
         Func::Acos => ("lagc_acos", lagc_acos),
-        Func::Atan => ("lagc_atan", lagc_atan),
         Func::Sinh => ("lagc_sinh", lagc_sinh),
         Func::Cosh => ("lagc_cosh", lagc_cosh),
-        Func::Tanh => ("lagc_tanh", lagc_tanh),
-        Func::Exp => ("lagc_exp", lagc_exp),
-        Func::Log => ("lagc_log", lagc_log),
-        Func::Sqrt | Func::Abs | Func::Sign => return None,
+        Func::Atan | Func::Tanh | Func::Exp | Func::Log | Func::Sqrt | Func::Abs | Func::Sign => {
+            return None
+        }
     };
     Some((name, p as *const u8))
 }
 
-/// The binary functions: `(symbol, address)` of `powf` and `atan2`.
-pub(super) fn binary_symbols() -> [(&'static str, *const u8); 2] {
+/// The binary functions: `(symbol, address)` of `powf` (atan2 is inline).
+pub(super) fn binary_symbols() -> [(&'static str, *const u8); 1] {
     let powf: extern "C" fn(f64, f64) -> f64 = lagc_powf;
-    let atan2: extern "C" fn(f64, f64) -> f64 = lagc_atan2;
-    [
-        ("lagc_powf", powf as *const u8),
-        ("lagc_atan2", atan2 as *const u8),
-    ]
+    [("lagc_powf", powf as *const u8)]
 }
