@@ -255,8 +255,8 @@ class System:
         )
         n = self.dof
         names = (self.coords, self.inputs[n:], list(self._s.outputs))
-        # Rates (q'' or q', p'): the outputs before the multipliers `lambda_NAME` and energy.
-        k = sum(1 for o in names[2] if o.endswith("'"))
+        # Rates (q'' or q', p') are the outputs with a prime; multipliers and energy follow.
+        k = next(j for j, o in enumerate(names[2]) if "'" not in o)
 
         def traj(t, y, out):
             return Trajectory(t, y[:, :n], y[:, n:], out[:, :k], out[:, -1], names, out[:, k:-1])
