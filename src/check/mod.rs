@@ -1,6 +1,7 @@
 //! AST -> [`Model`]: names resolved, params folded (with overrides), arrays sized,
 //! nets shaped, run blocks validated. Every error in the file is reported in one pass.
 
+mod event;
 mod expr;
 pub mod model;
 mod run;

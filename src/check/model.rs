@@ -384,6 +384,35 @@ pub struct SystemModel {
     pub forces: Vec<CExpr>,
     /// Constraints phi(q, t) = 0 or psi(q, q', t) = 0, in declaration order (L systems).
     pub constraints: Vec<Constraint>,
+    /// Events (contacts), in declaration order (L and accel systems).
+    pub events: Vec<Event>,
+}
+
+/// `event NAME: GUARD => RESETS;`: when `guard` falls from above zero to zero or below,
+/// the state is reset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Its name.
+    pub name: String,
+    /// Positive before the event: `lhs - rhs` for `lhs <= rhs`, `rhs - lhs` for `>=`.
+    pub guard: CExpr,
+    /// The assignments, evaluated at the state before the reset.
+    pub resets: Vec<Reset>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One assignment of an event: a coordinate or velocity element and its new value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reset {
+    /// Index into [`SystemModel::coords`].
+    pub coord: usize,
+    /// The velocity instead of the position.
+    pub vel: bool,
+    /// The element, for arrays.
+    pub index: Option<usize>,
+    /// The new value.
+    pub value: CExpr,
 }
 
 /// `constraint NAME: EXPR;`: holonomic when EXPR has no velocities, otherwise
@@ -439,22 +468,23 @@ impl SystemModel {
             plural(self.learns.len(), "learn param"),
             plural(self.nets.len(), "net"),
             plural(self.weight_count(), "learnable weight"),
-        ) + &self.constraint_summary()
+        ) + &named_count(
+            "constraint",
+            self.constraints.iter().map(|c| c.name.as_str()),
+        ) + &named_count("event", self.events.iter().map(|e| e.name.as_str()))
     }
+}
 
-    /// `, 1 constraint (rod)` (empty without constraints).
-    fn constraint_summary(&self) -> String {
-        match self.constraints.len() {
-            0 => String::new(),
-            n => {
-                let names: Vec<&str> = self.constraints.iter().map(|c| c.name.as_str()).collect();
-                format!(
-                    ", {n} constraint{} ({})",
-                    if n == 1 { "" } else { "s" },
-                    names.join(", ")
-                )
-            }
-        }
+/// `, 1 constraint (rod)`; empty without names.
+fn named_count<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.len() {
+        0 => String::new(),
+        n => format!(
+            ", {n} {what}{} ({})",
+            if n == 1 { "" } else { "s" },
+            names.join(", ")
+        ),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Checking one `system` block: declarations in order, then the one L, H or accel.
 
+use super::event::check_event;
 use super::expr::{Ctx, Resolver};
 use super::model::*;
 use super::scope::{Name, Scope};
@@ -9,7 +10,7 @@ use crate::syntax::ast::{self, Expr, Ident, Item, NetOptValue};
 use std::collections::{HashMap, HashSet};
 
 /// Words that cannot name anything.
-pub const RESERVED: [&str; 20] = [
+pub const RESERVED: [&str; 21] = [
     "system",
     "simulate",
     "train",
@@ -25,6 +26,7 @@ pub const RESERVED: [&str; 20] = [
     "dissipation",
     "force",
     "constraint",
+    "event",
     "sum",
     "in",
     "pi",
@@ -79,6 +81,7 @@ pub fn check_system(
         dissipation: None,
         forces: vec![],
         constraints: vec![],
+        events: vec![],
     };
     let mut dynamics: Option<(Dynamics, Span)> = None;
     let mut momentum_span = None;
@@ -342,6 +345,11 @@ pub fn check_system(
                     }
                 }
             }
+            Item::Event(decl) => {
+                if let Some(e) = check_event(src, &scope, &m.events, decl, diags) {
+                    m.events.push(e);
+                }
+            }
             Item::Constraint(name, e, sp) => {
                 if let Some(c) = check_constraint(src, &scope, &m.constraints, name, e, *sp, diags)
                 {
@@ -407,6 +415,13 @@ pub fn check_system(
         diags.push(
             Diagnostic::error(c.span, format!("constraint in {}", dyn_.kind_name()))
                 .with_label("constraints need a Lagrangian: expected `L = ...;` in this system"),
+        );
+    }
+    if let (Some(e), Dynamics::Hamiltonian(_)) = (m.events.first(), &dyn_) {
+        diags.push(
+            Diagnostic::error(e.span, "event in an H system").with_label(
+                "events reset coordinates and velocities: expected `L` or `accel` in this system",
+            ),
         );
     }
     if let (Some(sp), Dynamics::Lagrangian(_) | Dynamics::Hamiltonian(_)) = (relu, &dyn_) {
@@ -488,7 +503,7 @@ fn reserved(id: &Ident) -> Option<Diagnostic> {
     )
 }
 
-fn resolve(
+pub(super) fn resolve(
     scope: &Scope,
     diags: &mut Vec<Diagnostic>,
     ctx: Ctx,

@@ -396,7 +396,10 @@ fn conserved(sys: &SystemModel) -> bool {
         Dynamics::Accel(es) => es.iter().for_each(&mut look),
     }
     sys.lets.iter().for_each(|(_, e)| look(e));
-    sys.dissipation.is_none() && sys.forces.iter().all(|f| *f == CExpr::Num(0.0)) && !uses_t
+    sys.dissipation.is_none()
+        && sys.forces.iter().all(|f| *f == CExpr::Num(0.0))
+        && !uses_t
+        && sys.events.is_empty()
 }
 
 /// The spelling of a method.
@@ -493,6 +496,7 @@ pub(super) fn run_block(
         rows: 0,
         steps: 0,
         rejected: 0,
+        events: 0,
         wall: Duration::ZERO,
         energy: vec![],
         conserved: conserved(sys),
@@ -560,6 +564,7 @@ pub(super) fn run_block(
         summary.rows += stats.rows;
         summary.steps += stats.steps;
         summary.rejected += stats.rejected;
+        summary.events += stats.events;
         singular = stats.singular;
         let lost = match &result {
             Err(stopped) if many && stopped.fault.is_divergence() => {

@@ -52,7 +52,9 @@ pub fn derive_eom(sys: &SystemModel, why: Option<&str>) -> Result<Eom, Error> {
         )));
     }
     let eom = Eom::derive_unrolled(sys);
-    constraints_problem(sys, &eom).map_or(Ok(()), |why| Err(Error::usage(why)))?;
+    constraints_problem(sys, &eom)
+        .or_else(|| constant_guard(sys, &eom))
+        .map_or(Ok(()), |why| Err(Error::usage(why)))?;
     match degenerate(&eom) {
         Some(name) => Err(Error::runtime(format!(
             "system `{}` is degenerate: L does not depend quadratically on `{name}'` (the row of `{name}` in the mass matrix d2L/dq'dq' is identically 0), so its accelerations are undetermined; L must be quadratic in every velocity",
@@ -78,6 +80,20 @@ fn constraints_problem(sys: &SystemModel, eom: &Eom) -> Option<String> {
             c.names[k], sys.name
         )
     })
+}
+
+/// The message for an event whose guard depends on none of q, q' and t (it can never
+/// cross zero), if there is one.
+fn constant_guard(sys: &SystemModel, eom: &Eom) -> Option<String> {
+    eom.events
+        .iter()
+        .find(|e| eom.dag.as_const(e.guard).is_some())
+        .map(|e| {
+            format!(
+                "the guard of event `{}` of system `{}` depends on no coordinate, velocity or time, so it never fires",
+                e.name, sys.name
+            )
+        })
 }
 
 /// The first coordinate whose row of the mass matrix d2L/dq'dq' is identically zero

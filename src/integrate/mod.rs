@@ -13,11 +13,13 @@
 
 mod constraints;
 pub mod dopri5;
+mod events;
 pub mod rk4;
 mod system;
 pub mod variational;
 
 pub use crate::check::Method;
+use events::Events;
 pub use system::{Form, System};
 
 use crate::backend::EvalError;
@@ -199,6 +201,8 @@ pub struct Stats {
     pub rows: usize,
     /// Kernel evaluations where the mass matrix was singular.
     pub singular: usize,
+    /// Events that fired (each wrote a row at its time).
+    pub events: usize,
 }
 
 /// A trajectory that stopped early: why, and what had been done.
@@ -221,7 +225,9 @@ pub fn simulate(
     on_row: &mut dyn FnMut(Row) -> Result<(), String>,
 ) -> Result<Stats, Stopped> {
     let mut stats = Stats::default();
-    let result = drive(sys, y0, settings, stop, on_row, &mut stats);
+    let mut events = sys.take_events();
+    let result = drive(sys, &mut events, y0, settings, stop, on_row, &mut stats);
+    sys.put_events(events);
     stats.singular = sys.singular();
     match result {
         Ok(()) => Ok(stats),
@@ -231,6 +237,7 @@ pub fn simulate(
 
 fn drive(
     sys: &mut System,
+    events: &mut Option<Events>,
     y0: &[f64],
     s: &Settings,
     stop: &AtomicBool,
@@ -251,11 +258,11 @@ fn drive(
     let clock = Clock::new(s.dt);
     let mut emit = |sys: &mut System,
                     k: usize,
+                    t: f64,
                     y: &[f64],
                     out: &mut [f64],
                     stats: &mut Stats|
      -> Result<(), Fault> {
-        let t = clock.at(k);
         sys.eval(t, y, out)?;
         on_row(Row {
             k,
@@ -267,7 +274,7 @@ fn drive(
         stats.rows += 1;
         Ok(())
     };
-    emit(sys, 0, &y, &mut out, stats)?;
+    emit(sys, 0, 0.0, &y, &mut out, stats)?;
     let interrupted = |t: f64| -> Result<(), Fault> {
         if stop.load(Ordering::Relaxed) {
             Err(Fault::Interrupted { t })
@@ -281,13 +288,20 @@ fn drive(
             for k in 1..=n {
                 let t0 = clock.at(k - 1);
                 interrupted(t0)?;
+                let y0 = y.clone();
                 // The row just emitted evaluated f(t0, y): reuse it as the first stage.
                 sys.derivative(&y, &out, stepper.k1_mut());
                 stepper.step_from_k1(sys, t0, &mut y, s.dt)?;
                 stats.steps += 1;
                 check_finite(&y, clock.at(k), t0)?;
                 sys.project(clock.at(k), &mut y)?;
-                emit(sys, k, &y, &mut out, stats)?;
+                if let Some(ev) = events.as_mut() {
+                    let mut row =
+                        |sys: &mut System, t: f64, y: &[f64]| emit(sys, k, t, y, &mut out, stats);
+                    stats.events +=
+                        handle_events(sys, ev, s, (t0, &y0), (clock.at(k), &mut y), &mut row)?;
+                }
+                emit(sys, k, clock.at(k), &y, &mut out, stats)?;
             }
         }
         Method::Dopri5 => {
@@ -296,18 +310,33 @@ fn drive(
             for k in 1..=n {
                 let target = clock.at(k);
                 let before = t;
+                let y0 = y.clone();
                 stepper.advance(sys, &mut t, &mut y, target, &|t| interrupted(t))?;
                 check_finite(&y, target, before)?;
                 t = target;
                 if sys.project(t, &mut y)? {
                     stepper.restart();
                 }
-                emit(sys, k, &y, &mut out, stats)?;
+                if let Some(ev) = events.as_mut() {
+                    let mut row =
+                        |sys: &mut System, t: f64, y: &[f64]| emit(sys, k, t, y, &mut out, stats);
+                    let fired = handle_events(sys, ev, s, (before, &y0), (t, &mut y), &mut row)?;
+                    if fired > 0 {
+                        stepper.restart();
+                        stats.events += fired;
+                    }
+                }
+                emit(sys, k, target, &y, &mut out, stats)?;
             }
             stats.steps = stepper.steps;
             stats.rejected = stepper.rejected;
         }
         Method::Variational => {
+            if events.is_some() {
+                return Err(Fault::Constraints(
+                    "the variational method does not handle events; use rk4 or dopri5".into(),
+                ));
+            }
             if sys.constrained() {
                 return Err(Fault::Constraints(
                     "the variational method does not handle constraints; use rk4 or dopri5".into(),
@@ -320,11 +349,80 @@ fn drive(
                 stepper.step(sys, t0, &mut y, s.dt)?;
                 stats.steps += 1;
                 check_finite(&y, clock.at(k), t0)?;
-                emit(sys, k, &y, &mut out, stats)?;
+                emit(sys, k, clock.at(k), &y, &mut out, stats)?;
             }
         }
     }
     Ok(())
+}
+
+/// Fires the events of the step from (t0, y0) to (t1, y1), if any: each is located,
+/// reset, projected onto the constraints and handed to `row`, and the rest of the step
+/// integrated again from there into `y1`. Returns how many fired.
+fn handle_events(
+    sys: &mut System,
+    ev: &mut Events,
+    s: &Settings,
+    (t0, y0): (f64, &[f64]),
+    (t1, y1): (f64, &mut Vec<f64>),
+    row: &mut dyn FnMut(&mut System, f64, &[f64]) -> Result<(), Fault>,
+) -> Result<usize, Fault> {
+    let armed = ev.armed(t0, y0)?;
+    if !ev.fired(&armed, t1, y1)?.iter().any(|&f| f) {
+        return Ok(0);
+    }
+    let (mut ts, mut ys) = (t0, y0.to_vec());
+    let mut fired_count = 0;
+    for _ in 0..events::MAX_PER_INTERVAL {
+        let armed = ev.armed(ts, &ys)?;
+        let end = advance(sys, s, ts, &ys, t1 - ts)?;
+        if !ev.fired(&armed, t1, &end)?.iter().any(|&f| f) {
+            *y1 = end;
+            return Ok(fired_count);
+        }
+        let (h, mut ye, fired) =
+            events::locate(ev, &armed, ts, t1 - ts, |dt| advance(sys, s, ts, &ys, dt))?;
+        ts += h;
+        ev.reset(&fired, ts, &mut ye)?;
+        sys.project(ts, &mut ye)?;
+        check_finite(&ye, ts, ts)?;
+        row(sys, ts, &ye)?;
+        fired_count += 1;
+        ys = ye;
+    }
+    Err(Fault::Constraints(format!(
+        "more than {} events between t = {} and t = {} (events {}): the resets do not let the state leave the guards",
+        events::MAX_PER_INTERVAL,
+        time(t0),
+        time(t1),
+        ev.names().join(", ")
+    )))
+}
+
+/// The state at ts + dt integrated from (ts, ys) by `s.method` alone (rk4: one step;
+/// dopri5: adaptive steps from a fresh start).
+fn advance(
+    sys: &mut System,
+    s: &Settings,
+    ts: f64,
+    ys: &[f64],
+    dt: f64,
+) -> Result<Vec<f64>, Fault> {
+    let mut y = ys.to_vec();
+    match s.method {
+        Method::Dopri5 => {
+            let mut t = ts;
+            dopri5::Dopri5::new(y.len(), s.rtol, s.atol).advance(
+                sys,
+                &mut t,
+                &mut y,
+                ts + dt,
+                &|_| Ok(()),
+            )?;
+        }
+        _ => rk4::Rk4::new(y.len()).step(sys, ts, &mut y, dt)?,
+    }
+    Ok(y)
 }
 
 /// A time for messages: 12 significant digits, so k*dt prints as `0.95`, not

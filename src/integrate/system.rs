@@ -1,6 +1,7 @@
 //! A compiled system as the integrators see it.
 
 use super::constraints::{Projection, INITIAL_TOLERANCE};
+use super::events::Events;
 use super::{Fault, Rhs};
 use crate::backend::{self, Backend, SharedNets};
 use crate::kernel::{self, LowerError};
@@ -29,6 +30,7 @@ pub struct System {
     rate: Box<dyn Backend + Send>,
     implicit: Option<Box<dyn Backend + Send>>,
     projection: Option<Projection>,
+    events: Option<Events>,
     input: Vec<f64>,
     scratch: Vec<f64>,
     singular: usize,
@@ -75,6 +77,19 @@ impl System {
             )),
             None => None,
         };
+        let events = match kernel::event_spec(eom) {
+            Some(spec) => Some(Events::new(
+                backend::create(kernel::lower(&eom.dag, &spec)?, kind, nets.clone()),
+                eom.events.iter().map(|e| e.name.clone()).collect(),
+                eom.events
+                    .iter()
+                    .map(|e| e.resets.iter().map(|r| r.0).collect())
+                    .collect(),
+                n,
+                learns,
+            )),
+            None => None,
+        };
         let mut input = vec![0.0; 2 * n + 1 + learns.len()];
         input[2 * n + 1..].copy_from_slice(learns);
         Ok(System {
@@ -84,6 +99,7 @@ impl System {
             rate,
             implicit,
             projection,
+            events,
             input,
             scratch: vec![],
             singular: 0,
@@ -135,6 +151,16 @@ impl System {
                 dy[n..].copy_from_slice(&out[..n]);
             }
         }
+    }
+
+    /// The event kernel, lent to the integrator for one run ([`System::put_events`]).
+    pub(super) fn take_events(&mut self) -> Option<Events> {
+        self.events.take()
+    }
+
+    /// Returns what [`System::take_events`] lent.
+    pub(super) fn put_events(&mut self, events: Option<Events>) {
+        self.events = events;
     }
 
     /// Whether the system has constraints.

@@ -182,3 +182,21 @@ pub fn constraint_spec(eom: &Eom) -> Option<KernelSpec> {
         outputs,
     })
 }
+
+/// The events of a system: outputs every guard, then every event's reset values in
+/// order; inputs as [`spec_for`]. `None` without events.
+pub fn event_spec(eom: &Eom) -> Option<KernelSpec> {
+    if eom.events.is_empty() {
+        return None;
+    }
+    let mut inputs: Vec<_> = eom.q.iter().chain(&eom.v).copied().collect();
+    inputs.push(eom.t);
+    inputs.extend(&eom.learns);
+    let guards = eom.events.iter().map(|e| e.guard);
+    let values = eom.events.iter().flat_map(|e| e.resets.iter().map(|r| r.1));
+    Some(KernelSpec {
+        inputs,
+        solve: None,
+        outputs: guards.chain(values).map(Output::Expr).collect(),
+    })
+}

@@ -82,11 +82,13 @@ pub struct BlockSummary {
     pub steps: usize,
     /// Rejected steps (dopri5).
     pub rejected: usize,
+    /// Events that fired over all runs (each wrote a row).
+    pub events: usize,
     /// Wall time of the integration.
     pub wall: Duration,
     /// Energy error per run.
     pub energy: Vec<EnergyTracker>,
-    /// False when forces, dissipation or explicit time dependence act: the energy then
+    /// False when forces, dissipation, events or explicit time dependence act: the energy then
     /// changes physically, and its change is reported as such, not as an error.
     pub conserved: bool,
     /// Truth energy error per run (with `compare`).
@@ -132,6 +134,14 @@ impl fmt::Display for BlockSummary {
         if self.rejected > 0 {
             write!(f, " (+{} rejected)", self.rejected)?;
         }
+        if self.events > 0 {
+            write!(
+                f,
+                ", {} event{}",
+                self.events,
+                if self.events == 1 { "" } else { "s" }
+            )?;
+        }
         write!(
             f,
             ", {} rows in {}, {:.3e} steps/s; {}",
@@ -141,7 +151,11 @@ impl fmt::Display for BlockSummary {
             if self.conserved {
                 errors("energy", &self.energy, "error")
             } else {
-                errors("energy", &self.energy, "change (not conserved: forces act)")
+                errors(
+                    "energy",
+                    &self.energy,
+                    "change (not conserved: forces, time dependence or events act)",
+                )
             }
         )?;
         if let Some((name, t)) = &self.truth {

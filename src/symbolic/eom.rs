@@ -10,7 +10,7 @@
 use super::constraints::{self, Constraints};
 use super::dag::{Dag, ExprId, Func};
 use super::lattice::{self, Lattice};
-use crate::check::{Builtin, CExpr, Dynamics, Op, SystemModel};
+use crate::check::{Builtin, CExpr, Dynamics, Event, Op, SystemModel};
 
 /// Most scalar degrees of freedom derived in the unrolled form (the dense Hessian
 /// has this many squared entries).
@@ -35,6 +35,19 @@ pub struct Eom {
     pub kind: EomKind,
     /// Constraints (L systems; empty otherwise).
     pub constraints: Constraints,
+    /// Events, in declaration order.
+    pub events: Vec<EventEom>,
+}
+
+/// An event in the DAG: its guard and its resets by state index.
+#[derive(Clone, Debug)]
+pub struct EventEom {
+    /// Its name.
+    pub name: String,
+    /// Positive before the event, zero or below after it.
+    pub guard: ExprId,
+    /// (index into the state (q, q'), new value).
+    pub resets: Vec<(usize, ExprId)>,
 }
 
 /// What was derived, by system kind.
@@ -81,7 +94,7 @@ impl Eom {
 
     /// Derives `sys` in loop form, or `None` when it is not a lattice.
     pub fn derive_lattice(sys: &SystemModel) -> Option<Eom> {
-        if !sys.constraints.is_empty() {
+        if !sys.constraints.is_empty() || !sys.events.is_empty() {
             return None;
         }
         let mut dag = Dag::new();
@@ -100,6 +113,7 @@ impl Eom {
             learns,
             kind: EomKind::Lattice(lat),
             constraints: Constraints::default(),
+            events: vec![],
         })
     }
 
@@ -140,6 +154,7 @@ impl Eom {
             .map(|c| (c.name.clone(), b.expr(&c.expr, &mut vec![])))
             .collect();
         let constraints = constraints::derive(&mut b.dag, &exprs, &q, &v, t);
+        let events = sys.events.iter().map(|e| b.event(e)).collect();
         let kind = match &sys.dynamics {
             Dynamics::Lagrangian(l) => {
                 let l = b.expr(l, &mut vec![]);
@@ -176,6 +191,7 @@ impl Eom {
             learns: b.learns,
             kind,
             constraints,
+            events,
         }
     }
 
@@ -430,6 +446,26 @@ impl Builder<'_> {
 
     /// The total time derivative of `e` (a function of q and t) along the motion:
     /// sum_i de/dq_i q'_i + de/dt.
+    fn event(&mut self, e: &Event) -> EventEom {
+        let n = self.q.len();
+        let resets = e
+            .resets
+            .iter()
+            .map(|r| {
+                let k = self.offsets[r.coord] + r.index.unwrap_or(0);
+                (
+                    if r.vel { n + k } else { k },
+                    self.expr(&r.value, &mut vec![]),
+                )
+            })
+            .collect();
+        EventEom {
+            name: e.name.clone(),
+            guard: self.expr(&e.guard, &mut vec![]),
+            resets,
+        }
+    }
+
     fn rate(&mut self, e: ExprId) -> ExprId {
         constraints::along_velocity(&mut self.dag, e, &self.q, &self.v, self.t)
     }

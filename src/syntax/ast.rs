@@ -136,6 +136,25 @@ pub enum Item {
     Force(Vec<TargetBinding>),
     /// `constraint NAME: EXPR;` (the span covers the whole declaration)
     Constraint(Ident, Expr, Span),
+    /// `event NAME: A <= B => x' = EXPR, ...;`
+    Event(EventDecl),
+}
+
+/// `event NAME: LHS REL RHS => TARGET = EXPR, ...;`
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventDecl {
+    /// The event's name.
+    pub name: Ident,
+    /// Left side of the guard.
+    pub lhs: Expr,
+    /// True for `<=` and `<` (fires when LHS falls to RHS), false for `>=` and `>`.
+    pub falling: bool,
+    /// Right side of the guard.
+    pub rhs: Expr,
+    /// The reset assignments, all evaluated at the state before the reset.
+    pub resets: Vec<TargetBinding>,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// A spanned expression.

@@ -99,6 +99,20 @@ fn build_item(p: P) -> Item {
             Item::Dissipation(build_expr(it.next().expect("D expr")), kw_span)
         }
         Rule::force_decl => Item::Force(it.map(build_target_binding).collect()),
+        Rule::event_decl => {
+            let name = ident(it.next().expect("event name"));
+            let lhs = build_expr(it.next().expect("guard lhs"));
+            let falling = it.next().expect("guard op").as_str().starts_with('<');
+            let rhs = build_expr(it.next().expect("guard rhs"));
+            Item::Event(EventDecl {
+                name,
+                lhs,
+                falling,
+                rhs,
+                resets: it.map(build_target_binding).collect(),
+                span: sp,
+            })
+        }
         Rule::constraint_decl => {
             let name = ident(it.next().expect("constraint name"));
             Item::Constraint(name, build_expr(it.next().expect("constraint expr")), sp)
@@ -394,7 +408,9 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
         | Rule::accel_decl
         | Rule::dissipation_decl
         | Rule::force_decl
-        | Rule::constraint_decl => "a declaration (coord, momentum, param, learn, let, net, L, H, accel, dissipation, force, constraint)",
+        | Rule::constraint_decl
+        | Rule::event_decl => "a declaration (coord, momentum, param, learn, let, net, L, H, accel, dissipation, force, constraint, event)",
+        Rule::rel_op => "`<=`, `>=`, `<` or `>`",
         Rule::init_from | Rule::init_values | Rule::set_params | Rule::key_setting => "a setting (`init ...;`, `set ...;` or `name = value;`)",
         Rule::expr | Rule::term | Rule::unary | Rule::power | Rule::sum | Rule::call | Rule::var => "an expression",
         Rule::neg => "`-`",

@@ -37,6 +37,7 @@ macro_rules! example_snapshots {
 }
 
 example_snapshots!(
+    bouncing_ball,
     charged_particle,
     double_pendulum,
     double_pendulum_vec,
@@ -59,6 +60,7 @@ example_snapshots!(
 #[test]
 fn every_example_is_covered() {
     let covered = [
+        "bouncing_ball",
         "charged_particle",
         "double_pendulum",
         "double_pendulum_vec",

@@ -17,6 +17,7 @@ mod csv_props;
 mod derive_snapshots;
 mod doc_commands;
 mod error_corpus;
+mod events;
 mod export;
 mod fuzz_check;
 mod integrate_accuracy;
