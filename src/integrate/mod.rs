@@ -356,6 +356,9 @@ fn drive(
     Ok(())
 }
 
+/// Writes a row at an event: (system, time, state).
+type RowAt<'a> = dyn FnMut(&mut System, f64, &[f64]) -> Result<(), Fault> + 'a;
+
 /// Fires the events of the step from (t0, y0) to (t1, y1), if any: each is located,
 /// reset, projected onto the constraints and handed to `row`, and the rest of the step
 /// integrated again from there into `y1`. Returns how many fired.
@@ -365,15 +368,14 @@ fn handle_events(
     s: &Settings,
     (t0, y0): (f64, &[f64]),
     (t1, y1): (f64, &mut Vec<f64>),
-    row: &mut dyn FnMut(&mut System, f64, &[f64]) -> Result<(), Fault>,
+    row: &mut RowAt,
 ) -> Result<usize, Fault> {
     let armed = ev.armed(t0, y0)?;
     if !ev.fired(&armed, t1, y1)?.iter().any(|&f| f) {
         return Ok(0);
     }
     let (mut ts, mut ys) = (t0, y0.to_vec());
-    let mut fired_count = 0;
-    for _ in 0..events::MAX_PER_INTERVAL {
+    for fired_count in 0..events::MAX_PER_INTERVAL {
         let armed = ev.armed(ts, &ys)?;
         let end = advance(sys, s, ts, &ys, t1 - ts)?;
         if !ev.fired(&armed, t1, &end)?.iter().any(|&f| f) {
@@ -387,7 +389,6 @@ fn handle_events(
         sys.project(ts, &mut ye)?;
         check_finite(&ye, ts, ts)?;
         row(sys, ts, &ye)?;
-        fired_count += 1;
         ys = ye;
     }
     Err(Fault::Constraints(format!(
