@@ -18,6 +18,7 @@ mod derive_snapshots;
 mod doc_commands;
 mod error_corpus;
 mod export;
+mod four_bar;
 mod fuzz_check;
 mod integrate_accuracy;
 mod integrate_energy;
