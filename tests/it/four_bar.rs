@@ -105,7 +105,11 @@ fn four_bar_follows_the_reduced_crank_model() {
     assert_eq!(want.len(), 51);
     for backend in [Backend::Jit, Backend::Interp] {
         let (sys, tr) = simulate(&m, backend);
-        let energy = sys.output_names().iter().position(|n| n == "energy").unwrap();
+        let energy = sys
+            .output_names()
+            .iter()
+            .position(|n| n == "energy")
+            .unwrap();
         assert_eq!(tr.t.len(), 501);
         // The reference's rows are every 0.1 s, the run's every 0.01 s.
         let (mut angle, mut speed) = (0.0f64, 0.0f64);
