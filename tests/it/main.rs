@@ -19,6 +19,7 @@ mod doc_commands;
 mod error_corpus;
 mod events;
 mod export;
+mod four_bar;
 mod fuzz_check;
 mod integrate_accuracy;
 mod integrate_energy;
