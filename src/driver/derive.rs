@@ -373,6 +373,7 @@ fn constraint_lines(
             .map(|j| show(eom, cons.a[k * n + j], style))
             .collect();
         let (key, a, c) = if tex {
+            let name = name.replace('_', r"\_");
             (
                 format!("\\{level}_{{\\mathrm{{{name}}}}}"),
                 format!("A_{{\\mathrm{{{name}}}}}"),
