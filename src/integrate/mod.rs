@@ -18,6 +18,7 @@ mod system;
 pub mod variational;
 
 pub use crate::check::Method;
+pub use constraints::Projection;
 pub use system::{Form, System};
 
 use crate::backend::EvalError;

@@ -5,6 +5,7 @@ use super::adjoint::Kind;
 use crate::backend;
 use crate::check::{Dynamics, Model, Momenta, SampleSpec, SystemModel};
 use crate::diagnostics::Diagnostic;
+use crate::integrate::Projection;
 use crate::kernel::{self, Output};
 use crate::report::csv::{CsvError, Table};
 use crate::sample::{self, state_names, Rng};
@@ -213,6 +214,7 @@ pub fn from_sample(
             Err(v) => *v,
         }));
     }
+    project_rows(&eom, kind, n_state, &mut tin, ni)?;
     let mut tout = vec![0.0; rows * no];
     let report = be
         .eval_batch(&tin, &mut tout)
@@ -326,6 +328,42 @@ pub fn from_sample(
         ));
     }
     Ok(Made { data, warnings })
+}
+
+/// Projects each truth input row of `tin` (`ni` wide: the state (`n_state`), t, the
+/// learn params) onto the constraints of `eom` as a simulation does (q by Gauss-Newton
+/// onto phi = 0, then q' onto g = 0), so that a sampled state is one the truth can be in.
+fn project_rows(
+    eom: &Eom,
+    kind: backend::Kind,
+    n_state: usize,
+    tin: &mut [f64],
+    ni: usize,
+) -> Result<(), DataError> {
+    let Some(spec) = kernel::constraint_spec(eom) else {
+        return Ok(());
+    };
+    let program = kernel::lower(&eom.dag, &spec)
+        .map_err(|e| DataError::Other(format!("internal: cannot lower the constraints: {e}")))?;
+    let cons = &eom.constraints;
+    let mut p = Projection::new(
+        backend::create(program, kind, None),
+        cons.names.clone(),
+        cons.holonomic(),
+        n_state / 2,
+        &vec![0.0; ni - n_state - 1],
+    );
+    for (r, row) in tin.chunks_exact_mut(ni).enumerate() {
+        let (state, rest) = row.split_at_mut(n_state);
+        p.set_learns(&rest[1..]);
+        p.project(rest[0], state).map_err(|e| {
+            DataError::Other(format!(
+                "projecting sampled state {} onto the constraints: {e}",
+                r + 1
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// Reads training data for `trained` from a table: the state columns (coordinates, then
