@@ -18,7 +18,7 @@ mod system;
 pub mod variational;
 
 pub use crate::check::Method;
-pub use constraints::Projection;
+pub use constraints::{Projection, INITIAL_TOLERANCE};
 pub use system::{Form, System};
 
 use crate::backend::EvalError;

@@ -5,7 +5,11 @@ use super::adjoint::Kind;
 use crate::backend;
 use crate::check::{Dynamics, Model, Momenta, SampleSpec, SystemModel};
 use crate::diagnostics::Diagnostic;
-use crate::integrate::Projection;
+use crate::integrate::{Projection, INITIAL_TOLERANCE};
+
+/// Projections (each up to the integrator's Gauss-Newton iterations) of one sampled
+/// state before it counts as off its constraints.
+const PROJECTION_ROUNDS: usize = 8;
 use crate::kernel::{self, Output};
 use crate::report::csv::{CsvError, Table};
 use crate::sample::{self, state_names, Rng};
@@ -356,12 +360,28 @@ fn project_rows(
     for (r, row) in tin.chunks_exact_mut(ni).enumerate() {
         let (state, rest) = row.split_at_mut(n_state);
         p.set_learns(&rest[1..]);
-        p.project(rest[0], state).map_err(|e| {
+        let t = rest[0];
+        let fail = |why: String| {
             DataError::Other(format!(
-                "projecting sampled state {} onto the constraints: {e}",
+                "cannot project sampled state {} onto the constraints of the truth: {why}",
                 r + 1
             ))
-        })?;
+        };
+        // A drawn state may be far off: project until it is on, a few rounds at most.
+        let mut off = None;
+        for _ in 0..PROJECTION_ROUNDS {
+            p.project(t, state).map_err(|e| fail(e.to_string()))?;
+            let res = p.residuals(t, state).map_err(|e| fail(e.to_string()))?;
+            let tol = INITIAL_TOLERANCE * (1.0 + state.iter().fold(0.0f64, |m, x| m.max(x.abs())));
+            off = (res.size > tol)
+                .then(|| format!("`{}` is still off by {:.3e}", res.name, res.size));
+            if off.is_none() {
+                break;
+            }
+        }
+        if let Some(why) = off {
+            return Err(fail(why));
+        }
     }
     Ok(())
 }
