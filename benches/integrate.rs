@@ -87,6 +87,7 @@ fn bench(c: &mut Criterion) {
         method: Method::Dopri5,
         rtol: 1e-9,
         atol: 1e-9,
+        project_init: false,
     };
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut g = c.benchmark_group("integrate_simulate");

@@ -113,7 +113,7 @@ pub fn saddle_point(
     }
     for k in 0..m {
         matrix.extend_from_slice(&cons.a[k * n..(k + 1) * n]);
-        matrix.extend(std::iter::repeat(zero).take(m));
+        matrix.extend(std::iter::repeat_n(zero, m));
     }
     SolveSpec {
         n: size,

@@ -292,10 +292,10 @@ fn lagrangian(
     cot.extend((n..size).map(|i| dag.var(&format!("%cot{i}"))));
     let a: Vec<ExprId> = (0..size).map(|i| dag.var(&format!("%a{i}"))).collect();
     let mut terms = Vec::with_capacity(size + size * size);
-    for i in 0..size {
-        terms.push(dag.mul(cot[i], k.rhs[i]));
-        for j in 0..size {
-            let t = dag.product(&[cot[i], k.matrix[i * size + j], a[j]]);
+    for (i, (&l, &r)) in cot.iter().zip(&k.rhs).enumerate() {
+        terms.push(dag.mul(l, r));
+        for (&kij, &aj) in k.matrix[i * size..(i + 1) * size].iter().zip(&a) {
+            let t = dag.product(&[l, kij, aj]);
             terms.push(dag.neg(t));
         }
     }
