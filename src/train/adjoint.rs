@@ -81,9 +81,8 @@ pub enum Form {
         /// `K + reg I_H` (K is H without constraints).
         forward: Program,
         /// Inputs (q, v|p, t, learns, cotangent (lambda for L, n + `n_mult`), then a_aug
-        /// for L) -> the
-        /// gradient of S with respect to each learn param, then for each call in
-        /// `calls` its argument values and its lane cotangents.
+        /// for L) -> the gradient of S with respect to each learn param, then for each
+        /// call in `calls` its argument values and its lane cotangents.
         gradient: Program,
         /// The net calls S depends on, in gradient-output order.
         calls: Vec<Call>,

@@ -6,15 +6,15 @@ use crate::backend;
 use crate::check::{Dynamics, Model, Momenta, SampleSpec, SystemModel};
 use crate::diagnostics::Diagnostic;
 use crate::integrate::{Projection, INITIAL_TOLERANCE};
-
-/// Projections (each up to the integrator's Gauss-Newton iterations) of one sampled
-/// state before it counts as off its constraints.
-const PROJECTION_ROUNDS: usize = 8;
 use crate::kernel::{self, Output};
 use crate::report::csv::{CsvError, Table};
 use crate::sample::{self, state_names, Rng};
 use crate::symbolic::eom::{velocity_name, Eom, EomKind};
 use crate::syntax::ast;
+
+/// Projections (each up to the integrator's Gauss-Newton iterations) of one sampled
+/// state before it counts as off its constraints.
+const PROJECTION_ROUNDS: usize = 8;
 
 /// Rows of inputs `(q, v or p, t)` of the trained system and their targets (q'' for L
 /// and accel systems, (q', p') for H systems), row-major.
