@@ -62,6 +62,11 @@ impl Projection {
         }
     }
 
+    /// Replaces the values of the `learn` params (the inputs after t).
+    pub fn set_learns(&mut self, learns: &[f64]) {
+        self.input[2 * self.n + 1..].copy_from_slice(learns);
+    }
+
     /// Evaluates the constraint kernel at (t, y).
     fn eval(&mut self, t: f64, y: &[f64]) -> Result<(), Fault> {
         let n2 = 2 * self.n;

@@ -19,6 +19,7 @@ mod system;
 pub mod variational;
 
 pub use crate::check::Method;
+pub use constraints::{Projection, INITIAL_TOLERANCE};
 use events::Events;
 pub use system::{Form, System};
 

@@ -14,7 +14,7 @@ mod system;
 
 pub use derivs::{energy_spec, implicit_outputs, implicit_spec};
 pub use lattice::{lower_lattice, LatticeOutputs, LatticeProgram, SiteProgram};
-pub use system::{constraint_spec, eom_program, event_spec, spec_for, EomProgram};
+pub use system::{constraint_spec, eom_program, event_spec, saddle_point, spec_for, EomProgram};
 
 use std::collections::HashMap;
 use std::fmt;

@@ -90,7 +90,7 @@ pub fn eom_program(eom: &mut Eom, accel: bool, energy: bool) -> Result<EomProgra
 
 /// The system [H A^T; A 0] [q''; lambda] = [r; c] (just H q'' = r without constraints).
 /// `zero` is the DAG's constant 0.
-fn saddle_point(
+pub fn saddle_point(
     n: usize,
     hess: &[ExprId],
     rhs: &[ExprId],

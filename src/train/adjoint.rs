@@ -9,6 +9,10 @@
 //! dLoss/dtheta = d/dtheta [ lambda^T r(theta) - lambda^T H(theta) a ]   (lambda, a fixed)
 //! ```
 //!
+//! With constraints the kernel solves K a_aug = r_aug, K = [H A^T; A 0] (symmetric),
+//! a_aug = (q'', mu), r_aug = (r, c); the same formula holds with K for H, lambda =
+//! K^-1 (abar, 0) and a_aug for a (n + m rows; `reg` only on H's diagonal).
+//!
 //! The scalar `S = lambda^T r - lambda^T H a` is built in the DAG with lambda and a as
 //! new input variables and differentiated symbolically: with respect to every `learn`
 //! param (its gradient), and with respect to every net lane node (value or partial of a
@@ -59,6 +63,8 @@ pub struct Kernels {
     pub kind: Kind,
     /// Scalar degrees of freedom.
     pub dof: usize,
+    /// Constraint multipliers solved with q'' (L systems with constraints).
+    pub n_mult: usize,
     /// Number of `learn` params (kernel inputs after q, v|p, t).
     pub n_learn: usize,
     /// Dense programs, or site programs for a lattice.
@@ -71,11 +77,12 @@ pub enum Form {
     /// One row per sample.
     Dense {
         /// Inputs (q, v|p, t, learns) -> predictions (n for L/accel, 2n for H), then
-        /// for L systems the row-major entries of `H + reg I`.
+        /// for L systems the multipliers (`n_mult`) and the row-major entries of
+        /// `K + reg I_H` (K is H without constraints).
         forward: Program,
-        /// Inputs (q, v|p, t, learns, cotangent (lambda for L), then a for L) -> the
-        /// gradient of S with respect to each learn param, then for each call in
-        /// `calls` its argument values and its lane cotangents.
+        /// Inputs (q, v|p, t, learns, cotangent (lambda for L, n + `n_mult`), then a_aug
+        /// for L) -> the gradient of S with respect to each learn param, then for each
+        /// call in `calls` its argument values and its lane cotangents.
         gradient: Program,
         /// The net calls S depends on, in gradient-output order.
         calls: Vec<Call>,
@@ -123,9 +130,6 @@ pub enum AdjointError {
     /// Lowering failed (an internal error).
     #[error("internal: cannot lower the training kernels: {0}")]
     Lower(#[from] kernel::LowerError),
-    /// The system has constraints, which the gradients do not go through yet.
-    #[error("system `{0}` has constraints; training learns through unconstrained systems only (train on the unconstrained form)")]
-    Constrained(String),
 }
 
 /// Derives and lowers the forward and gradient kernels of `sys`, with `reg` added to the
@@ -134,9 +138,6 @@ pub enum AdjointError {
 /// third-order net lanes out of the gradient kernel when it is a net's argument.
 pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, AdjointError> {
     let mut eom = Eom::derive(sys);
-    if !eom.constraints.is_empty() {
-        return Err(AdjointError::Constrained(sys.name.clone()));
-    }
     if eom.lattice().is_some() {
         return build_lattice(eom, reg, fixed);
     }
@@ -146,39 +147,15 @@ pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, Adj
     base.extend(&eom.learns);
     let learns = eom.learns.clone();
     let dag = &mut eom.dag;
-    let cot: Vec<ExprId> = (0..n_pred_of(&eom.kind, n))
+    let mut cot: Vec<ExprId> = (0..n_pred_of(&eom.kind, n))
         .map(|i| dag.var(&format!("%cot{i}")))
         .collect();
     let (kind, fwd_spec, s, extra) = match &eom.kind {
         EomKind::Lagrangian { hess, rhs, .. } => {
-            let r = dag.num(reg);
-            let matrix: Vec<ExprId> = hess
-                .iter()
-                .enumerate()
-                .map(|(k, &h)| if k % (n + 1) == 0 { dag.add(h, r) } else { h })
-                .collect();
-            let mut outputs: Vec<Output> = (0..n).map(Output::Solved).collect();
-            outputs.extend(matrix.iter().map(|&e| Output::Expr(e)));
-            let spec = KernelSpec {
-                inputs: base.clone(),
-                solve: Some(SolveSpec {
-                    n,
-                    matrix,
-                    rhs: rhs.clone(),
-                }),
-                outputs,
-            };
-            // S = lambda . r - lambda . H a
-            let a: Vec<ExprId> = (0..n).map(|i| dag.var(&format!("%a{i}"))).collect();
-            let mut terms = Vec::with_capacity(n + n * n);
-            for i in 0..n {
-                terms.push(dag.mul(cot[i], rhs[i]));
-                for j in 0..n {
-                    let t = dag.product(&[cot[i], hess[i * n + j], a[j]]);
-                    terms.push(dag.neg(t));
-                }
-            }
-            (Kind::Lagrangian, spec, dag.sum(&terms), a)
+            let zero = dag.num(0.0);
+            let k = kernel::saddle_point(n, hess, rhs, &eom.constraints, zero);
+            let (spec, s, a) = lagrangian(dag, base.clone(), k, n, reg, &mut cot);
+            (Kind::Lagrangian, spec, s, a)
         }
         EomKind::Hamiltonian { dq, dp, .. } => {
             let preds: Vec<ExprId> = dq.iter().chain(dp).copied().collect();
@@ -217,6 +194,7 @@ pub fn build(sys: &SystemModel, reg: f64, fixed: &[bool]) -> Result<Kernels, Adj
     Ok(Kernels {
         kind,
         dof: n,
+        n_mult: eom.constraints.len(),
         n_learn: learns.len(),
         form: Form::Dense {
             forward: kernel::lower(&eom.dag, &fwd_spec)?,
@@ -286,6 +264,7 @@ fn build_lattice(mut eom: Eom, reg: f64, fixed: &[bool]) -> Result<Kernels, Adjo
     Ok(Kernels {
         kind: Kind::Lagrangian,
         dof: eom.dof(),
+        n_mult: 0,
         n_learn: learns.len(),
         form: Form::Lattice {
             forward,
@@ -293,6 +272,47 @@ fn build_lattice(mut eom: Eom, reg: f64, fixed: &[bool]) -> Result<Kernels, Adjo
             terms,
         },
     })
+}
+
+/// The forward spec and the scalar S of an L system whose kernel solves `k` (size
+/// n + m: H q'' = r, or the saddle point with m constraints). The forward outputs the
+/// solution a_aug = (q'', mu), then the row-major entries of K = k.matrix with `reg` on
+/// H's diagonal. S = lambda . (r_aug - K a_aug) over all n + m rows, with `cot` extended
+/// by m multiplier cotangents to lambda; returns the a_aug variables too.
+fn lagrangian(
+    dag: &mut Dag,
+    inputs: Vec<ExprId>,
+    k: SolveSpec,
+    n: usize,
+    reg: f64,
+    cot: &mut Vec<ExprId>,
+) -> (KernelSpec, ExprId, Vec<ExprId>) {
+    let size = k.n;
+    cot.extend((n..size).map(|i| dag.var(&format!("%cot{i}"))));
+    let a: Vec<ExprId> = (0..size).map(|i| dag.var(&format!("%a{i}"))).collect();
+    let mut terms = Vec::with_capacity(size + size * size);
+    for (i, (&l, &r)) in cot.iter().zip(&k.rhs).enumerate() {
+        terms.push(dag.mul(l, r));
+        for (&kij, &aj) in k.matrix[i * size..(i + 1) * size].iter().zip(&a) {
+            let t = dag.product(&[l, kij, aj]);
+            terms.push(dag.neg(t));
+        }
+    }
+    let s = dag.sum(&terms);
+    let r = dag.num(reg);
+    let mut solve = k;
+    for i in 0..n {
+        let d = &mut solve.matrix[i * size + i];
+        *d = dag.add(*d, r);
+    }
+    let mut outputs: Vec<Output> = (0..size).map(Output::Solved).collect();
+    outputs.extend(solve.matrix.iter().map(|&e| Output::Expr(e)));
+    let spec = KernelSpec {
+        inputs,
+        solve: Some(solve),
+        outputs,
+    };
+    (spec, s, a)
 }
 
 /// Gradient outputs of the scalar `s`: dS/dlearn (0 for `fixed` ones), then per net

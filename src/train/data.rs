@@ -5,11 +5,16 @@ use super::adjoint::Kind;
 use crate::backend;
 use crate::check::{Dynamics, Model, Momenta, SampleSpec, SystemModel};
 use crate::diagnostics::Diagnostic;
+use crate::integrate::{Projection, INITIAL_TOLERANCE};
 use crate::kernel::{self, Output};
 use crate::report::csv::{CsvError, Table};
 use crate::sample::{self, state_names, Rng};
 use crate::symbolic::eom::{velocity_name, Eom, EomKind};
 use crate::syntax::ast;
+
+/// Projections (each up to the integrator's Gauss-Newton iterations) of one sampled
+/// state before it counts as off its constraints.
+const PROJECTION_ROUNDS: usize = 8;
 
 /// Rows of inputs `(q, v or p, t)` of the trained system and their targets (q'' for L
 /// and accel systems, (q', p') for H systems), row-major.
@@ -213,6 +218,7 @@ pub fn from_sample(
             Err(v) => *v,
         }));
     }
+    project_rows(&eom, kind, n_state, &mut tin, ni)?;
     let mut tout = vec![0.0; rows * no];
     let report = be
         .eval_batch(&tin, &mut tout)
@@ -326,6 +332,58 @@ pub fn from_sample(
         ));
     }
     Ok(Made { data, warnings })
+}
+
+/// Projects each truth input row of `tin` (`ni` wide: the state (`n_state`), t, the
+/// learn params) onto the constraints of `eom` as a simulation does (q by Gauss-Newton
+/// onto phi = 0, then q' onto g = 0), so that a sampled state is one the truth can be in.
+fn project_rows(
+    eom: &Eom,
+    kind: backend::Kind,
+    n_state: usize,
+    tin: &mut [f64],
+    ni: usize,
+) -> Result<(), DataError> {
+    let Some(spec) = kernel::constraint_spec(eom) else {
+        return Ok(());
+    };
+    let program = kernel::lower(&eom.dag, &spec)
+        .map_err(|e| DataError::Other(format!("internal: cannot lower the constraints: {e}")))?;
+    let cons = &eom.constraints;
+    let mut p = Projection::new(
+        backend::create(program, kind, None),
+        cons.names.clone(),
+        cons.holonomic(),
+        n_state / 2,
+        &vec![0.0; ni - n_state - 1],
+    );
+    for (r, row) in tin.chunks_exact_mut(ni).enumerate() {
+        let (state, rest) = row.split_at_mut(n_state);
+        p.set_learns(&rest[1..]);
+        let t = rest[0];
+        let fail = |why: String| {
+            DataError::Other(format!(
+                "cannot project sampled state {} onto the constraints of the truth: {why}",
+                r + 1
+            ))
+        };
+        // A drawn state may be far off: project until it is on, a few rounds at most.
+        let mut off = None;
+        for _ in 0..PROJECTION_ROUNDS {
+            p.project(t, state).map_err(|e| fail(e.to_string()))?;
+            let res = p.residuals(t, state).map_err(|e| fail(e.to_string()))?;
+            let tol = INITIAL_TOLERANCE * (1.0 + state.iter().fold(0.0f64, |m, x| m.max(x.abs())));
+            off = (res.size > tol)
+                .then(|| format!("`{}` is still off by {:.3e}", res.name, res.size));
+            if off.is_none() {
+                break;
+            }
+        }
+        if let Some(why) = off {
+            return Err(fail(why));
+        }
+    }
+    Ok(())
 }
 
 /// Reads training data for `trained` from a table: the state columns (coordinates, then

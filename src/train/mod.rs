@@ -257,7 +257,7 @@ impl Worker {
                 fout: vec![0.0; CHUNK * forward.n_outputs()],
                 gin: vec![0.0; CHUNK * gradient.n_inputs()],
                 gout: vec![0.0; CHUNK * gradient.n_outputs()],
-                lu: vec![0.0; n * n],
+                lu: vec![0.0; (n + kernels.n_mult).pow(2)],
                 cot: vec![0.0; np],
                 ..Buffers::default()
             },
@@ -395,15 +395,17 @@ fn dense_chunk(
             let ni = n_in + nl;
             gin[..ni].copy_from_slice(&b.fin[s * nfi..(s + 1) * nfi]);
             if k.kind == Kind::Lagrangian {
-                // lambda = (H + reg I)^-1 abar, from the matrix the forward solve used.
-                b.lu.copy_from_slice(&fout[n..n + n * n]);
-                let lam = &mut gin[ni..ni + n];
-                lam.copy_from_slice(&b.cot);
-                if !lu_solve_in_place(n, &mut b.lu, lam) {
+                // lambda = K^-1 (abar, 0), from the matrix the forward solve used.
+                let s = n + k.n_mult;
+                b.lu.copy_from_slice(&fout[s..s + s * s]);
+                let lam = &mut gin[ni..ni + s];
+                lam[..n].copy_from_slice(&b.cot);
+                lam[n..].fill(0.0);
+                if !lu_solve_in_place(s, &mut b.lu, lam) {
                     p.skipped += 1;
                     continue;
                 }
-                gin[ni + n..].copy_from_slice(&fout[..n]);
+                gin[ni + s..].copy_from_slice(&fout[..s]);
             } else {
                 gin[ni..].copy_from_slice(&b.cot);
             }

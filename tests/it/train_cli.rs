@@ -364,3 +364,31 @@ train lnn { data = sample(truth, n = 10, seed = 0, x = uniform(0, 1)); steps = 1
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("junk.weights"), "{:?}", text(&o));
 }
+
+/// A constrained system trains from the command line on states projected onto the
+/// truth's rod.
+#[test]
+fn trains_a_constrained_system() {
+    let src = "
+system truth { coord x, y; param m = 1.3, g = 9.81, l = 0.8;
+    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
+system fit { coord x, y; param m = 1.3, l = 0.8; learn g = 3;
+    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
+train fit {
+    data = sample(truth, n = 1000, seed = 3, x = uniform(-1, 1), y = uniform(-1, 1),
+                  x' = normal(0, 2), y' = normal(0, 2));
+    steps = 3000; batch = 32; lr = 0.3; lr_decay = 1e-6; seed = 4;
+    save = \"fit.weights\";
+}
+";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cart.lag"), src).unwrap();
+    let o = lagc(
+        dir.path(),
+        &["train", "cart.lag", "--system", "fit", "--quiet"],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let g = scalar(&dir.path().join("fit.weights"), "g");
+    assert!((g - 9.81).abs() < 1e-6, "{g}");
+}

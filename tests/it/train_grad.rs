@@ -382,3 +382,57 @@ train fit {
     theta.extend(nets.params());
     check_fd(&mut tr, &theta, 1e-5);
 }
+
+/// A Cartesian pendulum whose truth keeps to a rod: the trained systems keep to
+/// constraints too, so q'' comes from the saddle-point solve and the adjoint goes
+/// through K = [H A^T; A 0].
+const CARTESIAN: &str = "
+system truth { coord x, y; param m = 1.3, g = 9.81, l = 0.8;
+    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
+system fit { coord x, y; param l = 0.8; learn m = 1, g = 5;
+    L = m/2*(x'^2 + y'^2) - m*g*y + 0.1*m*x*y'; constraint rod: x^2 + y^2 - l^2; }
+system hybrid { coord x, y; learn g = 5; net V = mlp(in: 2, hidden: [8], act: softplus);
+    L = (x'^2 + y'^2)/2 - g*y - V(x, y); constraint rod: x^2 + y^2 - 0.64; }
+system moving { coord x, y; param m = 1.3; learn g = 5, l = 1, w = 0.1;
+    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - (l + w*sin(t))^2; }
+train fit {
+    data = sample(truth, n = 64, seed = 7, x = uniform(-1, 1), y = uniform(-1, 1),
+                  x' = normal(0, 1), y' = normal(0, 1));
+    steps = 10; val = 0;
+}
+train hybrid {
+    data = sample(truth, n = 64, seed = 7, x = uniform(-1, 1), y = uniform(-1, 1),
+                  x' = normal(0, 1), y' = normal(0, 1));
+    steps = 10; val = 0; loss = l1;
+}
+train moving {
+    data = sample(truth, n = 64, seed = 7, x = uniform(-1, 1), y = uniform(-1, 1),
+                  x' = normal(0, 1), y' = normal(0, 1), t = uniform(0, 3));
+    steps = 10; val = 0;
+}
+";
+
+#[test]
+fn constrained_learn_params_nets_and_params_in_the_constraint() {
+    let mut tr = trainer(CARTESIAN, "fit", None);
+    check_fd(&mut tr, &[1.0, 5.0], 1e-6);
+    check_fd(&mut tr, &[2.0, 12.0], 1e-6);
+    // reg goes on H's diagonal only, not on the zero block.
+    let reg = CARTESIAN.replacen("steps = 10; val = 0;", "steps = 10; val = 0; reg = 0.3;", 1);
+    let mut tr = trainer(&reg, "fit", None);
+    check_fd(&mut tr, &[1.0, 5.0], 1e-6);
+
+    let poly = Arc::new(Poly::new(2, 1, |m, _| {
+        0.1 * ((m[0] + 3 * m[1]) as f64).cos()
+    }));
+    let nets: Arc<dyn TrainNets> = Arc::new(PolyNets(poly));
+    let mut tr = trainer(CARTESIAN, "hybrid", Some(nets.clone()));
+    let mut theta = vec![5.0];
+    theta.extend(nets.params());
+    check_fd(&mut tr, &theta, 1e-5);
+
+    // l and w reach q'' only through the constraint's c (a moving rod).
+    let mut tr = trainer(CARTESIAN, "moving", None);
+    check_fd(&mut tr, &[5.0, 1.0, 0.1], 1e-6);
+    check_fd(&mut tr, &[9.0, 0.7, -0.4], 1e-6);
+}
