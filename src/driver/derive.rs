@@ -50,7 +50,7 @@ impl Derivation {
     }
 }
 
-/// Replaces every expression of `eom` and `accel` by its display form
+/// Replaces every expression of `eom` (constraints included) and `accel` by its display form
 /// ([`display_form`]); the kernels are built from another [`Eom`], so their numbers
 /// do not change.
 fn simplify_for_display(eom: &mut Eom, accel: &mut Accel) {
@@ -87,6 +87,13 @@ fn simplify_for_display(eom: &mut Eom, accel: &mut Accel) {
     }
     if let Accel::Explicit(acc) = accel {
         each(acc);
+    }
+    let cons = &mut eom.constraints;
+    for v in [&mut cons.g, &mut cons.a, &mut cons.c] {
+        each(v);
+    }
+    for phi in cons.phi.iter_mut().flatten() {
+        each(std::slice::from_mut(phi));
     }
 }
 
