@@ -245,3 +245,21 @@ pub fn compile_system(m: &Model, k: usize) -> (Eom, Program) {
     let program = lagc::kernel::lower(&eom.dag, &spec).expect("lowers");
     (eom, program)
 }
+
+/// System `name` of the `.lag` text `src`, derived and compiled on `backend`.
+pub fn driver_system(src: &str, name: &str, backend: lagc::Backend) -> lagc::driver::System {
+    lagc::driver::Model::loads(src, "t.lag", &[])
+        .expect("checks")
+        .system(name, backend)
+        .expect("compiles")
+}
+
+/// The error text (as the CLI prints it) of loading and compiling system `name`.
+pub fn driver_error(src: &str, name: &str) -> String {
+    match lagc::driver::Model::loads(src, "t.lag", &[])
+        .and_then(|m| m.system(name, lagc::Backend::Interp))
+    {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.cli_text(),
+    }
+}

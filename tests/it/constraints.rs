@@ -1,7 +1,8 @@
 //! Constraints: a Cartesian pendulum against the angle form and the rod tension, a
 //! rolling disk against its closed form, projection, and every refusal.
 
-use lagc::driver::{Model, SimOptions, Trajectory};
+use crate::common::{driver_error, driver_system};
+use lagc::driver::{SimOptions, Trajectory};
 use lagc::{Backend, Method};
 use ndarray::{arr2, Array2};
 use std::process::Command;
@@ -18,13 +19,6 @@ system angle {
   param m = 1.5, g = 9.81, l = 2;
   L = m/2*l^2*th'^2 + m*g*l*cos(th);
 }";
-
-fn system(src: &str, name: &str, backend: Backend) -> lagc::driver::System {
-    Model::loads(src, "t.lag", &[])
-        .expect("checks")
-        .system(name, backend)
-        .expect("compiles")
-}
 
 fn run(
     s: &lagc::driver::System,
@@ -66,7 +60,7 @@ fn cartesian_accelerations_and_multiplier_match_the_angle_form_by_hand() {
         m * (l * w * w + g * c) / (2.0 * l),
     ];
     for backend in [Backend::Jit, Backend::Interp] {
-        let sys = system(CARTESIAN, "cart", backend);
+        let sys = driver_system(CARTESIAN, "cart", backend);
         assert_eq!(sys.output_names(), ["x''", "y''", "lambda_rod", "energy"]);
         let state = arr2(&[[l * s, -l * c, l * c * w, l * s * w]]);
         let (out, singular) = sys.eval(state.view(), lagc::driver::Times::Zero).unwrap();
@@ -89,7 +83,7 @@ fn cartesian_pendulum_follows_the_angle_pendulum_for_ten_seconds() {
     let (m, g, l) = (1.5, 9.81, 2.0);
     let th0 = 0.6f64.asin();
     let angle = run(
-        &system(CARTESIAN, "angle", Backend::Jit),
+        &driver_system(CARTESIAN, "angle", Backend::Jit),
         &[th0, 0.5],
         Method::Dopri5,
         0.01,
@@ -97,7 +91,7 @@ fn cartesian_pendulum_follows_the_angle_pendulum_for_ten_seconds() {
     )
     .unwrap();
     for backend in [Backend::Jit, Backend::Interp] {
-        let sys = system(CARTESIAN, "cart", backend);
+        let sys = driver_system(CARTESIAN, "cart", backend);
         let cart = run(&sys, &[1.2, -1.6, 0.8, 0.6], Method::Dopri5, 0.01, false).unwrap();
         assert_eq!(cart.t.len(), 1001);
         let lambda = column(&sys, "lambda_rod");
@@ -121,7 +115,7 @@ fn cartesian_pendulum_follows_the_angle_pendulum_for_ten_seconds() {
 /// rk4 drifts off the circle by O(dt^4) per step; projection after each step keeps it on.
 #[test]
 fn projection_keeps_rk4_on_the_constraint() {
-    let sys = system(CARTESIAN, "cart", Backend::Jit);
+    let sys = driver_system(CARTESIAN, "cart", Backend::Jit);
     let cart = run(&sys, &[1.2, -1.6, 0.8, 0.6], Method::Rk4, 0.05, false).unwrap();
     for row in cart.y.outer_iter() {
         let (x, y, vx, vy) = (row[0], row[1], row[2], row[3]);
@@ -145,7 +139,7 @@ fn rolling_disk_traces_its_circle() {
     let src = std::fs::read_to_string("examples/rolling_disk.lag").unwrap();
     let (r, w, big_w) = (0.5, 2.0, 0.5);
     for backend in [Backend::Jit, Backend::Interp] {
-        let sys = system(&src, "disk", backend);
+        let sys = driver_system(&src, "disk", backend);
         let tr = run(
             &sys,
             &[0.0, 0.0, 0.0, 0.0, r * w, 0.0, w, big_w],
@@ -167,7 +161,7 @@ fn rolling_disk_traces_its_circle() {
 
 #[test]
 fn an_inconsistent_initial_state_is_an_error_unless_projected() {
-    let sys = system(CARTESIAN, "cart", Backend::Jit);
+    let sys = driver_system(CARTESIAN, "cart", Backend::Jit);
     let err = run(&sys, &[1.3, -1.6, 0.8, 0.6], Method::Rk4, 0.01, false).unwrap_err();
     assert!(
         err.contains("violates constraint `rod` by 2.500e-1"),
@@ -193,7 +187,7 @@ fn dependent_constraints_are_named() {
         "constraint rod: x^2 + y^2 - l^2;",
         "constraint rod: x^2 + y^2 - l^2;\n  constraint again: 2*(x^2 + y^2 - l^2);",
     );
-    let sys = system(&src, "cart", Backend::Interp);
+    let sys = driver_system(&src, "cart", Backend::Interp);
     let err = run(&sys, &[1.2, -1.6, 0.8, 0.6], Method::Rk4, 0.01, false).unwrap_err();
     assert!(
         err.contains("the constraints `rod`, `again` are not independent at t = 0"),
@@ -201,22 +195,15 @@ fn dependent_constraints_are_named() {
     );
 }
 
-fn load_error(src: &str, name: &str) -> String {
-    match Model::loads(src, "t.lag", &[]).and_then(|m| m.system(name, Backend::Interp)) {
-        Ok(_) => panic!("accepted"),
-        Err(e) => e.cli_text(),
-    }
-}
-
 #[test]
 fn constraints_that_cannot_be_used_are_refused() {
     let constant = CARTESIAN.replace("x^2 + y^2 - l^2", "l - 2");
-    assert!(load_error(&constant, "cart")
+    assert!(driver_error(&constant, "cart")
         .contains("constraint `rod` of system `cart` depends on none of its coordinates"));
     let nonlinear = CARTESIAN.replace("x^2 + y^2 - l^2", "x'^2 - y");
-    assert!(load_error(&nonlinear, "cart").contains("is not linear in the velocities"));
+    assert!(driver_error(&nonlinear, "cart").contains("is not linear in the velocities"));
     let h = "system h { coord x; momentum p; H = p^2/2 + x^2/2; constraint c: x - 1; }";
-    let text = load_error(h, "h");
+    let text = driver_error(h, "h");
     assert!(
         text.contains("t.lag:1:") && text.contains("constraint in H"),
         "{text}"
@@ -225,12 +212,12 @@ fn constraints_that_cannot_be_used_are_refused() {
         "constraint rod: x^2 + y^2 - l^2;",
         "constraint rod: x^2 + y^2 - l^2;\n  constraint rod: x;",
     );
-    assert!(load_error(&dup, "cart").contains("duplicate constraint `rod`"));
+    assert!(driver_error(&dup, "cart").contains("duplicate constraint `rod`"));
 }
 
 #[test]
 fn variational_and_linearize_refuse_constraints() {
-    let sys = system(CARTESIAN, "cart", Backend::Interp);
+    let sys = driver_system(CARTESIAN, "cart", Backend::Interp);
     let err = run(
         &sys,
         &[1.2, -1.6, 0.8, 0.6],

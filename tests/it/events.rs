@@ -1,17 +1,11 @@
 //! Events: a bouncing ball against its closed form, an elastic wall for a pendulum,
 //! rows at events, and the refusals.
 
-use lagc::driver::{Model, SimOptions, Trajectory};
+use crate::common::{driver_error, driver_system};
+use lagc::driver::{SimOptions, Trajectory};
 use lagc::{Backend, Method};
 use ndarray::Array2;
 use std::sync::atomic::AtomicBool;
-
-fn system(src: &str, name: &str, backend: Backend) -> lagc::driver::System {
-    Model::loads(src, "t.lag", &[])
-        .expect("checks")
-        .system(name, backend)
-        .expect("compiles")
-}
 
 fn run(
     s: &lagc::driver::System,
@@ -58,7 +52,7 @@ fn bouncing_ball_matches_the_closed_form() {
     }
     for backend in [Backend::Jit, Backend::Interp] {
         for method in [Method::Rk4, Method::Dopri5] {
-            let s = system(&src, "ball", backend);
+            let s = driver_system(&src, "ball", backend);
             let tr = run(&s, &[h, 0.0], method, 3.0).unwrap();
             let rows = event_rows(&tr, 0.01);
             let expected: Vec<f64> = times.iter().copied().filter(|&t| t <= 3.0).collect();
@@ -100,7 +94,7 @@ fn pendulum_bounces_off_an_elastic_wall() {
     let src = "system p { coord th; param g = 9.81, l = 1;
         L = l^2/2*th'^2 + g*l*cos(th);
         event wall: th <= -0.3 => th' = -th'; }";
-    let s = system(src, "p", Backend::Jit);
+    let s = driver_system(src, "p", Backend::Jit);
     let tr = run(&s, &[1.0, 0.0], Method::Dopri5, 10.0).unwrap();
     let rows = event_rows(&tr, 0.01);
     assert!(rows.len() >= 5, "{} hits", rows.len());
@@ -119,30 +113,23 @@ fn pendulum_bounces_off_an_elastic_wall() {
     }
 }
 
-fn load_error(src: &str, name: &str) -> String {
-    match Model::loads(src, "t.lag", &[]).and_then(|m| m.system(name, Backend::Interp)) {
-        Ok(_) => panic!("accepted"),
-        Err(e) => e.cli_text(),
-    }
-}
-
 #[test]
 fn events_that_cannot_work_are_refused() {
     let ball = std::fs::read_to_string("examples/bouncing_ball.lag").unwrap();
     let constant = ball.replace("y <= 0", "g <= 0");
-    assert!(load_error(&constant, "ball")
+    assert!(driver_error(&constant, "ball")
         .contains("the guard of event `floor` of system `ball` depends on no coordinate"));
     let h = "system h { coord x; momentum p; H = p^2/2; event e: x <= 0 => x = 1; }";
-    assert!(load_error(h, "h").contains("event in an H system"));
+    assert!(driver_error(h, "h").contains("event in an H system"));
     let not_coord = ball.replace("=> y' = -e*y'", "=> g = 1");
-    let text = load_error(&not_coord, "ball");
+    let text = driver_error(&not_coord, "ball");
     assert!(
         text.contains("event resets `g`, which is not a coordinate"),
         "{text}"
     );
     let accel = ball.replace("=> y' = -e*y'", "=> y'' = 0");
-    assert!(load_error(&accel, "ball").contains("cannot set an acceleration"));
-    let s = system(&ball, "ball", Backend::Interp);
+    assert!(driver_error(&accel, "ball").contains("cannot set an acceleration"));
+    let s = driver_system(&ball, "ball", Backend::Interp);
     let err = run(&s, &[1.0, 0.0], Method::Variational, 1.0).unwrap_err();
     assert!(
         err.contains("variational method does not handle events"),
@@ -156,7 +143,7 @@ fn events_that_cannot_work_are_refused() {
 fn a_state_stuck_on_its_guard_is_an_error() {
     let src =
         "system b { coord y; L = y'^2/2 - 9.81*y; event floor: y <= 0 => y = 1e-300, y' = 0; }";
-    let s = system(src, "b", Backend::Jit);
+    let s = driver_system(src, "b", Backend::Jit);
     match run(&s, &[1.0, 0.0], Method::Rk4, 2.0) {
         Err(e) => assert!(e.contains("events between"), "{e}"),
         Ok(tr) => panic!("ran to {}", tr.t[tr.t.len() - 1]),
