@@ -257,6 +257,8 @@ fn drive(
     sys.start_on_constraints(&mut y, s.project_init)?;
     let mut out = vec![0.0; sys.n_outputs()];
     let clock = Clock::new(s.dt);
+    // The state at the start of each step, kept only for systems with events.
+    let mut y0 = vec![0.0; if events.is_some() { y.len() } else { 0 }];
     let mut emit = |sys: &mut System,
                     k: usize,
                     t: f64,
@@ -289,7 +291,9 @@ fn drive(
             for k in 1..=n {
                 let t0 = clock.at(k - 1);
                 interrupted(t0)?;
-                let y0 = y.clone();
+                if events.is_some() {
+                    y0.copy_from_slice(&y);
+                }
                 // The row just emitted evaluated f(t0, y): reuse it as the first stage.
                 sys.derivative(&y, &out, stepper.k1_mut());
                 stepper.step_from_k1(sys, t0, &mut y, s.dt)?;
@@ -311,7 +315,9 @@ fn drive(
             for k in 1..=n {
                 let target = clock.at(k);
                 let before = t;
-                let y0 = y.clone();
+                if events.is_some() {
+                    y0.copy_from_slice(&y);
+                }
                 stepper.advance(sys, &mut t, &mut y, target, &|t| interrupted(t))?;
                 check_finite(&y, target, before)?;
                 t = target;
