@@ -3,7 +3,9 @@
 //! size over the limit is refused with an error instead of ending in an abort.
 //!
 //! The limit is `--max-memory` when given, else half the machine's physical memory
-//! (`MemTotal` of `/proc/meminfo`; 4 GiB where that cannot be read). Estimates are
+//! (`MemTotal` of `/proc/meminfo`; 4 GiB where that cannot be read), lowered to half
+//! the process's address-space limit when one is set (`ulimit -v`, `prlimit --as`), so
+//! that under such a limit a refusal comes before the allocator's abort. Estimates are
 //! rough (within a small factor): they exist to turn `sum(i in 0..1e12, ...)` or
 //! `hidden: [100000, 100000]` into a message, not to account for every byte.
 
@@ -25,6 +27,7 @@ pub fn max_memory() -> u64 {
     match LIMIT.load(Ordering::Relaxed) {
         0 => {
             let m = physical_memory().map_or(FALLBACK, |m| m / 2);
+            let m = address_space_limit().map_or(m, |a| m.min(a / 2));
             LIMIT.store(m, Ordering::Relaxed);
             m
         }
@@ -92,6 +95,19 @@ fn physical_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// The soft address-space limit in bytes, from `/proc/self/limits`; `None` when
+/// unlimited or unreadable.
+fn address_space_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    soft_limit(&limits, "Max address space")
+}
+
+/// The soft limit (the first value) of the row `name` of a `/proc/PID/limits` text.
+fn soft_limit(limits: &str, name: &str) -> Option<u64> {
+    let row = limits.lines().find(|l| l.starts_with(name))?;
+    row[name.len()..].split_whitespace().next()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +119,17 @@ mod tests {
         assert_eq!(parse_size("1000"), Ok(1000));
         assert!(parse_size("-1G").is_err() && parse_size("lots").is_err());
         assert_eq!(human(8e10), "80.0 GB");
+    }
+
+    #[test]
+    fn address_space_limits_read() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                    Max stack size            8388608              unlimited            bytes     \n\
+                    Max address space         2147483648           4294967296           bytes     \n";
+        assert_eq!(soft_limit(text, "Max address space"), Some(2147483648));
+        assert_eq!(soft_limit(text, "Max stack size"), Some(8388608));
+        let open = "Max address space         unlimited            unlimited            bytes     \n";
+        assert_eq!(soft_limit(open, "Max address space"), None);
+        assert_eq!(soft_limit(open, "Max core file size"), None);
     }
 }

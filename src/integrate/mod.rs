@@ -65,6 +65,18 @@ pub enum Fault {
         /// The step size.
         h: f64,
     },
+    /// A fixed step far beyond what the dynamics allow: the stages of the step disagree
+    /// as they do only outside the method's stability region (a mass matrix passing
+    /// through a singularity, a close encounter, a stiff force).
+    #[error("the step dt = {h} does not resolve the dynamics at t = {} (its stages estimate dt*|lambda| = {ratio:.3}, beyond rk4's stability limit of about 2.8; the solution is probably singular there); use a smaller dt or method dopri5", time(*.t))]
+    Unresolved {
+        /// The start of the step.
+        t: f64,
+        /// The step size.
+        h: f64,
+        /// The stages' estimate of h times the local Jacobian's largest eigenvalue.
+        ratio: f64,
+    },
     /// The kernel could not be evaluated.
     #[error("{0}")]
     Eval(#[from] EvalError),
@@ -83,7 +95,10 @@ impl Fault {
     pub fn is_divergence(&self) -> bool {
         matches!(
             self,
-            Fault::NonFinite { .. } | Fault::NoConvergence { .. } | Fault::StepUnderflow { .. }
+            Fault::NonFinite { .. }
+                | Fault::NoConvergence { .. }
+                | Fault::StepUnderflow { .. }
+                | Fault::Unresolved { .. }
         )
     }
 }

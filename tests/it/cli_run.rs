@@ -153,7 +153,7 @@ fn refused_blocks_say_why() {
         ),
         (
             "system blow { coord x; L = x'^2/2 + x^4; }\nsimulate blow { init x = 1; t_end = 3; dt = 0.01; out = \"blow.csv\"; }",
-            "state became non-finite",
+            "does not resolve the dynamics",
         ),
     ] {
         let lag = write(dir.path(), "r.lag", &format!("{TWO}\n{body}\n"));
@@ -220,7 +220,8 @@ simulate blow { init x = 0.01; t_end = 1; dt = 0.5; out = \"never.csv\"; }
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(
-        err.contains("1 of 3 runs diverged") && err.contains("run 1: state became non-finite"),
+        err.contains("1 of 3 runs diverged")
+            && err.contains("run 1: the step dt = 0.01 does not resolve the dynamics"),
         "{err}"
     );
     assert!(err.contains("the other 2 runs finished"), "{err}");

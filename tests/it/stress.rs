@@ -215,6 +215,59 @@ fn a_degenerate_lagrangian_is_an_error_at_derive_time() {
     fails(&o, 1);
 }
 
+/// H = 1 - x passes through 0 at x = 1: rk4 used to step through it into values of
+/// 1e12 with an energy error of 5e35 and exit 0; its stages now see the step outrun
+/// the dynamics. dopri5 stops there by its step-size underflow.
+#[test]
+fn rk4_stops_where_the_mass_matrix_passes_through_a_singularity() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "s.lag",
+        "system s { coord x; L = (1 - x)*x'^2/2 + x; }\n",
+    );
+    for method in ["rk4", "dopri5"] {
+        let o = lagc(
+            dir.path(),
+            &[
+                "simulate", "s.lag", "--system", "s", "--init", "x=0,x'=1", "--t-end", "3",
+                "--dt", "0.01", "--method", method, "--out", "s.csv",
+            ],
+        );
+        let err = fails(&o, 1);
+        let rows = finite_rows(&std::fs::read_to_string(dir.path().join("s.csv")).unwrap());
+        let last = rows.last().unwrap();
+        assert!(last[0] > 0.4 && last[0] < 0.52 && last[1] < 1.0, "{method}: {last:?}");
+        if method == "rk4" {
+            assert!(err.contains("does not resolve the dynamics at t = 0.51"), "{err}");
+        }
+    }
+}
+
+/// The refusal sits just past rk4's stability limit: for x'' = -x the stages estimate
+/// dt*|lambda| = dt exactly, so dt = 3.4 runs (badly, but stably) and dt = 3.6 is refused.
+#[test]
+fn rk4_refuses_steps_beyond_its_stability_limit_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "o.lag", "system o { coord x; L = x'^2/2 - x^2/2; }\n");
+    let run = |dt: &str| {
+        lagc(
+            dir.path(),
+            &[
+                "simulate", "o.lag", "--system", "o", "--init", "x=1", "--t-end", "36", "--dt",
+                dt, "--method", "rk4", "--out", "o.csv",
+            ],
+        )
+    };
+    let o = run("3.4");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = fails(&run("3.6"), 1);
+    assert!(
+        err.contains("dt*|lambda| = 3.600") && err.contains("at t = 0 "),
+        "{err}"
+    );
+}
+
 #[test]
 fn overflowing_step_counts_are_errors() {
     let dir = tempfile::tempdir().unwrap();
