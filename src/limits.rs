@@ -128,7 +128,8 @@ mod tests {
                     Max address space         2147483648           4294967296           bytes     \n";
         assert_eq!(soft_limit(text, "Max address space"), Some(2147483648));
         assert_eq!(soft_limit(text, "Max stack size"), Some(8388608));
-        let open = "Max address space         unlimited            unlimited            bytes     \n";
+        let open =
+            "Max address space         unlimited            unlimited            bytes     \n";
         assert_eq!(soft_limit(open, "Max address space"), None);
         assert_eq!(soft_limit(open, "Max core file size"), None);
     }

@@ -305,3 +305,64 @@ fn binary_on_mutated_files_exits_0_or_1() {
         }
     }
 }
+
+/// Seeded mutations of the examples: `(example index, mutated text)`, the same on every
+/// machine (proptest's deterministic runner).
+fn seeded_mutations(count: usize) -> Vec<(usize, String)> {
+    use proptest::strategy::ValueTree;
+    let all = examples();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = (0..all.len(), prop::collection::vec(edit(), 1..4));
+    (0..count)
+        .map(|_| {
+            let (which, edits) = strategy.new_tree(&mut runner).unwrap().current();
+            let src = edits.iter().fold(all[which].clone(), |s, e| apply(&s, e));
+            (which, src)
+        })
+        .collect()
+}
+
+/// The property of the stress issue: under a 2 GB address-space limit (`prlimit
+/// --as`), `check`, `derive` and `run` of any mutated example exit 0, 1 or 2 with a
+/// message; never a panic (101), an abort or another signal. `run` is limited to the
+/// examples without `train` blocks and to 10 s (a mutation can lengthen a simulation;
+/// `timeout`'s 124 counts as "no crash"). PROPTEST_CASES scales the number of files.
+#[test]
+fn binary_under_an_address_space_limit_never_crashes() {
+    let files = (cases() as usize / 4).max(8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut outcomes = [0usize; 3];
+    for (k, (_, src)) in seeded_mutations(files).into_iter().enumerate() {
+        let path = dir.path().join(format!("m{k}.lag"));
+        std::fs::write(&path, &src).unwrap();
+        let mut commands = vec!["check", "derive"];
+        if !src.contains("train ") {
+            commands.push("run");
+        }
+        for command in commands {
+            let out = std::process::Command::new("prlimit")
+                .arg("--as=2147483648")
+                .args(["timeout", "-s", "KILL", "10"])
+                .arg(env!("CARGO_BIN_EXE_lagc"))
+                .args([command, path.to_str().unwrap(), "--quiet"])
+                .current_dir(dir.path())
+                .output()
+                .expect("prlimit and timeout (util-linux, coreutils) are installed");
+            let code = out.status.code();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                matches!(code, Some(0..=2 | 137)),
+                "`lagc {command}` exited {code:?} on\n{src}\n{err}"
+            );
+            if let Some(c @ 1..=2) = code {
+                outcomes[c as usize] += 1;
+                assert!(err.contains("rror"), "`lagc {command}`: no message\n{err}");
+                assert!(!err.contains("panicked"), "{err}");
+            } else if code == Some(0) {
+                outcomes[0] += 1;
+            }
+        }
+    }
+    eprintln!("{files} mutated files: {outcomes:?} commands exited 0, 1, 2");
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+}

@@ -230,16 +230,22 @@ fn rk4_stops_where_the_mass_matrix_passes_through_a_singularity() {
         let o = lagc(
             dir.path(),
             &[
-                "simulate", "s.lag", "--system", "s", "--init", "x=0,x'=1", "--t-end", "3",
-                "--dt", "0.01", "--method", method, "--out", "s.csv",
+                "simulate", "s.lag", "--system", "s", "--init", "x=0,x'=1", "--t-end", "3", "--dt",
+                "0.01", "--method", method, "--out", "s.csv",
             ],
         );
         let err = fails(&o, 1);
         let rows = finite_rows(&std::fs::read_to_string(dir.path().join("s.csv")).unwrap());
         let last = rows.last().unwrap();
-        assert!(last[0] > 0.4 && last[0] < 0.52 && last[1] < 1.0, "{method}: {last:?}");
+        assert!(
+            last[0] > 0.4 && last[0] < 0.52 && last[1] < 1.0,
+            "{method}: {last:?}"
+        );
         if method == "rk4" {
-            assert!(err.contains("does not resolve the dynamics at t = 0.51"), "{err}");
+            assert!(
+                err.contains("does not resolve the dynamics at t = 0.51"),
+                "{err}"
+            );
         }
     }
 }
@@ -249,13 +255,17 @@ fn rk4_stops_where_the_mass_matrix_passes_through_a_singularity() {
 #[test]
 fn rk4_refuses_steps_beyond_its_stability_limit_only() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "o.lag", "system o { coord x; L = x'^2/2 - x^2/2; }\n");
+    write(
+        dir.path(),
+        "o.lag",
+        "system o { coord x; L = x'^2/2 - x^2/2; }\n",
+    );
     let run = |dt: &str| {
         lagc(
             dir.path(),
             &[
-                "simulate", "o.lag", "--system", "o", "--init", "x=1", "--t-end", "36", "--dt",
-                dt, "--method", "rk4", "--out", "o.csv",
+                "simulate", "o.lag", "--system", "o", "--init", "x=1", "--t-end", "36", "--dt", dt,
+                "--method", "rk4", "--out", "o.csv",
             ],
         )
     };
