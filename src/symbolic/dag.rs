@@ -10,6 +10,7 @@
 //!   `Mul` factors are `base ^ constant` with distinct bases (like factors collected);
 //! - `sqrt(x)` is represented as `x ^ 0.5`; `Func(Sqrt, _)` is never built.
 
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
@@ -283,12 +284,12 @@ pub struct NetInfo {
 #[derive(Clone, Debug, Default)]
 pub struct Dag {
     nodes: Vec<Node>,
-    index: HashMap<Node, ExprId>,
+    index: FxHashMap<Node, ExprId>,
     var_names: Vec<String>,
     var_index: HashMap<String, VarId>,
     var_nodes: Vec<ExprId>,
     nets: Vec<NetInfo>,
-    pub(crate) diff_memo: HashMap<(ExprId, ExprId), ExprId>,
+    pub(crate) diff_memo: FxHashMap<(ExprId, ExprId), ExprId>,
 }
 
 /// A product split for evaluation and printing: `sign * coef * num / den`, where each
@@ -471,7 +472,7 @@ impl Dag {
         }
         let mut constant = 0.0;
         let mut order: Vec<ExprId> = Vec::new();
-        let mut coefs: HashMap<ExprId, f64> = HashMap::new();
+        let mut coefs: FxHashMap<ExprId, f64> = FxHashMap::default();
         for t in flat {
             match self.split_term(t) {
                 (c, None) => constant += c,
@@ -506,7 +507,7 @@ impl Dag {
     pub fn product(&mut self, factors: &[ExprId]) -> ExprId {
         let mut coef = 1.0;
         let mut order: Vec<ExprId> = Vec::new();
-        let mut exps: HashMap<ExprId, ExprId> = HashMap::new();
+        let mut exps: FxHashMap<ExprId, ExprId> = FxHashMap::default();
         let mut stack: Vec<ExprId> = factors.iter().rev().copied().collect();
         while let Some(f) = stack.pop() {
             match self.node(f) {

@@ -14,7 +14,7 @@ impl Dag {
         }
         // Nodes under `e` whose derivative is not yet known, in topological order.
         let mut todo = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = rustc_hash::FxHashSet::default();
         let mut stack = vec![e];
         while let Some(n) = stack.pop() {
             if self.diff_memo.contains_key(&(n, v)) || !seen.insert(n) {
