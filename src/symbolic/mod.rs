@@ -8,8 +8,10 @@ pub mod constraints;
 pub mod dag;
 mod diff;
 pub mod eom;
+mod func;
 pub mod lattice;
 pub mod print;
 pub mod simplify;
+mod walk;
 
 pub use dag::{powi, Dag, ExprId, Func, MulParts, NetFn, NetInfo, Node, PowKind, VarId};
