@@ -188,6 +188,35 @@ impl<'py> StatesArg<'py> {
     }
 }
 
+/// `work` on the states `arg` (one state, or an (n, width) batch) at the times `t`, with
+/// the GIL released for big batches: its (n, k) result, and whether `arg` was one state.
+fn per_state<'py>(
+    py: Python<'py>,
+    arg: &Bound<'py, PyAny>,
+    name: &str,
+    t: Option<&Bound<'py, PyAny>>,
+    work: impl FnOnce(ndarray::ArrayView2<'_, f64>, Times) -> Result<ndarray::Array2<f64>, driver::Error>
+        + Send,
+) -> PyResult<(ndarray::Array2<f64>, bool)> {
+    let x = StatesArg::extract(arg, name)?;
+    let view = x.view();
+    let ts = times_arg(t, view.nrows())?;
+    let out = release_for(py, view.nrows(), || work(view, ts)).map_err(|e| to_py(py, e))?;
+    Ok((out, x.is_one()))
+}
+
+/// A [`per_state`] result as numpy: (n, k), or (k,) for one state.
+fn rows_or_row<'py>(
+    py: Python<'py>,
+    (out, one): (ndarray::Array2<f64>, bool),
+) -> Bound<'py, PyAny> {
+    if one {
+        out.row(0).to_owned().into_pyarray(py).into_any()
+    } else {
+        out.into_pyarray(py).into_any()
+    }
+}
+
 /// The times of a batch: none (0), a number, or one per state.
 fn times_arg(t: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Times> {
     let Some(t) = t.filter(|t| !t.is_none()) else {
@@ -282,16 +311,8 @@ impl System {
         states: &Bound<'py, PyAny>,
         t: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let x = StatesArg::extract(states, "states")?;
-        let view = x.view();
-        let ts = times_arg(t, view.nrows())?;
-        let a = release_for(py, view.nrows(), || self.inner.accel_at(view, ts))
-            .map_err(|e| to_py(py, e))?;
-        Ok(if x.is_one() {
-            a.row(0).to_owned().into_pyarray(py).into_any()
-        } else {
-            a.into_pyarray(py).into_any()
-        })
+        let a = per_state(py, states, "states", t, |v, ts| self.inner.accel_at(v, ts))?;
+        Ok(rows_or_row(py, a))
     }
 
     /// The energy at each state: (n,) or, for one state, a float.
@@ -302,13 +323,11 @@ impl System {
         states: &Bound<'py, PyAny>,
         t: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let x = StatesArg::extract(states, "states")?;
-        let view = x.view();
-        let ts = times_arg(t, view.nrows())?;
-        let (out, _) = release_for(py, view.nrows(), || self.inner.eval(view, ts))
-            .map_err(|e| to_py(py, e))?;
+        let (out, one) = per_state(py, states, "states", t, |v, ts| {
+            Ok(self.inner.eval(v, ts)?.0)
+        })?;
         let e = out.column(out.ncols() - 1).to_owned();
-        Ok(if x.is_one() {
+        Ok(if one {
             e[0].into_pyobject(py)?.into_any()
         } else {
             e.into_pyarray(py).into_any()
@@ -322,16 +341,8 @@ impl System {
         t: &Bound<'py, PyAny>,
         y: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let x = StatesArg::extract(y, "y")?;
-        let view = x.view();
-        let ts = times_arg(Some(t), view.nrows())?;
-        let dy =
-            release_for(py, view.nrows(), || self.inner.rhs(ts, view)).map_err(|e| to_py(py, e))?;
-        Ok(if x.is_one() {
-            dy.row(0).to_owned().into_pyarray(py).into_any()
-        } else {
-            dy.into_pyarray(py).into_any()
-        })
+        let dy = per_state(py, y, "y", Some(t), |v, ts| self.inner.rhs(ts, v))?;
+        Ok(rows_or_row(py, dy))
     }
 
     /// H, M and dL/dq at each state.
