@@ -7,7 +7,8 @@
 //! the process's address-space limit when one is set (`ulimit -v`, `prlimit --as`), so
 //! that under such a limit a refusal comes before the allocator's abort. Estimates are
 //! rough (within a small factor): they exist to turn `sum(i in 0..1e12, ...)` or
-//! `hidden: [100000, 100000]` into a message, not to account for every byte.
+//! `hidden: [100000, 100000]` into a message, not to account for every byte. The count
+//! of output intervals of a trajectory has its own cap, [`MAX_STEPS`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -46,6 +47,17 @@ pub fn refuse(bytes: f64, what: &str) -> Option<String> {
             human(limit as f64)
         )
     })
+}
+
+/// Most output intervals t_end/dt a trajectory may have (beyond this the step count
+/// is no longer an exact integer in f64, and no run would finish anyway).
+pub const MAX_STEPS: f64 = 1e12;
+
+/// `None` when t_end/dt is a usable step count, else why not (for messages).
+pub fn steps_problem(t_end: f64, dt: f64) -> Option<String> {
+    let r = t_end / dt;
+    (r.is_nan() || r > MAX_STEPS)
+        .then(|| format!("t_end / dt = {r:e} output intervals; at most {MAX_STEPS:e} are allowed"))
 }
 
 /// Bytes as `12.3 GB`.

@@ -285,7 +285,7 @@ pub fn check_run(
                             .with_label("expected dt <= t_end"),
                     );
                 }
-                if let Some(why) = crate::integrate::steps_problem(t, d) {
+                if let Some(why) = crate::limits::steps_problem(t, d) {
                     let sp = keys.get("dt").map_or(block.span, |k| k.1);
                     diags.push(
                         Diagnostic::error(sp, format!("too many steps: {why}"))

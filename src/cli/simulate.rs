@@ -769,7 +769,7 @@ pub(super) fn command(
             flags.dt, flags.t_end
         )));
     }
-    if let Some(why) = integrate::steps_problem(flags.t_end, flags.dt) {
+    if let Some(why) = crate::limits::steps_problem(flags.t_end, flags.dt) {
         return Err(usage(format!("--t-end / --dt: too many steps: {why}")));
     }
     let eom = derive_eom(sys)?;

@@ -121,17 +121,6 @@ pub struct Settings {
     pub project_init: bool,
 }
 
-/// Most output intervals t_end/dt a trajectory may have (beyond this the step count
-/// is no longer an exact integer in f64, and no run would finish anyway).
-pub const MAX_STEPS: f64 = 1e12;
-
-/// `None` when t_end/dt is a usable step count, else why not (for messages).
-pub fn steps_problem(t_end: f64, dt: f64) -> Option<String> {
-    let r = t_end / dt;
-    (r.is_nan() || r > MAX_STEPS)
-        .then(|| format!("t_end / dt = {r:e} output intervals; at most {MAX_STEPS:e} are allowed"))
-}
-
 /// Number of steps n of a trajectory: rows are at t_k = k*dt for k = 0..=n, with
 /// n = round(t_end/dt) when t_end/dt is within 1e-9 relative of an integer, else its floor.
 pub fn n_steps(t_end: f64, dt: f64) -> usize {

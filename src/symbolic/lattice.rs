@@ -20,7 +20,7 @@
 //! some term reads both, so the bandwidth is the widest velocity stencil.
 
 use super::dag::{Dag, ExprId};
-use super::eom::{binary, call, int_value};
+use super::lower::{binary, call, int_value};
 use crate::check::{CExpr, Dynamics, Op, SystemModel};
 use std::collections::HashMap;
 

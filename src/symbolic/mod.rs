@@ -10,6 +10,7 @@ mod diff;
 pub mod eom;
 mod func;
 pub mod lattice;
+mod lower;
 pub mod print;
 pub mod simplify;
 mod walk;
