@@ -198,6 +198,7 @@ impl Dag {
         let id = ExprId(self.nodes.len() as u32);
         self.nodes.push(node.clone());
         self.index.insert(node, id);
+        debug_assert_eq!(self.verify_node(id), Ok(()));
         id
     }
 
@@ -533,5 +534,53 @@ impl Dag {
         };
         memo.insert(id, out);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nodes the builders never make, pushed past them: each is named by `verify`.
+    #[test]
+    fn verify_names_nodes_that_break_the_canonical_form() {
+        let cases: Vec<(fn(ExprId, ExprId, ExprId) -> Node, &str)> = vec![
+            (|x, y, _| Node::Add([y, x].into()), "not sorted"),
+            (|x, _, c| Node::Add([c, x].into()), "constants are not one"),
+            (|x, _, c| Node::Mul([x, c].into()), "constants are not one"),
+            (|x, _, _| Node::Add([x].into()), "fewer than two"),
+            (|x, _, _| Node::Func(Func::Sqrt, x), "sqrt"),
+            (|x, _, _| Node::Pow(x, ExprId(99)), "not older"),
+        ];
+        for (make, what) in cases {
+            let mut d = Dag::new();
+            let (x, y, c) = (d.var("x"), d.var("y"), d.num(2.0));
+            assert_eq!(d.verify(), Ok(()));
+            d.nodes.push(make(x, y, c));
+            let err = d.verify().unwrap_err();
+            assert!(err.contains(what), "{err} (wanted: {what})");
+        }
+        let fresh = || {
+            let mut d = Dag::new();
+            let (x, y, z) = (d.var("x"), d.var("y"), d.var("z"));
+            (d, x, y, z)
+        };
+        let (mut d, x, y, z) = fresh();
+        let yz = d.add(y, z);
+        d.nodes.push(Node::Add([x, yz].into()));
+        assert!(d.verify().unwrap_err().contains("not flat"));
+        let (mut d, x, y, z) = fresh();
+        let yz = d.mul(y, z);
+        d.nodes.push(Node::Mul([x, yz].into()));
+        assert!(d.verify().unwrap_err().contains("not flat"));
+        let (mut d, x, _, _) = fresh();
+        let x2 = d.mul(x, x);
+        d.nodes.push(Node::Mul([x, x2].into()));
+        assert!(d.verify().unwrap_err().contains("like factors"));
+        let (mut d, x, y, _) = fresh();
+        let three = d.num(3.0);
+        let tx = d.mul(three, x);
+        d.nodes.push(Node::Add([x, y, tx].into()));
+        assert!(d.verify().unwrap_err().contains("like terms"));
     }
 }

@@ -56,6 +56,78 @@ impl Dag {
         parts
     }
 
+    /// Checks the builders' invariants (the `dag` module's doc) on every node; `Err`
+    /// names the first node that breaks one. Interning checks each new node with it in
+    /// debug builds; the tests check whole DAGs.
+    pub fn verify(&self) -> Result<(), String> {
+        (0..self.len() as u32).try_for_each(|i| self.verify_node(ExprId(i)))
+    }
+
+    /// [`Dag::verify`] of one node.
+    pub fn verify_node(&self, id: ExprId) -> Result<(), String> {
+        let fail = |why: &str| Err(format!("node {}: {why}", id.0));
+        let mut late = false;
+        self.for_each_child(id, |c| late |= c >= id);
+        if late {
+            return fail("an operand is not older than the node");
+        }
+        let (ops, is_add) = match self.node(id) {
+            Node::Func(super::func::Func::Sqrt, _) => return fail("sqrt is built as x^0.5"),
+            Node::Add(ops) => (ops, true),
+            Node::Mul(ops) => (ops, false),
+            _ => return Ok(()),
+        };
+        if ops.len() < 2 {
+            return fail("fewer than two operands");
+        }
+        let consts: Vec<usize> = (0..ops.len())
+            .filter(|&k| self.as_const(ops[k]).is_some())
+            .collect();
+        let place = if is_add { ops.len() - 1 } else { 0 };
+        if consts.len() > 1 || consts.first().is_some_and(|&k| k != place) {
+            return fail("constants are not one, in their place");
+        }
+        let rest: Vec<ExprId> = ops
+            .iter()
+            .copied()
+            .filter(|&o| self.as_const(o).is_none())
+            .collect();
+        if rest.windows(2).any(|w| w[0] >= w[1]) {
+            return fail("operands are not sorted by id");
+        }
+        let nested = rest.iter().any(|&o| match self.node(o) {
+            Node::Add(_) => is_add,
+            Node::Mul(_) => !is_add,
+            _ => false,
+        });
+        if nested {
+            return fail("not flat");
+        }
+        // Like terms collected (distinct non-constant factor lists), like factors
+        // collected (distinct bases).
+        let mut keys: Vec<Vec<ExprId>> = rest
+            .iter()
+            .map(|&o| match self.node(o) {
+                Node::Mul(f) if is_add => f
+                    .iter()
+                    .copied()
+                    .filter(|&x| self.as_const(x).is_none())
+                    .collect(),
+                Node::Pow(b, e) if !is_add && self.as_const(*e).is_some() => vec![*b],
+                _ => vec![o],
+            })
+            .collect();
+        keys.sort();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return fail(if is_add {
+                "like terms not collected"
+            } else {
+                "like factors not collected"
+            });
+        }
+        Ok(())
+    }
+
     /// Nodes reachable from `roots`, in ascending id order (a topological order).
     pub fn reachable(&self, roots: &[ExprId]) -> Vec<ExprId> {
         let mut seen = vec![false; self.len()];

@@ -40,6 +40,11 @@ fn lcg(state: &mut u64) -> f64 {
 /// Evaluates `program` on `rows` random input rows with both backends, row by row and
 /// as one batch, and asserts they agree; returns the number of singular rows.
 fn agree(name: &str, program: &Program, rows: usize, scale: f64) -> usize {
+    assert_eq!(
+        program.verify(),
+        Ok(()),
+        "{name}: the program breaks the IR's rules"
+    );
     let mut interp = Interpreter::new(program.clone()).with_nets(Arc::new(any_net));
     let mut jit = JitKernel::compile(program, Some(Arc::new(any_net))).expect("compiles");
     let (ni, no) = (program.n_inputs, program.outputs.len());

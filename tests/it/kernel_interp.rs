@@ -253,3 +253,53 @@ fn double_pendulum_printing_and_listing() {
         .to_latex(l)
         .starts_with("\\dot{t}_{1}^{2} + \\frac{\\dot{t}_{2}^{2}}{2}"));
 }
+
+/// `Program::verify` finds each broken rule of the IR (and passes a sound program).
+#[test]
+fn verify_names_each_broken_rule() {
+    use lagc::kernel::{Inst, Op, Program};
+    let program = |insts: Vec<(u32, Op)>, outputs: Vec<u32>| Program {
+        n_inputs: 1,
+        n_slots: 3,
+        insts: insts
+            .into_iter()
+            .map(|(dst, op)| Inst { dst, op })
+            .collect(),
+        outputs,
+        nets: vec![],
+    };
+    let sound = program(
+        vec![(0, Op::Input(0)), (1, Op::Const(2.0)), (2, Op::Mul(0, 1))],
+        vec![2],
+    );
+    assert_eq!(sound.verify(), Ok(()));
+    for (p, what) in [
+        (
+            program(vec![(0, Op::Input(0)), (1, Op::Mul(0, 2))], vec![1]),
+            "reads slot 2 before it is written",
+        ),
+        (
+            program(vec![(0, Op::Input(0)), (0, Op::Neg(0))], vec![0]),
+            "writes slot 0 a second time",
+        ),
+        (
+            program(vec![(0, Op::Input(3))], vec![0]),
+            "reads input 3 of 1",
+        ),
+        (
+            program(vec![(0, Op::Input(0)), (1, Op::Const(1.0))], vec![0]),
+            "instruction 1 is dead",
+        ),
+        (
+            program(vec![(0, Op::Input(0))], vec![1]),
+            "output slot 1 is never written",
+        ),
+        (
+            program(vec![(5, Op::Input(0))], vec![5]),
+            "writes slots 5..6 of 3",
+        ),
+    ] {
+        let err = p.verify().unwrap_err();
+        assert!(err.contains(what), "{err} (wanted: {what})");
+    }
+}

@@ -29,6 +29,7 @@ proptest! {
         let want = naive(&t, &x, &mut scale);
         let got = eval(&d, e, &x);
         prop_assert!((got - want).abs() <= 1e-9 * scale, "{} vs {} for {}", got, want, d.to_text(e));
+        prop_assert_eq!(d.verify(), Ok(()));
     }
 
     #[test]
@@ -63,5 +64,6 @@ proptest! {
             prop_assert!((got2 - fd2).abs() <= 1e-5 * (1.0 + got2.abs() + got.abs() + scale),
                 "d2/d{}2: {} vs fd {}", k, got2, fd2);
         }
+        prop_assert_eq!(d.verify(), Ok(()));
     }
 }

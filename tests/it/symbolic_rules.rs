@@ -221,3 +221,22 @@ fn printing() {
     let kq = b.d.product(&[k, th, inv_m]);
     assert_eq!(b.t(kq), "2*theta/(3*m)");
 }
+
+/// Every example's derivation keeps the DAG's canonical form (the unit tests of
+/// `symbolic::dag` show the check failing on nodes the builders would never make).
+#[test]
+fn every_example_dag_is_canonical() {
+    for path in std::fs::read_dir("examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+    {
+        if path.extension().is_none_or(|e| e != "lag") {
+            continue;
+        }
+        let m = crate::common::checked_model(&std::fs::read_to_string(&path).unwrap(), &[]);
+        for sys in &m.systems {
+            let eom = lagc::symbolic::eom::Eom::derive(sys);
+            assert_eq!(eom.dag.verify(), Ok(()), "{}:{}", path.display(), sys.name);
+        }
+    }
+}
