@@ -7,6 +7,7 @@ use std::process::Output;
 
 const SPRING: &str = "system s {\n    coord x;\n    param k = 1;\n    L = x'^2/2 - k*x^2/2;\n}\n";
 const HAMILTON: &str = "system h {\n    coord x;\n    momentum p;\n    H = p^2/2 + x^2/2;\n}\n";
+const LEARN: &str = "system l {\n    coord x;\n    learn k = 1;\n    L = x'^2/2 - k*x^2/2;\n}\n";
 const NET: &str =
     "system m {\n    coord x;\n    net f = mlp(in: 1, hidden: [8]);\n    L = x'^2/2 - f(x);\n}\n";
 
@@ -315,9 +316,7 @@ fn non_finite_csv_cells_are_errors() {
         "{err}"
     );
     // Training data, caught by `check` (a NaN in a column training ignores is fine).
-    let src = format!(
-        "system l {{\n    coord x;\n    learn k = 1;\n    L = x'^2/2 - k*x^2/2;\n}}\ntrain l {{ data = \"d.csv\"; steps = 1; }}\n"
-    );
+    let src = format!("{LEARN}train l {{ data = \"d.csv\"; steps = 1; }}\n");
     let (code, err) = check(
         &src,
         &[("d.csv", "x,x',x'',energy\n1,0,-1,nan\n2,0,NaN,nan\n")],
@@ -337,7 +336,7 @@ fn header_only_csvs() {
     let header = "x,x',x''\n";
     // Training data and initial states: errors at the file name.
     let src = format!(
-        "system l {{\n    coord x;\n    learn k = 1;\n    L = x'^2/2 - k*x^2/2;\n}}\ntrain l {{ data = \"d.csv\"; steps = 1; }}\n\
+        "{LEARN}train l {{ data = \"d.csv\"; steps = 1; }}\n\
          simulate l {{ init = \"d.csv\"; t_end = 1; dt = 0.5; }}\n"
     );
     let (code, err) = check(&src, &[("d.csv", header)], &[]);
