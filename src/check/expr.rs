@@ -390,6 +390,24 @@ impl Resolver<'_> {
             } else {
                 Random::Normal
             };
+            // Constant arguments are checked here, so that `lagc check` refuses what
+            // drawing the first sample would (arguments that vary are checked per draw).
+            if let (CExpr::Num(x), CExpr::Num(y)) = (&a, &b) {
+                let why = match kind {
+                    Random::Uniform if y < x => Some((
+                        format!("uniform({x}, {y}) has its bounds reversed"),
+                        "expected uniform(low, high) with low <= high",
+                    )),
+                    Random::Normal if *y < 0.0 => Some((
+                        format!("normal({x}, {y}) has a negative standard deviation"),
+                        "expected normal(mean, sd) with sd >= 0",
+                    )),
+                    _ => None,
+                };
+                if let Some((msg, label)) = why {
+                    return self.err(Diagnostic::error(span, msg).with_label(label));
+                }
+            }
             return Some(CExpr::Random(kind, Box::new(a), Box::new(b)));
         }
         match self.scope.get(n) {

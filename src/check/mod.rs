@@ -11,6 +11,7 @@ mod vector;
 
 pub use expr::visit;
 pub use model::*;
+pub use run::init_flag;
 pub use system::RESERVED;
 
 use crate::diagnostics::{line_col, Diagnostic, Span};
@@ -75,7 +76,7 @@ pub fn check(src: &str, file: &File, overrides: &[(String, f64)]) -> Checked {
                 let m = system::check_system(src, s, &mut over, &mut diags, false);
                 systems.push((s.name.name.clone(), m));
             }
-            Block::Run(r) => match run::check_run(src, r, &systems, &mut diags) {
+            Block::Run(r) => match run::check_run(src, r, &systems, overrides, &mut diags) {
                 Some(run) => runs.push(run),
                 None => any_run_failed = true,
             },
@@ -90,6 +91,7 @@ pub fn check(src: &str, file: &File, overrides: &[(String, f64)]) -> Checked {
         );
     }
     check_shared_nets(&systems, &mut diags);
+    check_outputs(src, &runs, &mut diags);
     diags.sort_by_key(|d| d.span.start);
     let failed = any_run_failed
         || diags.iter().any(Diagnostic::is_error)
@@ -139,6 +141,71 @@ fn system_name_error(name: &str, span: Span) -> Option<Diagnostic> {
         Diagnostic::error(span, format!("`{name}` is reserved"))
             .with_label("expected a system name that is not a keyword or a built-in function")
     })
+}
+
+/// Two blocks (or two settings of one block) writing the same file: an error at the
+/// second, with a note at the first. Paths are compared as written, after removing `.`
+/// and `x/..` components; a `save` also counts for the checkpoint and loss-curve files
+/// it writes beside it.
+fn check_outputs(src: &str, runs: &[Run], diags: &mut Vec<Diagnostic>) {
+    fn also(f: &FileRef, written: &str) -> String {
+        if written == f.path {
+            String::new()
+        } else {
+            format!(" (which also writes {written})")
+        }
+    }
+    let mut first: HashMap<std::path::PathBuf, (&FileRef, String)> = HashMap::new();
+    for f in runs.iter().flat_map(|r| &r.files).filter(|f| f.is_output()) {
+        for written in f.written() {
+            let key = normalize(std::path::Path::new(&written));
+            // Devices (`/dev/null`) take any number of writers.
+            if key.starts_with("/dev") {
+                continue;
+            }
+            let Some((other, other_written)) = first.get(&key) else {
+                first.insert(key, (f, written));
+                continue;
+            };
+            let (l, c) = line_col(src, other.span.start);
+            diags.push(
+                Diagnostic::error(
+                    f.span,
+                    format!(
+                        "`{}` writes {written}, which an earlier setting writes too",
+                        f.key
+                    ),
+                )
+                .with_label(format!(
+                    "expected a file no other block writes{}",
+                    also(f, &written)
+                ))
+                .with_note(format!(
+                    "first written by `{} = \"{}\"` at line {l}:{c}{}; the later block would replace it",
+                    other.key,
+                    other.path,
+                    also(other, other_written)
+                )),
+            );
+            break;
+        }
+    }
+}
+
+/// `path` without `.` components and with `x/..` pairs removed (lexically).
+fn normalize(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = vec![];
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.iter().collect()
 }
 
 /// Nets of one name share weights, so every declaration must have the same shape.

@@ -636,6 +636,51 @@ pub struct Run {
     pub settings: RunSettings,
     /// Where the block is written.
     pub span: Span,
+    /// The files the block names (`out`, `plot`, `save`, `weights`, `data`, `init`),
+    /// with where each name is written: the command line checks them before any block
+    /// runs.
+    pub files: Vec<FileRef>,
+}
+
+/// A file named by a run block setting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileRef {
+    /// The setting: `out`, `plot`, `save` (written, relative to the current folder) or
+    /// `weights`, `data`, `init` (read, relative to the `.lag` file's folder).
+    pub key: &'static str,
+    /// The file name as written.
+    pub path: String,
+    /// The quoted name in the source.
+    pub span: Span,
+}
+
+impl FileRef {
+    /// Whether the block writes this file.
+    pub fn is_output(&self) -> bool {
+        matches!(self.key, "out" | "plot" | "save")
+    }
+
+    /// The files a run writes for this setting: a `save` also writes its checkpoint
+    /// (`F.ckpt`) and its loss curve (`STEM.loss.csv`, `STEM.loss.png`) beside it.
+    pub fn written(&self) -> Vec<String> {
+        match self.key {
+            "out" | "plot" => vec![self.path.clone()],
+            "save" => {
+                let p = std::path::Path::new(&self.path);
+                let stem = p
+                    .file_stem()
+                    .map_or_else(|| "weights".into(), |s| s.to_string_lossy().into_owned());
+                let beside = |name: String| p.with_file_name(name).display().to_string();
+                vec![
+                    self.path.clone(),
+                    format!("{}.ckpt", self.path),
+                    beside(format!("{stem}.loss.csv")),
+                    beside(format!("{stem}.loss.png")),
+                ]
+            }
+            _ => vec![],
+        }
+    }
 }
 
 /// Simulate or train settings.

@@ -28,11 +28,14 @@ const TRAIN_KEYS: [&str; 13] = [
 ];
 
 /// Checks one run block. `systems` holds the checked systems so far by name (`None`
-/// for systems that failed to check, so that no follow-up errors are reported).
+/// for systems that failed to check, so that no follow-up errors are reported);
+/// `cli_set` the command line's `--set` values (a block `set` of another value for the
+/// same param is warned about).
 pub fn check_run(
     src: &str,
     block: &RunBlock,
     systems: &[(String, Option<SystemModel>)],
+    cli_set: &[(String, f64)],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Run> {
     let before = diags.len();
@@ -124,6 +127,19 @@ pub fn check_run(
                         ),
                         Some(_) => {
                             if let Some(v) = constant(sys, diags, &b.value) {
+                                let cli = cli_set.iter().rev().find(|(n, _)| *n == b.name.name);
+                                if let Some((n, c)) = cli.filter(|(_, c)| *c != v) {
+                                    diags.push(
+                                        Diagnostic::warning(
+                                            b.name.span.join(b.value.span),
+                                            format!("`set {n} = {v}` in this block overrides `--set {n}={c}`"),
+                                        )
+                                        .with_label(format!("this block runs with {n} = {v}"))
+                                        .with_note(format!(
+                                            "--set {n}={c} applies everywhere else; remove this `set` to use it here too"
+                                        )),
+                                    );
+                                }
                                 set.push((b.name.name.clone(), v));
                             }
                         }
@@ -322,6 +338,33 @@ pub fn check_run(
                 }
                 _ => None,
             };
+            if let Some(m) = method.filter(|m| *m != Method::Dopri5) {
+                for key in ["rtol", "atol"] {
+                    if let Some((_, sp)) = keys.get(key) {
+                        let name = Method::ALL
+                            .iter()
+                            .find(|(_, x)| *x == m)
+                            .map_or("this method", |(n, _)| n);
+                        diags.push(
+                            Diagnostic::warning(
+                                *sp,
+                                format!("`{key}` has no effect with `method = {name}`"),
+                            )
+                            .with_label("only dopri5 uses tolerances")
+                            .with_note(format!(
+                                "{name} steps by dt; remove `{key}`, or use `method = dopri5;`"
+                            )),
+                        );
+                    }
+                }
+            }
+            if let (Some(k), Some((v, _))) = (compare, keys.get("compare")) {
+                if let (Some(truth), Value::Expr(e)) = (systems[k].1.as_ref(), v) {
+                    if let Some(d) = compare_problem(sys, truth, e.span) {
+                        diags.push(d);
+                    }
+                }
+            }
             RunSettings::Simulate(SimulateSettings {
                 init: init.unwrap_or(Source::Values(vec![])),
                 t_end: t_end.unwrap_or(1.0),
@@ -383,6 +426,16 @@ pub fn check_run(
                 Some(Some(w)) if w == "velocity" => Momenta::Velocity,
                 _ => Momenta::Canonical,
             };
+            if let (Some(Source::Sample(spec)), Some((Value::Sample(sv), _))) =
+                (&data, keys.get("data"))
+            {
+                let truth = spec.truth.and_then(|k| systems[k].1.as_ref());
+                if let (Some(truth), Some(id)) = (truth, sv.positional.first()) {
+                    if let Some(d) = truth_problem(sys, truth, momenta, id.span) {
+                        diags.push(d);
+                    }
+                }
+            }
             RunSettings::Train(TrainSettings {
                 data: data.unwrap_or(Source::Values(vec![])),
                 steps: steps.unwrap_or(1),
@@ -404,12 +457,185 @@ pub fn check_run(
             })
         }
     };
+    let mut files = vec![];
+    for key in ["out", "plot", "save", "weights", "data"] {
+        if let Some((Value::Str(path, span), _)) = keys.get(key) {
+            files.push(FileRef {
+                key,
+                path: path.clone(),
+                span: *span,
+            });
+        }
+    }
+    for s in &block.settings {
+        if let Setting::InitFrom(Value::Str(path, span), _) = s {
+            files.push(FileRef {
+                key: "init",
+                path: path.clone(),
+                span: *span,
+            });
+        }
+    }
     (diags[before..].iter().all(|d| !d.is_error())).then_some(Run {
         system: sys_index,
         set,
         settings,
         span: block.span,
+        files,
     })
+}
+
+/// Whether a state variable is held as a momentum (H systems) or a velocity.
+fn is_hamiltonian(s: &SystemModel) -> bool {
+    matches!(s.dynamics, Dynamics::Hamiltonian(_))
+}
+
+/// Why `compare = truth` cannot follow `sys`'s trajectory (located at `at`): an H system
+/// against an L or accel one, or a truth coordinate the simulated system lacks.
+fn compare_problem(sys: &SystemModel, truth: &SystemModel, at: Span) -> Option<Diagnostic> {
+    if is_hamiltonian(sys) != is_hamiltonian(truth) {
+        let (h, l) = if is_hamiltonian(sys) {
+            (sys, truth)
+        } else {
+            (truth, sys)
+        };
+        return Some(
+            Diagnostic::error(
+                at,
+                format!("`{}` and `{}` cannot be compared", sys.name, truth.name),
+            )
+            .with_label("expected a truth system of the same kind (L or accel with L, H with H)")
+            .with_note(format!(
+                "`{}` is an H system (its state holds momenta) and `{}` is not (its state holds velocities), so the truth energy along the trajectory is not defined",
+                h.name, l.name
+            )),
+        );
+    }
+    for c in &truth.coords {
+        let found = sys.coords.iter().find(|s| s.name == c.name);
+        let fits = found.is_some_and(|s| match (s.len, c.len) {
+            (None, None) => true,
+            (Some(a), Some(b)) => b <= a,
+            _ => false,
+        });
+        if !fits {
+            let have: Vec<&str> = sys.coords.iter().map(|c| c.name.as_str()).collect();
+            return Some(
+                Diagnostic::error(
+                    at,
+                    format!(
+                        "the truth `{}` has the coordinate `{}`{}, which `{}` lacks",
+                        truth.name,
+                        c.name,
+                        c.len.map(|n| format!("[{n}]")).unwrap_or_default(),
+                        sys.name
+                    ),
+                )
+                .with_label(format!(
+                    "expected a system whose state variables are among those of `{}`",
+                    sys.name
+                ))
+                .with_note(format!(
+                    "variables are matched by name; `{}` has {}",
+                    sys.name,
+                    quote_list(&have)
+                )),
+            );
+        }
+    }
+    if let Some(m) = truth.momenta.iter().find(|m| !sys.momenta.contains(m)) {
+        return Some(
+            Diagnostic::error(
+                at,
+                format!(
+                    "the truth `{}` has the momentum `{m}`, which `{}` lacks",
+                    truth.name, sys.name
+                ),
+            )
+            .with_label("expected a truth whose momenta are among those of the simulated system")
+            .with_note("variables are matched by name"),
+        );
+    }
+    None
+}
+
+/// Why `data = sample(truth, ...)` cannot train `sys` (located at `at`): a coordinate
+/// the truth lacks, accelerations asked of an H truth, or canonical momenta of an
+/// accel truth.
+fn truth_problem(
+    sys: &SystemModel,
+    truth: &SystemModel,
+    momenta: Momenta,
+    at: Span,
+) -> Option<Diagnostic> {
+    if !truth.nets.is_empty() {
+        return Some(
+            Diagnostic::error(at, format!("the truth `{}` calls neural nets", truth.name))
+                .with_label("expected an analytic truth system (no `net`)"),
+        );
+    }
+    for c in &sys.coords {
+        let found = truth.coords.iter().find(|t| t.name == c.name);
+        let fits = found.is_some_and(|t| match (c.len, t.len) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a <= b,
+            _ => false,
+        });
+        if !fits {
+            let have: Vec<&str> = truth.coords.iter().map(|c| c.name.as_str()).collect();
+            return Some(
+                Diagnostic::error(
+                    at,
+                    format!(
+                        "`{}` has the coordinate `{}`{}, which the truth `{}` lacks",
+                        sys.name,
+                        c.name,
+                        c.len.map(|n| format!("[{n}]")).unwrap_or_default(),
+                        truth.name
+                    ),
+                )
+                .with_label(format!(
+                    "expected a truth system with every coordinate of `{}`",
+                    sys.name
+                ))
+                .with_note(format!(
+                    "coordinates are matched by name; `{}` has {}",
+                    truth.name,
+                    quote_list(&have)
+                )),
+            );
+        }
+    }
+    let wants_accel = !is_hamiltonian(sys);
+    if wants_accel && is_hamiltonian(truth) {
+        return Some(
+            Diagnostic::error(
+                at,
+                format!(
+                    "`{}` needs accelerations, and the truth `{}` is an H system",
+                    sys.name, truth.name
+                ),
+            )
+            .with_label("expected an L or accel truth for an L or accel model")
+            .with_note("train an H system on an H truth"),
+        );
+    }
+    let truth_is_l = matches!(truth.dynamics, Dynamics::Lagrangian(_));
+    if is_hamiltonian(sys) && !is_hamiltonian(truth) && !truth_is_l && momenta == Momenta::Canonical
+    {
+        return Some(
+            Diagnostic::error(
+                at,
+                format!(
+                    "canonical momenta need a Lagrangian truth, and `{}` gives accelerations",
+                    truth.name
+                ),
+            )
+            .with_label("expected an L truth with `momenta = canonical`")
+            .with_note("use `momenta = velocity;` to set p := q'"),
+        );
+    }
+    None
 }
 
 /// A scope with the params and coordinates (and momenta) of a checked system.
@@ -706,4 +932,58 @@ fn assign(
         value,
         span: t.span,
     })
+}
+
+/// The `--init NAME=VALUE,...` flag of `lagc simulate`, read as the `init` setting of a
+/// simulate block of `sys` (values are expressions of numbers, `pi` and the system's
+/// params, `i` for arrays). Diagnostics are located in `text` itself.
+pub fn init_flag(sys: &SystemModel, text: &str) -> Result<Vec<Assign>, Vec<Diagnostic>> {
+    if text.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    let prefix = format!("simulate {} {{ init ", sys.name);
+    let wrapped = format!("{prefix}{text}\n;}}");
+    let shift = |mut d: Diagnostic| {
+        let at = |x: usize| x.saturating_sub(prefix.len()).min(text.len());
+        d.span = Span::new(at(d.span.start), at(d.span.end));
+        d
+    };
+    let expected = || {
+        vec![
+            Diagnostic::error(Span::new(0, text.len()), "cannot read --init").with_label(
+                "expected NAME=VALUE,... (values are expressions, as in `init` in a .lag file)",
+            ),
+        ]
+    };
+    // A syntax error names the flag's end, not the text wrapped around it.
+    let syntax = |mut d: Diagnostic| {
+        let tail = format!("`{}`", &wrapped[prefix.len() + text.len() + 1..]);
+        d.message = d
+            .message
+            .replace(&format!("unexpected {tail}"), "unexpected end of --init")
+            .replace(&tail, "the end of --init");
+        if let Some(l) = d.label.as_mut() {
+            if let Some(k) = l.find(&format!(", before {tail}")) {
+                l.truncate(k);
+            }
+        }
+        vec![shift(d)]
+    };
+    let file = crate::syntax::parse(&wrapped).map_err(syntax)?;
+    let bindings = match file.blocks.as_slice() {
+        [ast::Block::Run(RunBlock { settings, .. })] => match settings.as_slice() {
+            [Setting::InitValues(bs, _)] => bs,
+            _ => return Err(expected()),
+        },
+        _ => return Err(expected()),
+    };
+    let mut diags = vec![];
+    let assigns: Option<Vec<Assign>> = bindings
+        .iter()
+        .map(|b| assign(sys, &mut diags, b, Ctx::Init))
+        .collect();
+    match assigns {
+        Some(a) if diags.iter().all(|d| !d.is_error()) => Ok(a),
+        _ => Err(diags.into_iter().map(shift).collect()),
+    }
 }

@@ -725,7 +725,19 @@ fn check_net(scope: &Scope, decl: &ast::NetDecl, diags: &mut Vec<Diagnostic>) ->
                 }
             }
             "hidden" => match &opt.value {
-                NetOptValue::List(items, _) => {
+                NetOptValue::List(items, list_span) => {
+                    if items.is_empty() {
+                        diags.push(
+                            Diagnostic::warning(
+                                *list_span,
+                                format!("net `{}` has no hidden layer", decl.name.name),
+                            )
+                            .with_label("this net is linear: x @ w + b, no activation")
+                            .with_note(
+                                "its second derivatives are zero, so inside `L` or `H` it adds nothing to the mass matrix; expected e.g. `hidden: [64]`",
+                            ),
+                        );
+                    }
                     let sizes: Vec<Option<usize>> = items
                         .iter()
                         .map(|e| net_size(scope, diags, &NetOptValue::Expr(e.clone()), "hidden"))
@@ -820,7 +832,7 @@ fn check_net(scope: &Scope, decl: &ast::NetDecl, diags: &mut Vec<Diagnostic>) ->
     if let Some(why) = crate::limits::refuse(6.0 * 8.0 * count as f64, &what) {
         diags.push(Diagnostic::error(decl.name.span, why).with_label("expected smaller layers"));
     }
-    (diags.len() == before).then_some(net)
+    diags[before..].iter().all(|d| !d.is_error()).then_some(net)
 }
 
 fn net_size(

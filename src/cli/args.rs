@@ -29,7 +29,13 @@ pub struct Common {
     pub quiet: bool,
     /// Memory limit for sizes that come from the input (4G, 512M, bytes); default half
     /// the physical memory.
-    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::limits::parse_size)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SIZE",
+        value_parser = crate::limits::parse_size,
+        allow_negative_numbers = true
+    )]
     pub max_memory: Option<u64>,
 }
 
@@ -169,7 +175,7 @@ pub enum Command {
         /// The system.
         #[arg(long)]
         system: String,
-        /// Initial values: a=1,a'=0.
+        /// Initial values: a=1,a'=2*pi/5 (expressions of numbers, pi and params).
         #[arg(long)]
         init: Option<String>,
         /// End time.
@@ -207,10 +213,10 @@ pub enum Command {
         #[arg(long)]
         system: String,
         /// Optimiser steps.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         steps: Option<usize>,
         /// Batch size.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         batch: Option<usize>,
         /// Learning rate.
         #[arg(long, allow_negative_numbers = true)]
@@ -219,7 +225,7 @@ pub enum Command {
         #[arg(long = "lr-decay", allow_negative_numbers = true)]
         lr_decay: Option<f64>,
         /// Seed.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         seed: Option<u64>,
         /// Validation fraction.
         #[arg(long, allow_negative_numbers = true)]
@@ -231,7 +237,7 @@ pub enum Command {
         #[arg(long)]
         save: Option<PathBuf>,
         /// Steps between checkpoints.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         checkpoint: Option<usize>,
         /// Resume from a checkpoint.
         #[arg(long)]
@@ -267,7 +273,7 @@ pub enum Command {
         #[arg(long)]
         system: String,
         /// Number of states.
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, allow_negative_numbers = true)]
         n: usize,
         /// Print one JSON object.
         #[arg(long)]

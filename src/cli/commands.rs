@@ -16,6 +16,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Check { file, common } => {
             let model = load(&file, &common)?;
+            super::preflight::blocks(&model, &file, &common, false)?;
             for sys in &model.checked().systems {
                 stdout(&format!("{}\n", sys.summary()))?;
             }
@@ -103,6 +104,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             out,
             common,
         } => {
+            super::preflight::output_flag("--out", out.as_deref())?;
             let model = load(&file, &common)?;
             accel(&model, &system, &states, out.as_deref(), &common)
         }
@@ -119,22 +121,31 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             plot,
             project_init,
             common,
-        } => simulate::command(
-            &file,
-            &system,
-            &simulate::Flags {
-                init: init.as_deref(),
-                t_end,
-                dt,
-                method: method.as_deref(),
+        } => {
+            simulate_flags(
+                method.as_deref(),
                 rtol,
                 atol,
-                out: out.as_deref(),
-                plot: plot.as_deref(),
-                project_init,
-            },
-            &common,
-        ),
+                out.as_deref(),
+                plot.as_deref(),
+            )?;
+            simulate::command(
+                &file,
+                &system,
+                &simulate::Flags {
+                    init: init.as_deref(),
+                    t_end,
+                    dt,
+                    method: method.as_deref(),
+                    rtol,
+                    atol,
+                    out: out.as_deref(),
+                    plot: plot.as_deref(),
+                    project_init,
+                },
+                &common,
+            )
+        }
         Command::Train {
             file,
             system,
@@ -150,6 +161,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             resume,
             common,
         } => {
+            super::preflight::output_flag("--save", save.as_deref())?;
             let over = super::train::Overrides {
                 steps,
                 batch,
@@ -222,6 +234,57 @@ pub fn parse_overrides(common: &Common) -> Result<Vec<(String, f64)>, Failure> {
         .collect()
 }
 
+/// `lagc simulate`'s flags that need no file: the plot format and output folders
+/// (refused before anything runs), and tolerances that the method ignores (a warning).
+fn simulate_flags(
+    method: Option<&str>,
+    rtol: Option<f64>,
+    atol: Option<f64>,
+    out: Option<&Path>,
+    plot: Option<&Path>,
+) -> Result<(), Failure> {
+    if let Some(p) = plot {
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext != "png" && ext != "svg" {
+            return Err(Failure::usage(format!(
+                "error: --plot {}: unknown plot format (expected a file name ending in .png or .svg)\n",
+                p.display()
+            )));
+        }
+    }
+    super::preflight::output_flag("--out", out)?;
+    super::preflight::output_flag("--plot", plot)?;
+    let method = method.unwrap_or("rk4");
+    if matches!(method, "rk4" | "variational") {
+        for (flag, v) in [("--rtol", rtol), ("--atol", atol)] {
+            if v.is_some() {
+                eprintln!(
+                    "warning: {flag} has no effect with --method {method}: only dopri5 uses tolerances ({method} steps by --dt)"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The initial state `--init NAME=VALUE,...` gives (values are expressions, as in a
+/// block's `init`; unnamed variables start at 0). Anything wrong is a usage error,
+/// located in the flag's text.
+pub(super) fn init_state(
+    sys: &SystemModel,
+    names: &[String],
+    text: &str,
+) -> Result<Vec<f64>, Failure> {
+    let assigns = crate::check::init_flag(sys, text)
+        .map_err(|d| Failure::usage(crate::diagnostics::render("--init", text, &d)))?;
+    let init = crate::check::Source::Values(assigns);
+    let mut states = simulate::initial_states(sys, names, &init, Path::new("")).map_err(|e| {
+        let f = e.plain_failure();
+        Failure::usage(f.message.replacen("error: ", "error: --init: ", 1))
+    })?;
+    Ok(states.pop().unwrap_or_else(|| vec![0.0; names.len()]))
+}
+
 /// Parses `--at a=1,b=0.5` (numbers); anything else is a usage error.
 fn parse_point(text: &str) -> Result<Vec<(String, f64)>, Failure> {
     text.split(',')
@@ -250,6 +313,22 @@ pub fn load(path: &Path, common: &Common) -> Result<driver::Model, Failure> {
         crate::limits::set_max_memory(m);
     }
     let overrides = parse_overrides(common)?;
+    if let Some(w) = &common.weights {
+        // Every command refuses a weights file it cannot open, used or not.
+        let open = std::fs::File::open(w).and_then(|f| {
+            if f.metadata()?.is_dir() {
+                Err(std::io::Error::other("it is a folder"))
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = open {
+            return Err(Failure::user(format!(
+                "error: --weights: cannot read weights file {}: {e}\n",
+                w.display()
+            )));
+        }
+    }
     let model = driver::Model::load(path, &overrides)?;
     let warnings = model.warnings();
     if !warnings.is_empty() {
@@ -303,6 +382,16 @@ fn accel(
         .require_columns(s.state_names())
         .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
     let rows = table.rows.len();
+    let used = |c: &str| c == "t" || s.state_names().iter().any(|n| n == c);
+    if let Some(e) = super::preflight::non_finite(&table, used) {
+        return Err(Failure::user(format!("error: {}: {e}\n", states.display())));
+    }
+    if rows == 0 {
+        eprintln!(
+            "warning: {}: the file has a header but no rows; the output has a header only",
+            states.display()
+        );
+    }
     let state = ndarray::Array2::from_shape_fn((rows, cols.len()), |(i, j)| table.rows[i][cols[j]]);
     let t: Vec<f64> = match table.column("t") {
         Some(c) => table.rows.iter().map(|r| r[c]).collect(),

@@ -4,6 +4,7 @@ mod args;
 mod bench;
 mod commands;
 mod export;
+mod preflight;
 mod run;
 mod simulate;
 pub mod train;

@@ -21,6 +21,7 @@ pub(super) fn command(
     common: &Common,
 ) -> Result<(), Failure> {
     let src = load(file, common)?;
+    super::preflight::blocks(&src, file, common, no_train)?;
     let model = src.checked();
     if model.runs.is_empty() {
         stdout(&format!(

@@ -774,7 +774,7 @@ pub(super) fn command(
     }
     let eom = derive_eom(sys)?;
     let state_names: Vec<String> = eom.input_names()[..2 * eom.dof()].to_vec();
-    let y0 = parse_init(flags.init.unwrap_or(""), &state_names, &sys.name)?;
+    let y0 = super::commands::init_state(sys, &state_names, flags.init.unwrap_or(""))?;
     let settings = SimulateSettings {
         init: Source::Values(vec![]),
         t_end: flags.t_end,
@@ -807,28 +807,4 @@ pub(super) fn command(
         None => {}
     }
     Ok(())
-}
-
-/// Parses `--init a=1,a'=0` against the state names; anything wrong is a usage error.
-pub(super) fn parse_init(text: &str, names: &[String], system: &str) -> Result<Vec<f64>, Failure> {
-    let mut y = vec![0.0; names.len()];
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let bad = |why: String| Failure::usage(format!("error: --init {item}: {why}\n"));
-        let (name, value) = item
-            .split_once('=')
-            .ok_or_else(|| bad("expected NAME=VALUE".into()))?;
-        let (name, value) = (name.trim(), value.trim());
-        let k = names.iter().position(|n| n == name).ok_or_else(|| {
-            bad(format!(
-                "`{name}` is not a state variable of `{system}` (expected one of {})",
-                names.join(", ")
-            ))
-        })?;
-        y[k] = value
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| bad(format!("`{value}` is not a finite number")))?;
-    }
-    Ok(y)
 }

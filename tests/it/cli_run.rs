@@ -130,6 +130,9 @@ simulate a {{ init x = 1; t_end = 1; dt = 0.5; out = \"never.csv\"; }}
 "
     );
     let lag = write(dir.path(), "t.lag", &src);
+    // Readable, but without the columns training needs: found when the block runs (a
+    // missing file would be refused before any block).
+    write(dir.path(), "d.csv", "y,z\n1,2\n");
     let o = lagc_in(dir.path(), &["run", &lag]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);

@@ -229,9 +229,9 @@ fn bad_flags_exit_2() {
         "0.1",
     ];
     for (extra, needle) in [
-        (vec!["--init", "phi=1"], "`phi` is not a state variable"),
-        (vec!["--init", "theta=abc"], "`abc` is not a finite number"),
-        (vec!["--init", "theta"], "expected NAME=VALUE"),
+        (vec!["--init", "phi=1"], "`phi` is not a variable of system"),
+        (vec!["--init", "theta=abc"], "unknown name `abc`"),
+        (vec!["--init", "theta"], "expected `=`"),
         (
             vec!["--method", "euler"],
             "expected rk4, dopri5 or variational",

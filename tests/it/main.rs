@@ -7,6 +7,7 @@ mod common;
 mod banded;
 mod chain_growth;
 mod check_examples;
+mod checks;
 mod cli_accel;
 mod cli_bench;
 mod cli_check;

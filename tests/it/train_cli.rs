@@ -37,12 +37,16 @@ system truth { coord th; param m = 1.3, l = 0.8, g = 9.81;
     L = 0.5*m*l^2*th'^2 + m*g*l*cos(th); }
 system fit { coord th; param m = 1.3, l = 0.8; learn g = 3;
     L = 0.5*m*l^2*th'^2 + m*g*l*cos(th); }
-system far { coord other; L = other'^2; }
 train fit {
     data = sample(truth, n = 1000, seed = 3, th = uniform(-3, 3), th' = normal(0, 2));
     steps = 600; batch = 32; lr = 0.3; lr_decay = 0.0001; seed = 4;
     save = \"fit.weights\";
 }
+";
+
+/// A model whose coordinate the truth lacks: refused by the checker.
+const FAR: &str = "
+system far { coord other; L = other'^2; }
 train far {
     data = sample(truth, n = 10, seed = 0);
     steps = 1;
@@ -173,7 +177,8 @@ fn errors() {
     assert!(err.contains("no `train truth"), "{err}");
     let (code, err) = run(&["train", "fit.lag", "--system", "fit", "--val", "1.5"]);
     assert_eq!(code, Some(2), "{err}");
-    let (code, err) = run(&["train", "fit.lag", "--system", "far"]);
+    std::fs::write(dir.path().join("far.lag"), format!("{FIT}{FAR}")).unwrap();
+    let (code, err) = run(&["train", "far.lag", "--system", "far"]);
     assert_eq!(code, Some(1));
     assert!(
         err.contains("`other`, which the truth `truth` lacks"),
