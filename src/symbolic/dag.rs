@@ -544,7 +544,8 @@ mod tests {
     /// Nodes the builders never make, pushed past them: each is named by `verify`.
     #[test]
     fn verify_names_nodes_that_break_the_canonical_form() {
-        let cases: Vec<(fn(ExprId, ExprId, ExprId) -> Node, &str)> = vec![
+        type Make = fn(ExprId, ExprId, ExprId) -> Node;
+        let cases: Vec<(Make, &str)> = vec![
             (|x, y, _| Node::Add([y, x].into()), "not sorted"),
             (|x, _, c| Node::Add([c, x].into()), "constants are not one"),
             (|x, _, c| Node::Mul([x, c].into()), "constants are not one"),
