@@ -26,6 +26,7 @@ fn run(src: &str, y0: &[f64], t_end: f64, dt: f64, method: Method, tol: f64) -> 
     let settings = Settings {
         t_end,
         dt,
+        dt_out: None,
         method,
         rtol: tol,
         atol: tol,

@@ -22,6 +22,7 @@ fn rows(src: &str, y0: &[f64], t_end: f64, dt: f64, method: Method) -> Vec<(f64,
     let s = Settings {
         t_end,
         dt,
+        dt_out: None,
         method,
         rtol: 1e-9,
         atol: 1e-9,
