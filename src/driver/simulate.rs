@@ -67,7 +67,11 @@ impl SimOptions {
         settings.steps_per_row().map_err(Error::usage)?;
         let rows = self.t_end / settings.output_interval();
         if rows >= MAX_ROWS as f64 {
-            let what = if self.dt_out.is_some() { "dt_out" } else { "dt" };
+            let what = if self.dt_out.is_some() {
+                "dt_out"
+            } else {
+                "dt"
+            };
             return Err(Error::usage(format!(
                 "t_end / {what} = {rows:e} rows; at most {MAX_ROWS} rows fit in memory"
             )));

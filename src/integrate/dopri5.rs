@@ -337,10 +337,7 @@ impl Dopri5 {
             poll(*t)?;
             count += 1;
             if count > MAX_STEPS_PER_INTERVAL {
-                return Err(Fault::StepUnderflow {
-                    t: *t,
-                    h: self.h,
-                });
+                return Err(Fault::StepUnderflow { t: *t, h: self.h });
             }
             self.step(f, t, y, target, f64::INFINITY)?;
         }

@@ -412,7 +412,11 @@ fn drive(
             let clock = Clock::new(s.output_interval());
             let t_last = clock.at(n);
             // With events, steps are at most dt: guards are only looked at step ends.
-            let h_max = if events.is_some() { s.dt } else { f64::INFINITY };
+            let h_max = if events.is_some() {
+                s.dt
+            } else {
+                f64::INFINITY
+            };
             let mut stepper = dopri5::Dopri5::new(dim, s.rtol, s.atol);
             stepper.first_step_at_most(s.dt);
             let mut dense = vec![0.0; dim];

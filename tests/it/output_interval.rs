@@ -134,7 +134,10 @@ fn dopri5_dense_output_matches_the_harmonic_oscillator() {
                 energy = energy.max((tr.out[[k, 1]] - e0).abs() / e0);
             }
             // Global error: the local tolerance times the steps' accumulation.
-            assert!(err < 100.0 * tol, "tol {tol:e} dt_out {dt_out}: error {err:e}");
+            assert!(
+                err < 100.0 * tol,
+                "tol {tol:e} dt_out {dt_out}: error {err:e}"
+            );
             assert!(energy < 100.0 * tol, "tol {tol:e}: energy {energy:e}");
             steps.push(steps_of(&o, &y0));
         }
@@ -157,9 +160,13 @@ fn steps_of(o: &SimOptions, y0: &[f64]) -> (usize, usize) {
         atol: o.atol,
         project_init: false,
     };
-    let stats = integrate::simulate(&mut sys, y0, &settings, &AtomicBool::new(false), &mut |_| {
-        Ok(())
-    })
+    let stats = integrate::simulate(
+        &mut sys,
+        y0,
+        &settings,
+        &AtomicBool::new(false),
+        &mut |_| Ok(()),
+    )
     .unwrap();
     assert!(stats.energy.is_some());
     (stats.steps, stats.rejected)
@@ -250,20 +257,42 @@ fn bad_output_intervals_are_refused() {
         &opts(Method::Variational, 1.0, 0.01, Some(0.004), 1e-9),
     )
     .unwrap_err();
-    assert!(err.contains("variational writes rows") && err.contains("such as 0.01"), "{err}");
-    let err = run(&s, &[1.0, 0.0], &opts(Method::Rk4, 1.0, 0.01, Some(-1.0), 1e-9)).unwrap_err();
+    assert!(
+        err.contains("variational writes rows") && err.contains("such as 0.01"),
+        "{err}"
+    );
+    let err = run(
+        &s,
+        &[1.0, 0.0],
+        &opts(Method::Rk4, 1.0, 0.01, Some(-1.0), 1e-9),
+    )
+    .unwrap_err();
     assert!(err.contains("dt_out must be a finite number > 0"), "{err}");
     // Within 1e-9 relative of a multiple is a multiple.
     assert_eq!(integrate::steps_per_row(0.1, 0.3), Ok(3));
     assert_eq!(integrate::steps_per_row(1.0 / 3.0, 1.0), Ok(3));
-    assert!(run(&s, &[1.0, 0.0], &opts(Method::Dopri5, 1.0, 0.01, Some(0.025), 1e-9)).is_ok());
+    assert!(run(
+        &s,
+        &[1.0, 0.0],
+        &opts(Method::Dopri5, 1.0, 0.01, Some(0.025), 1e-9)
+    )
+    .is_ok());
 
     let dir = tempfile::tempdir().unwrap();
     let lag = dir.path().join("osc.lag");
     std::fs::write(&lag, OSCILLATOR).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_lagc"))
-        .args(["simulate", lag.to_str().unwrap(), "--system", "osc", "--init", "x=1"])
-        .args(["--t-end", "1", "--dt", "0.01", "--dt-out", "0.025", "--quiet"])
+        .args([
+            "simulate",
+            lag.to_str().unwrap(),
+            "--system",
+            "osc",
+            "--init",
+            "x=1",
+        ])
+        .args([
+            "--t-end", "1", "--dt", "0.01", "--dt-out", "0.025", "--quiet",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
@@ -290,11 +319,16 @@ fn command_line_and_block_write_rows_every_dt_out() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let summary = String::from_utf8_lossy(&o.stdout);
-    assert!(summary.contains("2000 steps") && summary.contains("9 rows"), "{summary}");
+    assert!(
+        summary.contains("2000 steps") && summary.contains("9 rows"),
+        "{summary}"
+    );
     let block = std::fs::read_to_string(dir.path().join("block.csv")).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_lagc"))
         .args(["simulate", "osc.lag", "--system", "osc", "--init", "x=1"])
-        .args(["--t-end", "2", "--dt", "0.001", "--dt-out", "0.25", "--quiet"])
+        .args([
+            "--t-end", "2", "--dt", "0.001", "--dt-out", "0.25", "--quiet",
+        ])
         .current_dir(dir.path())
         .output()
         .unwrap();
