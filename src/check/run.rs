@@ -322,7 +322,8 @@ pub fn check_run(
                 }
                 _ => None,
             };
-            let dt_out = dt_out_setting(&keys, t_end, dt, method, &positive, diags);
+            let dt_out = positive("dt_out", None, diags);
+            let dt_out = dt_out_setting(&keys, dt_out, (t_end, dt, method), diags);
             RunSettings::Simulate(SimulateSettings {
                 init: init.unwrap_or(Source::Values(vec![])),
                 t_end: t_end.unwrap_or(1.0),
@@ -418,13 +419,11 @@ pub fn check_run(
 /// variational a multiple of dt (every error located at its value).
 fn dt_out_setting(
     keys: &HashMap<&str, (&Value, Span)>,
-    t_end: Option<f64>,
-    dt: Option<f64>,
-    method: Option<Method>,
-    positive: &dyn Fn(&str, Option<f64>, &mut Vec<Diagnostic>) -> Option<f64>,
+    dt_out: Option<f64>,
+    (t_end, dt, method): (Option<f64>, Option<f64>, Option<Method>),
     diags: &mut Vec<Diagnostic>,
 ) -> Option<f64> {
-    let d = positive("dt_out", None, diags)?;
+    let d = dt_out?;
     let sp = match keys.get("dt_out") {
         Some((Value::Expr(e), _)) => e.span,
         Some((_, sp)) => *sp,

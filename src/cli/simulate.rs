@@ -628,10 +628,13 @@ pub(super) fn run_block(
         let fig = Figure {
             x_label: "t".into(),
             title: format!(
-                "{} ({}, dt = {})",
+                "{} ({}, dt = {}{})",
                 sys.name,
                 method_name(settings.method),
-                settings.dt
+                settings.dt,
+                settings
+                    .dt_out
+                    .map_or(String::new(), |d| format!(", dt_out = {d}"))
             ),
             top_label: if n2 / 2 > MAX_PLOTTED {
                 format!("first {MAX_PLOTTED} coordinates")

@@ -155,12 +155,12 @@ impl Settings {
 pub fn steps_per_row(dt: f64, dt_out: f64) -> Result<usize, String> {
     let r = dt_out / dt;
     let k = r.round();
-    if k >= 1.0 && k <= MAX_STEPS && (r - k).abs() <= 1e-9 * r {
+    if (1.0..=MAX_STEPS).contains(&k) && (r - k).abs() <= 1e-9 * r {
         return Ok(k as usize);
     }
     let clock = Clock::new(dt);
     let below = r.floor();
-    Err(if below >= 1.0 && below < MAX_STEPS {
+    Err(if (1.0..MAX_STEPS).contains(&below) {
         let b = below as usize;
         format!("{} or {}", time(clock.at(b)), time(clock.at(b + 1)))
     } else if r < 1.0 {
@@ -192,8 +192,9 @@ pub fn steps_problem(t_end: f64, dt: f64) -> Option<String> {
         .then(|| format!("t_end / dt = {r:e} output intervals; at most {MAX_STEPS:e} are allowed"))
 }
 
-/// Number of steps n of a trajectory: rows are at t_k = k*dt for k = 0..=n, with
-/// n = round(t_end/dt) when t_end/dt is within 1e-9 relative of an integer, else its floor.
+/// Number of intervals n of length dt in t_end (steps, or output intervals with dt_out
+/// in place of dt): n = round(t_end/dt) when t_end/dt is within 1e-9 relative of an
+/// integer, else its floor.
 pub fn n_steps(t_end: f64, dt: f64) -> usize {
     let r = t_end / dt;
     if !r.is_finite() || r <= 0.0 {
@@ -256,7 +257,8 @@ fn decimal_parts(x: f64) -> Option<(u64, f64)> {
 /// `accel` systems, (q', p') for H systems, then the energy).
 #[derive(Clone, Copy, Debug)]
 pub struct Row<'a> {
-    /// Row index k (t = k*dt, see [`Clock`]).
+    /// Row index k (t = k*dt_out, see [`Clock`]); a row at an event has the index of
+    /// the next row at an output time.
     pub k: usize,
     /// The time.
     pub t: f64,
