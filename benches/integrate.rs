@@ -84,6 +84,7 @@ fn bench(c: &mut Criterion) {
     let settings = Settings {
         t_end: 10.0,
         dt: 0.01,
+        dt_out: None,
         method: Method::Dopri5,
         rtol: 1e-9,
         atol: 1e-9,

@@ -135,8 +135,8 @@ def _states(x, width, what="states"):
 
 
 class Trajectory:
-    """Rows at t_k = k*dt; an ensemble of k runs has a leading axis k on q, v, a,
-    multipliers, energy."""
+    """Rows at t_k = k*dt_out (dt_out defaults to dt); an ensemble of k runs has a
+    leading axis k on q, v, a, multipliers, energy."""
 
     def __init__(self, t, q, v, a, energy, names, multipliers):
         self.t, self.q, self.v, self.a, self.energy = t, q, v, a, energy
@@ -248,10 +248,17 @@ class System:
             raise ValueError("init: no initial states")
         return _states(a, 2 * self.dof, "init")
 
-    def simulate(self, init, t_end, dt, method="rk4", rtol=1e-9, atol=1e-9, project_init=False):
+    def simulate(self, init, t_end, dt, method="rk4", rtol=1e-9, atol=1e-9, project_init=False, dt_out=None):
         y0, one = self._init_states(init)
         runs = self._s.simulate(
-            y0, float(t_end), float(dt), method, float(rtol), float(atol), bool(project_init)
+            y0,
+            float(t_end),
+            float(dt),
+            method,
+            float(rtol),
+            float(atol),
+            bool(project_init),
+            None if dt_out is None else float(dt_out),
         )
         n = self.dof
         names = (self.coords, self.inputs[n:], list(self._s.outputs))

@@ -62,7 +62,7 @@ class Model:
         """
 
 class Trajectory:
-    """Rows at t_k = k*dt; an ensemble of k runs has a leading axis k on q, v, a, energy."""
+    """Rows at t_k = k*dt_out (dt_out defaults to dt); an ensemble of k runs has a leading axis k on q, v, a, energy."""
 
     t: FloatArray
     """Times, (m,)."""
@@ -156,14 +156,18 @@ class System:
         rtol: float = 1e-9,
         atol: float = 1e-9,
         project_init: bool = False,
+        dt_out: float | None = None,
     ) -> Trajectory:
         """Integrate from `init`: a dict by state name (others start at 0), a (2*dof,)
         array, or a (k, 2*dof) array of k initial states (an ensemble, run in parallel).
         With constraints, an initial state off them raises unless `project_init` moves it
         onto them; the multipliers are the outputs named `lambda_NAME`.
 
-        Rows at every multiple of dt, as `lagc simulate`. Raises DivergedError (carrying
-        the finite rows) when the state becomes non-finite.
+        Rows at every multiple of dt_out (default: dt), as `lagc simulate`: for rk4 and
+        variational dt_out must be a multiple of dt (ValueError otherwise), and rows come
+        every dt_out/dt steps; dopri5 steps as its error control chooses (dt bounds its
+        first step) and takes the rows from its dense output. Raises DivergedError
+        (carrying the finite rows) when the state becomes non-finite.
         """
 
     def weights(self) -> dict[str, FloatArray]:

@@ -390,6 +390,7 @@ impl System {
 
     /// Integrates from each row of `init`; per run (t, y, outputs, error message or None).
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[pyo3(signature = (init, t_end, dt, method, rtol, atol, project_init, dt_out=None))]
     fn simulate<'py>(
         &self,
         py: Python<'py>,
@@ -400,6 +401,7 @@ impl System {
         rtol: f64,
         atol: f64,
         project_init: bool,
+        dt_out: Option<f64>,
     ) -> PyResult<
         Vec<(
             Bound<'py, PyArray1<f64>>,
@@ -420,6 +422,7 @@ impl System {
         let opts = SimOptions {
             t_end,
             dt,
+            dt_out,
             method,
             rtol,
             atol,

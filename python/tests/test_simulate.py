@@ -104,3 +104,43 @@ def test_run_writes_what_simulate_returns(tmp_path, monkeypatch):
     header, data = read_csv(tmp_path / "falling_ball.csv")
     tr = m["falling_ball"].simulate({"q1'": 5.0, "q2'": 1.0}, 1.0, 0.01, method="rk4")
     np.testing.assert_array_equal(tr.q, columns(header, data, ["q1", "q2"]))
+
+
+@pytest.mark.parametrize("method", ["rk4", "dopri5", "variational"])
+def test_dt_out_rows_and_shapes(cli, tmp_path, method):
+    """dt_out: rows at k*dt_out (exact decimals), the shapes follow them, an ensemble
+    too; the command line's --dt-out gives the same rows bit for bit; rk4 and
+    variational write every 10th row of the run at dt."""
+    s = system("double_pendulum")
+    init = CASES["double_pendulum"]
+    d = s.dof
+    tr = s.simulate(init, 2.0, 0.01, method=method, rtol=1e-10, atol=1e-10, dt_out=0.1)
+    assert tr.t.shape == (21,) and tr.q.shape == (21, d) and tr.v.shape == (21, d)
+    assert tr.a.shape == (21, d) and tr.energy.shape == (21,)
+    np.testing.assert_array_equal(tr.t, np.arange(21) / 10)
+    every = s.simulate(init, 2.0, 0.01, method=method, rtol=1e-10, atol=1e-10)
+    if method != "dopri5":
+        np.testing.assert_array_equal(tr.q, every.q[::10])
+        np.testing.assert_array_equal(tr.v, every.v[::10])
+    else:
+        np.testing.assert_allclose(tr.q, every.q[::10], atol=1e-8)
+    out = tmp_path / "dt_out.csv"
+    cli(
+        "simulate", EXAMPLES / "double_pendulum.lag", "--system", "double_pendulum",
+        "--init", init_flag(s.inputs, init), "--t-end", 2.0, "--dt", 0.01, "--dt-out", 0.1,
+        "--method", method, "--rtol", 1e-10, "--atol", 1e-10, "--out", out, "--quiet",
+    )
+    header, data = read_csv(out)
+    np.testing.assert_array_equal(tr.t, data[:, header.index("t")])
+    np.testing.assert_array_equal(tr.q, columns(header, data, s.coords))
+    ens = s.simulate(np.array([init, init]), 2.0, 0.01, method=method, dt_out=0.25)
+    assert ens.t.shape == (9,) and ens.q.shape == (2, 9, d) and ens.energy.shape == (2, 9)
+
+
+def test_dt_out_not_a_multiple_is_a_value_error():
+    s = system("pendulum")
+    with pytest.raises(ValueError, match="dt_out = 0.025 is not a multiple of dt = 0.01"):
+        s.simulate([1.0, 0.0], 1.0, 0.01, dt_out=0.025)
+    with pytest.raises(ValueError, match="dt_out must be a finite number > 0"):
+        s.simulate([1.0, 0.0], 1.0, 0.01, method="dopri5", dt_out=0.0)
+    assert len(s.simulate([1.0, 0.0], 1.0, 0.01, method="dopri5", dt_out=0.025).t) == 41

@@ -555,8 +555,11 @@ pub struct SimulateSettings {
     pub init: Source,
     /// End time.
     pub t_end: f64,
-    /// Output interval (and step for fixed-step methods).
+    /// Step of the fixed-step methods, dopri5's largest first step, and the output
+    /// interval without `dt_out`.
     pub dt: f64,
+    /// Output interval (`dt_out`; `None`: dt).
+    pub dt_out: Option<f64>,
     /// The integrator.
     pub method: Method,
     /// dopri5 relative tolerance.

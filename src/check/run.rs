@@ -8,8 +8,8 @@ use crate::diagnostics::{line_col, Diagnostic, Span};
 use crate::syntax::ast::{self, Expr, ExprKind, RunBlock, RunKind, Setting, Value};
 use std::collections::HashMap;
 
-const SIMULATE_KEYS: [&str; 9] = [
-    "t_end", "dt", "method", "rtol", "atol", "compare", "weights", "out", "plot",
+const SIMULATE_KEYS: [&str; 10] = [
+    "t_end", "dt", "dt_out", "method", "rtol", "atol", "compare", "weights", "out", "plot",
 ];
 const TRAIN_KEYS: [&str; 13] = [
     "data",
@@ -365,10 +365,13 @@ pub fn check_run(
                     }
                 }
             }
+            let dt_out = positive("dt_out", None, diags);
+            let dt_out = dt_out_setting(&keys, dt_out, (t_end, dt, method), diags);
             RunSettings::Simulate(SimulateSettings {
                 init: init.unwrap_or(Source::Values(vec![])),
                 t_end: t_end.unwrap_or(1.0),
                 dt: dt.unwrap_or(1.0),
+                dt_out,
                 method: method.unwrap_or(Method::Rk4),
                 rtol: positive("rtol", Some(1e-9), diags).unwrap_or(1e-9),
                 atol: positive("atol", Some(1e-9), diags).unwrap_or(1e-9),
@@ -636,6 +639,46 @@ fn truth_problem(
         );
     }
     None
+}
+
+/// The `dt_out` of a simulate block: positive, at most t_end, and for rk4 and
+/// variational a multiple of dt (every error located at its value).
+fn dt_out_setting(
+    keys: &HashMap<&str, (&Value, Span)>,
+    dt_out: Option<f64>,
+    (t_end, dt, method): (Option<f64>, Option<f64>, Option<Method>),
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let d = dt_out?;
+    let sp = match keys.get("dt_out") {
+        Some((Value::Expr(e), _)) => e.span,
+        Some((_, sp)) => *sp,
+        None => return Some(d),
+    };
+    if let Some(t) = t_end {
+        if d > t {
+            diags.push(
+                Diagnostic::error(sp, format!("dt_out = {d} is longer than t_end = {t}"))
+                    .with_label("expected dt_out <= t_end"),
+            );
+        } else if let Some(why) = crate::limits::steps_problem(t, d) {
+            diags.push(
+                Diagnostic::error(sp, format!("too many rows: {why}"))
+                    .with_label("expected a larger dt_out or a smaller t_end"),
+            );
+        }
+    }
+    if let (Some(dt), Some(m)) = (dt, method) {
+        if m != Method::Dopri5 {
+            if let Err(near) = crate::integrate::steps_per_row(dt, d) {
+                diags.push(
+                    Diagnostic::error(sp, format!("dt_out = {d} is not a multiple of dt = {dt}"))
+                        .with_label(crate::integrate::output_interval_hint(m, &near)),
+                );
+            }
+        }
+    }
+    Some(d)
 }
 
 /// A scope with the params and coordinates (and momenta) of a checked system.

@@ -181,9 +181,13 @@ pub enum Command {
         /// End time.
         #[arg(long = "t-end", allow_negative_numbers = true)]
         t_end: f64,
-        /// Output interval (and the step of rk4 and variational).
+        /// Step of rk4 and variational; dopri5's largest first step. Also the output
+        /// interval without --dt-out.
         #[arg(long, allow_negative_numbers = true)]
         dt: f64,
+        /// Output interval (default: dt); for rk4 and variational a multiple of dt.
+        #[arg(long = "dt-out", allow_negative_numbers = true)]
+        dt_out: Option<f64>,
         /// rk4, dopri5 or variational.
         #[arg(long)]
         method: Option<String>,

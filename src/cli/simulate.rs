@@ -8,7 +8,7 @@
 //! path therefore always ends on a whole row and was closed by lagc, even with two runs
 //! writing the same `F`; a killed process leaves the previous `F` intact and its own
 //! temporary behind. A special target (`/dev/null`, a FIFO) is written directly. A
-//! finished trajectory's last row is at t = n*dt for every run; a stopped one's is
+//! finished trajectory's last row is at t = n*dt_out for every run; a stopped one's is
 //! earlier.
 
 use super::args::Common;
@@ -464,15 +464,17 @@ pub(super) fn run_block(
     if many {
         header.push("run".into());
     }
-    let n_rows = integrate::n_steps(settings.t_end, settings.dt) + 1;
     let integ = Settings {
         t_end: settings.t_end,
         dt: settings.dt,
+        dt_out: settings.dt_out,
         method: settings.method,
         rtol: settings.rtol,
         atol: settings.atol,
         project_init: settings.project_init,
     };
+    integ.steps_per_row().map_err(BlockError::new)?;
+    let n_rows = integ.intervals() + 1;
     let stop = interrupt_flag();
     let mut writer = RowWriter::open(sink, &header)?;
     let mut progress = Progress::new(
@@ -574,6 +576,11 @@ pub(super) fn run_block(
             _ => false,
         };
         if !lost {
+            // The energy error over every step, not only over the rows.
+            if let Some((lo, hi)) = stats.energy {
+                tracker.push(lo);
+                tracker.push(hi);
+            }
             summary.energy.push(tracker);
             if let Some((_, t)) = summary.truth.as_mut() {
                 t.push(truth_tracker);
@@ -621,10 +628,13 @@ pub(super) fn run_block(
         let fig = Figure {
             x_label: "t".into(),
             title: format!(
-                "{} ({}, dt = {})",
+                "{} ({}, dt = {}{})",
                 sys.name,
                 method_name(settings.method),
-                settings.dt
+                settings.dt,
+                settings
+                    .dt_out
+                    .map_or(String::new(), |d| format!(", dt_out = {d}"))
             ),
             top_label: if n2 / 2 > MAX_PLOTTED {
                 format!("first {MAX_PLOTTED} coordinates")
@@ -710,6 +720,8 @@ pub(super) struct Flags<'a> {
     pub t_end: f64,
     /// `--dt`.
     pub dt: f64,
+    /// `--dt-out`.
+    pub dt_out: Option<f64>,
     /// `--method`.
     pub method: Option<&'a str>,
     /// `--rtol`.
@@ -754,6 +766,7 @@ pub(super) fn command(
     for (flag, v) in [
         ("--t-end", Some(flags.t_end)),
         ("--dt", Some(flags.dt)),
+        ("--dt-out", flags.dt_out),
         ("--rtol", flags.rtol),
         ("--atol", flags.atol),
     ] {
@@ -772,6 +785,26 @@ pub(super) fn command(
     if let Some(why) = crate::limits::steps_problem(flags.t_end, flags.dt) {
         return Err(usage(format!("--t-end / --dt: too many steps: {why}")));
     }
+    if let Some(d) = flags.dt_out {
+        if d > flags.t_end {
+            return Err(usage(format!(
+                "--dt-out {d} is longer than --t-end {}",
+                flags.t_end
+            )));
+        }
+        if let Some(why) = crate::limits::steps_problem(flags.t_end, d) {
+            return Err(usage(format!("--t-end / --dt-out: too many rows: {why}")));
+        }
+        if method != Method::Dopri5 {
+            if let Err(near) = integrate::steps_per_row(flags.dt, d) {
+                return Err(usage(format!(
+                    "--dt-out {d} is not a multiple of --dt {}: {}",
+                    flags.dt,
+                    integrate::output_interval_hint(method, &near)
+                )));
+            }
+        }
+    }
     let eom = derive_eom(sys)?;
     let state_names: Vec<String> = eom.input_names()[..2 * eom.dof()].to_vec();
     let y0 = super::commands::init_state(sys, &state_names, flags.init.unwrap_or(""))?;
@@ -779,6 +812,7 @@ pub(super) fn command(
         init: Source::Values(vec![]),
         t_end: flags.t_end,
         dt: flags.dt,
+        dt_out: flags.dt_out,
         method,
         rtol: flags.rtol.unwrap_or(1e-9),
         atol: flags.atol.unwrap_or(1e-9),

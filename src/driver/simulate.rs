@@ -1,6 +1,6 @@
 //! Trajectories in memory: one run, or an ensemble of runs in parallel.
 //!
-//! Rows are at t_k = k*dt ([`integrate::Clock`]) exactly as `lagc simulate` writes them
+//! Rows are at t_k = k*dt_out ([`integrate::Clock`]) exactly as `lagc simulate` writes them
 //! (the same integrator code), so a run here and one on the command line agree to the
 //! last bit.
 
@@ -18,8 +18,13 @@ pub const MAX_ROWS: usize = 100_000_000;
 pub struct SimOptions {
     /// End time (the start is 0).
     pub t_end: f64,
-    /// Output interval, and the step of rk4 and the variational method.
+    /// The step of rk4 and the variational method; for dopri5 the bound on its first
+    /// step (and on every step of a system with events), and the output interval
+    /// without `dt_out`.
     pub dt: f64,
+    /// The output interval (`None`: dt). For rk4 and variational a multiple of dt (within
+    /// 1e-9 relative); dopri5 takes its rows from its dense output.
+    pub dt_out: Option<f64>,
     /// The integrator.
     pub method: Method,
     /// Relative tolerance of dopri5.
@@ -40,23 +45,41 @@ impl SimOptions {
                 self.t_end, self.dt
             )));
         }
+        if let Some(d) = self.dt_out {
+            if !ok(d) {
+                return Err(Error::usage(format!(
+                    "dt_out must be a finite number > 0, got {d}"
+                )));
+            }
+        }
         if !ok(self.rtol) || !ok(self.atol) {
             return Err(Error::usage("rtol and atol must be finite numbers > 0"));
         }
-        let steps = self.t_end / self.dt;
-        if steps >= MAX_ROWS as f64 {
-            return Err(Error::usage(format!(
-                "t_end / dt = {steps:e} steps; at most {MAX_ROWS} rows fit in memory"
-            )));
-        }
-        Ok(Settings {
+        let settings = Settings {
             t_end: self.t_end,
             dt: self.dt,
+            dt_out: self.dt_out,
             method: self.method,
             rtol: self.rtol,
             atol: self.atol,
             project_init: self.project_init,
-        })
+        };
+        settings.steps_per_row().map_err(Error::usage)?;
+        let rows = self.t_end / settings.output_interval();
+        if rows >= MAX_ROWS as f64 {
+            let what = if self.dt_out.is_some() {
+                "dt_out"
+            } else {
+                "dt"
+            };
+            return Err(Error::usage(format!(
+                "t_end / {what} = {rows:e} rows; at most {MAX_ROWS} rows fit in memory"
+            )));
+        }
+        if let Some(why) = crate::limits::steps_problem(self.t_end, self.dt) {
+            return Err(Error::usage(format!("too many steps: {why}")));
+        }
+        Ok(settings)
     }
 }
 
@@ -157,7 +180,7 @@ fn run_one(
 ) -> Result<Trajectory, Box<Diverged>> {
     let n2 = y0.len();
     let no = sys.n_outputs();
-    let rows = integrate::n_steps(s.t_end, s.dt) + 1;
+    let rows = s.intervals() + 1;
     let (mut t, mut y, mut out) = (
         Vec::with_capacity(rows),
         Vec::with_capacity(rows * n2),

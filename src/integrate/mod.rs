@@ -5,8 +5,10 @@
 //! `y = (q, v)` for L and `accel` systems and `y = (q, p)` for H systems. [`simulate`]
 //! runs one trajectory with [`Method::Rk4`] ([`rk4`]), [`Method::Dopri5`] ([`dopri5`])
 //! or [`Method::Variational`] ([`variational`]), handing every output row (at
-//! t_k = k*dt, see [`Clock`] and [`n_steps`]) to a callback, and stops on a non-finite state or an
-//! interrupt with a [`Fault`] after the rows already handed out.
+//! t_k = k*dt_out, see [`Clock`] and [`Settings::intervals`]) to a callback, and stops on a
+//! non-finite state or an interrupt with a [`Fault`] after the rows already handed out.
+//! The fixed-step methods write a row every dt_out/dt steps; dopri5 steps as its error
+//! control chooses and takes rows between step ends from its dense output.
 //!
 //! Architecture invariant: this stage reads kernels through backends only; it never
 //! parses, checks or differentiates.
@@ -32,6 +34,10 @@ pub trait Rhs {
     fn dim(&self) -> usize;
     /// Writes f(t, y) into `dy`.
     fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), Fault>;
+    /// Like [`Rhs::rhs`], and returns the energy at (t, y) (NaN when there is none).
+    fn rhs_energy(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<f64, Fault> {
+        self.rhs(t, y, dy).map(|()| f64::NAN)
+    }
 }
 
 /// Why a trajectory stopped early.
@@ -87,6 +93,9 @@ pub enum Fault {
     /// The row callback failed (for example writing the output file).
     #[error("{0}")]
     Output(String),
+    /// The settings cannot be run (an output interval that is not a multiple of the step).
+    #[error("{0}")]
+    Settings(String),
 }
 
 impl Fault {
@@ -108,8 +117,12 @@ impl Fault {
 pub struct Settings {
     /// End time (the start is 0).
     pub t_end: f64,
-    /// Output interval, and the step of the fixed-step methods.
+    /// The step of the fixed-step methods; for dopri5 the bound on its first step (and,
+    /// for systems with events, on every step).
     pub dt: f64,
+    /// The output interval (`None`: dt). For rk4 and variational a multiple of dt
+    /// ([`steps_per_row`]).
+    pub dt_out: Option<f64>,
     /// The integrator.
     pub method: Method,
     /// Relative tolerance of `dopri5`.
@@ -121,8 +134,71 @@ pub struct Settings {
     pub project_init: bool,
 }
 
-/// Number of steps n of a trajectory: rows are at t_k = k*dt for k = 0..=n, with
-/// n = round(t_end/dt) when t_end/dt is within 1e-9 relative of an integer, else its floor.
+impl Settings {
+    /// The output interval: dt_out, or dt without one.
+    pub fn output_interval(&self) -> f64 {
+        self.dt_out.unwrap_or(self.dt)
+    }
+
+    /// Steps of dt per output interval (rk4, variational; 1 for dopri5).
+    pub fn steps_per_row(&self) -> Result<usize, String> {
+        match (self.method, self.dt_out) {
+            (Method::Dopri5, _) | (_, None) => Ok(1),
+            (m, Some(dt_out)) => steps_per_row(self.dt, dt_out).map_err(|why| {
+                format!(
+                    "dt_out = {dt_out} is not a multiple of dt = {}: {}",
+                    self.dt,
+                    output_interval_hint(m, &why)
+                )
+            }),
+        }
+    }
+
+    /// The number n of output intervals: a finished trajectory has rows at k = 0..=n
+    /// (and rows at events between them). dopri5: n = [`n_steps`]`(t_end, dt_out)`;
+    /// rk4 and variational: the whole output intervals in [`n_steps`]`(t_end, dt)` steps.
+    pub fn intervals(&self) -> usize {
+        match self.method {
+            Method::Dopri5 => n_steps(self.t_end, self.output_interval()),
+            _ => n_steps(self.t_end, self.dt) / self.steps_per_row().unwrap_or(1).max(1),
+        }
+    }
+}
+
+/// How many steps of `dt` make `dt_out` when `dt_out` is a positive multiple of `dt`
+/// (within 1e-9 relative); else multiples of dt near dt_out (for messages).
+pub fn steps_per_row(dt: f64, dt_out: f64) -> Result<usize, String> {
+    let r = dt_out / dt;
+    let k = r.round();
+    if (1.0..=crate::limits::MAX_STEPS).contains(&k) && (r - k).abs() <= 1e-9 * r {
+        return Ok(k as usize);
+    }
+    let clock = Clock::new(dt);
+    let below = r.floor();
+    Err(if (1.0..crate::limits::MAX_STEPS).contains(&below) {
+        let b = below as usize;
+        format!("{} or {}", time(clock.at(b)), time(clock.at(b + 1)))
+    } else if r < 1.0 {
+        time(dt)
+    } else {
+        time(k * dt)
+    })
+}
+
+/// The explanation of a dt_out that is not a multiple of dt under method `m`, given the
+/// nearby multiples of [`steps_per_row`].
+pub fn output_interval_hint(m: Method, near: &str) -> String {
+    let name = if m == Method::Variational {
+        "variational"
+    } else {
+        "rk4"
+    };
+    format!("{name} writes rows at the ends of its steps of dt; expected a multiple of dt such as {near} (or method = dopri5, whose rows come from its dense output)")
+}
+
+/// Number of intervals n of length dt in t_end (steps, or output intervals with dt_out
+/// in place of dt): n = round(t_end/dt) when t_end/dt is within 1e-9 relative of an
+/// integer, else its floor.
 pub fn n_steps(t_end: f64, dt: f64) -> usize {
     let r = t_end / dt;
     if !r.is_finite() || r <= 0.0 {
@@ -185,7 +261,8 @@ fn decimal_parts(x: f64) -> Option<(u64, f64)> {
 /// `accel` systems, (q', p') for H systems, then the energy).
 #[derive(Clone, Copy, Debug)]
 pub struct Row<'a> {
-    /// Row index k (t = k*dt, see [`Clock`]).
+    /// Row index k (t = k*dt_out, see [`Clock`]); a row at an event has the index of
+    /// the next row at an output time.
     pub k: usize,
     /// The time.
     pub t: f64,
@@ -196,7 +273,7 @@ pub struct Row<'a> {
 }
 
 /// Counters of one trajectory.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Stats {
     /// Accepted steps.
     pub steps: usize,
@@ -208,6 +285,19 @@ pub struct Stats {
     pub singular: usize,
     /// Events that fired (each wrote a row at its time).
     pub events: usize,
+    /// The smallest and the largest energy over every step end and row (both NaN once
+    /// one was NaN; `None` before the first row). The energy error over all steps,
+    /// not only over the rows, follows from it and the first row's energy.
+    pub energy: Option<(f64, f64)>,
+}
+
+/// Widens `range` to hold the energy `e` (a NaN makes it NaN for good).
+fn see(range: &mut Option<(f64, f64)>, e: f64) {
+    *range = Some(match *range {
+        None => (e, e),
+        Some((lo, _)) if lo.is_nan() || e.is_nan() => (f64::NAN, f64::NAN),
+        Some((lo, hi)) => (lo.min(e), hi.max(e)),
+    });
 }
 
 /// A trajectory that stopped early: why, and what had been done.
@@ -249,7 +339,8 @@ fn drive(
     on_row: &mut dyn FnMut(Row) -> Result<(), String>,
     stats: &mut Stats,
 ) -> Result<(), Fault> {
-    let n = n_steps(s.t_end, s.dt);
+    let per = s.steps_per_row().map_err(Fault::Settings)?;
+    let n = s.intervals();
     let dim = sys.dim();
     let mut y = y0.to_vec();
     if y.iter().any(|x| !x.is_finite()) {
@@ -260,7 +351,6 @@ fn drive(
     }
     sys.start_on_constraints(&mut y, s.project_init)?;
     let mut out = vec![0.0; sys.n_outputs()];
-    let clock = Clock::new(s.dt);
     // The state at the start of each step, kept only for systems with events.
     let mut y0 = vec![0.0; if events.is_some() { y.len() } else { 0 }];
     let mut emit = |sys: &mut System,
@@ -271,6 +361,7 @@ fn drive(
                     stats: &mut Stats|
      -> Result<(), Fault> {
         sys.eval(t, y, out)?;
+        see(&mut stats.energy, out.last().copied().unwrap_or(f64::NAN));
         on_row(Row {
             k,
             t,
@@ -291,53 +382,113 @@ fn drive(
     };
     match s.method {
         Method::Rk4 => {
+            let clock = Clock::new(s.dt);
             let mut stepper = rk4::Rk4::new(dim);
-            for k in 1..=n {
-                let t0 = clock.at(k - 1);
+            for j in 1..=n * per {
+                let t0 = clock.at(j - 1);
                 interrupted(t0)?;
+                if (j - 1) % per != 0 {
+                    // No row was written here: evaluate for the first stage (with the
+                    // energy, as a row would, so that every step's energy is seen).
+                    sys.eval(t0, &y, &mut out)?;
+                    see(&mut stats.energy, out.last().copied().unwrap_or(f64::NAN));
+                }
                 if events.is_some() {
                     y0.copy_from_slice(&y);
                 }
-                // The row just emitted evaluated f(t0, y): reuse it as the first stage.
+                // The evaluation at (t0, y) (a row's, or the one above) is the first stage.
                 sys.derivative(&y, &out, stepper.k1_mut());
                 stepper.step_from_k1(sys, t0, &mut y, s.dt)?;
                 stats.steps += 1;
-                check_finite(&y, clock.at(k), t0)?;
-                sys.project(clock.at(k), &mut y)?;
+                let t1 = clock.at(j);
+                check_finite(&y, t1, t0)?;
+                sys.project(t1, &mut y)?;
+                let k = j.div_ceil(per);
                 if let Some(ev) = events.as_mut() {
                     let mut row =
                         |sys: &mut System, t: f64, y: &[f64]| emit(sys, k, t, y, &mut out, stats);
-                    stats.events +=
-                        handle_events(sys, ev, s, (t0, &y0), (clock.at(k), &mut y), &mut row)?;
+                    stats.events += handle_events(sys, ev, s, (t0, &y0), (t1, &mut y), &mut row)?;
                 }
-                emit(sys, k, clock.at(k), &y, &mut out, stats)?;
+                if j % per == 0 {
+                    emit(sys, k, t1, &y, &mut out, stats)?;
+                }
             }
         }
         Method::Dopri5 => {
+            let clock = Clock::new(s.output_interval());
+            let t_last = clock.at(n);
+            // With events, steps are at most dt: guards are only looked at step ends.
+            let h_max = if events.is_some() {
+                s.dt
+            } else {
+                f64::INFINITY
+            };
             let mut stepper = dopri5::Dopri5::new(dim, s.rtol, s.atol);
-            let mut t = 0.0;
-            for k in 1..=n {
-                let target = clock.at(k);
+            stepper.first_step_at_most(s.dt);
+            let mut dense = vec![0.0; dim];
+            let (mut t, mut next) = (0.0, 1);
+            // Events since the last row at an output time (a Zeno cascade is refused).
+            let mut cascade = 0;
+            while next <= n {
+                if t >= t_last {
+                    return Err(Fault::Output(format!(
+                        "internal: dopri5 reached t = {} with rows still to write",
+                        time(t)
+                    )));
+                }
+                interrupted(t)?;
                 let before = t;
                 if events.is_some() {
                     y0.copy_from_slice(&y);
                 }
-                stepper.advance(sys, &mut t, &mut y, target, &|t| interrupted(t))?;
-                check_finite(&y, target, before)?;
-                t = target;
+                stepper.step(sys, &mut t, &mut y, t_last, h_max)?;
+                see(&mut stats.energy, stepper.start_energy());
+                check_finite(&y, t, before)?;
                 if sys.project(t, &mut y)? {
                     stepper.restart();
                 }
-                if let Some(ev) = events.as_mut() {
-                    let mut row =
-                        |sys: &mut System, t: f64, y: &[f64]| emit(sys, k, t, y, &mut out, stats);
-                    let fired = handle_events(sys, ev, s, (before, &y0), (t, &mut y), &mut row)?;
-                    if fired > 0 {
-                        stepper.restart();
-                        stats.events += fired;
+                let event = match events.as_mut() {
+                    Some(ev) => first_event(sys, ev, s, (before, &y0), (t, &y))?,
+                    None => None,
+                };
+                // Rows inside the step: up to its end, or before the event.
+                let limit = event.as_ref().map_or(t, |e| e.0);
+                while next <= n {
+                    let tk = clock.at(next);
+                    if tk > limit || (tk == limit && event.is_some()) {
+                        break;
+                    }
+                    if tk == t {
+                        emit(sys, next, tk, &y, &mut out, stats)?;
+                    } else {
+                        stepper.dense(tk, &y, &mut dense);
+                        sys.project(tk, &mut dense)?;
+                        check_finite(&dense, tk, before)?;
+                        emit(sys, next, tk, &dense, &mut out, stats)?;
+                    }
+                    next += 1;
+                    cascade = 0;
+                }
+                if let Some((te, ye)) = event {
+                    emit(sys, next, te, &ye, &mut out, stats)?;
+                    stats.events += 1;
+                    cascade += 1;
+                    if cascade > events::MAX_PER_INTERVAL {
+                        return Err(zeno(
+                            events.as_ref(),
+                            clock.at(next - 1),
+                            clock.at(next.min(n)),
+                        ));
+                    }
+                    (t, y) = (te, ye);
+                    stepper.restart();
+                    // A row due at the event's time holds the reset state.
+                    while next <= n && clock.at(next) == t {
+                        emit(sys, next, t, &y, &mut out, stats)?;
+                        next += 1;
+                        cascade = 0;
                     }
                 }
-                emit(sys, k, target, &y, &mut out, stats)?;
             }
             stats.steps = stepper.steps;
             stats.rejected = stepper.rejected;
@@ -353,18 +504,57 @@ fn drive(
                     "the variational method does not handle constraints; use rk4 or dopri5".into(),
                 ));
             }
+            let clock = Clock::new(s.dt);
             let mut stepper = variational::Variational::new(sys, 0.0, &y)?;
-            for k in 1..=n {
-                let t0 = clock.at(k - 1);
+            for j in 1..=n * per {
+                let t0 = clock.at(j - 1);
                 interrupted(t0)?;
                 stepper.step(sys, t0, &mut y, s.dt)?;
+                see(&mut stats.energy, stepper.start_energy());
                 stats.steps += 1;
-                check_finite(&y, clock.at(k), t0)?;
-                emit(sys, k, clock.at(k), &y, &mut out, stats)?;
+                check_finite(&y, clock.at(j), t0)?;
+                if j % per == 0 {
+                    emit(sys, j / per, clock.at(j), &y, &mut out, stats)?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// The error of a Zeno cascade: more than [`events::MAX_PER_INTERVAL`] events between
+/// two output times.
+fn zeno(ev: Option<&Events>, t0: f64, t1: f64) -> Fault {
+    Fault::Constraints(format!(
+        "more than {} events between t = {} and t = {} (events {}): the resets do not let the state leave the guards",
+        events::MAX_PER_INTERVAL,
+        time(t0),
+        time(t1),
+        ev.map_or(String::new(), |e| e.names().join(", "))
+    ))
+}
+
+/// The first event of the step from (t0, y0) to (t1, y1), if one fires: its time
+/// (located by re-integrating from t0) and the state there, reset and projected onto
+/// the constraints.
+fn first_event(
+    sys: &mut System,
+    ev: &mut Events,
+    s: &Settings,
+    (t0, y0): (f64, &[f64]),
+    (t1, y1): (f64, &[f64]),
+) -> Result<Option<(f64, Vec<f64>)>, Fault> {
+    let armed = ev.armed(t0, y0)?;
+    if !ev.fired(&armed, t1, y1)?.iter().any(|&f| f) {
+        return Ok(None);
+    }
+    let (h, mut ye, fired) =
+        events::locate(ev, &armed, t0, t1 - t0, |dt| advance(sys, s, t0, y0, dt))?;
+    let te = (t0 + h).min(t1);
+    ev.reset(&fired, te, &mut ye)?;
+    sys.project(te, &mut ye)?;
+    check_finite(&ye, te, te)?;
+    Ok(Some((te, ye)))
 }
 
 /// Writes a row at an event: (system, time, state).
@@ -402,17 +592,11 @@ fn handle_events(
         row(sys, ts, &ye)?;
         ys = ye;
     }
-    Err(Fault::Constraints(format!(
-        "more than {} events between t = {} and t = {} (events {}): the resets do not let the state leave the guards",
-        events::MAX_PER_INTERVAL,
-        time(t0),
-        time(t1),
-        ev.names().join(", ")
-    )))
+    Err(zeno(Some(ev), t0, t1))
 }
 
 /// The state at ts + dt integrated from (ts, ys) by `s.method` alone (rk4: one step;
-/// dopri5: adaptive steps from a fresh start).
+/// dopri5: adaptive steps from a fresh start, the last one clipped to end at ts + dt).
 fn advance(
     sys: &mut System,
     s: &Settings,

@@ -239,4 +239,17 @@ impl Rhs for System {
         self.scratch = out;
         r.map(|_| ()).map_err(Fault::from)
     }
+
+    /// dy/dt at (t, y) from the kernel with the energy, which it returns.
+    fn rhs_energy(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<f64, Fault> {
+        let mut out = std::mem::take(&mut self.scratch);
+        out.resize(self.kernel.n_outputs(), 0.0);
+        let r = self.eval(t, y, &mut out);
+        if r.is_ok() {
+            self.derivative(y, &out, dy);
+        }
+        let energy = out.last().copied().unwrap_or(f64::NAN);
+        self.scratch = out;
+        r.map(|()| energy)
+    }
 }

@@ -68,6 +68,12 @@ impl Variational {
         Ok(v)
     }
 
+    /// The energy at the start of the last step (each step evaluates the system there
+    /// for its initial guess).
+    pub fn start_energy(&self) -> f64 {
+        self.out.last().copied().unwrap_or(f64::NAN)
+    }
+
     /// One step of size `h` from (t, y), in place (y = (q, v) or (q, p)).
     pub fn step(&mut self, sys: &mut System, t: f64, y: &mut [f64], h: f64) -> Result<(), Fault> {
         match sys.form() {

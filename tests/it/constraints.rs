@@ -31,6 +31,7 @@ fn run(
     let opts = SimOptions {
         t_end: 10.0,
         dt,
+        dt_out: None,
         method,
         rtol: 1e-12,
         atol: 1e-12,

@@ -17,6 +17,7 @@ fn run(
     let opts = SimOptions {
         t_end,
         dt: 0.01,
+        dt_out: None,
         method,
         rtol: 1e-12,
         atol: 1e-12,

@@ -69,6 +69,7 @@ fn simulate(m: &Model, backend: Backend) -> (lagc::driver::System, Trajectory) {
     let opts = SimOptions {
         t_end: s.t_end,
         dt: s.dt,
+        dt_out: None,
         method: s.method,
         rtol: s.rtol,
         atol: s.atol,

@@ -22,6 +22,7 @@ fn rows(src: &str, y0: &[f64], t_end: f64, dt: f64, method: Method) -> Vec<(f64,
     let s = Settings {
         t_end,
         dt,
+        dt_out: None,
         method,
         rtol: 1e-9,
         atol: 1e-9,
@@ -49,26 +50,43 @@ const DOUBLE: &str = "system dp { coord t1, t2; param g = 9.8;
     L = t1'^2 + t2'^2/2 + t1'*t2'*cos(t1 - t2) + 2*g*cos(t1) + g*cos(t2); }";
 const PENDULUM: &str = "system p { coord th; param g = 9.81; L = th'^2/2 + g*cos(th); }";
 
+/// Rows between dopri5's steps come from its dense output, whose error (order 4) is
+/// larger than the steps' own (order 5): at the default tolerances the energy holds to
+/// about 1e-7 at the step ends and 3e-7 at rows every 0.01 s over 100 s (measured
+/// 1.05e-7 and 3.2e-7).
 #[test]
-fn dopri5_keeps_double_pendulum_energy_within_1e_7_over_100_s() {
-    let r = rows(
-        DOUBLE,
-        &[
-            3.0 * std::f64::consts::PI / 7.0,
-            3.0 * std::f64::consts::PI / 4.0,
-            0.0,
-            0.0,
-        ],
-        100.0,
-        0.01,
-        Method::Dopri5,
-    );
+fn dopri5_keeps_double_pendulum_energy_within_1e_6_over_100_s() {
+    let y0 = [
+        3.0 * std::f64::consts::PI / 7.0,
+        3.0 * std::f64::consts::PI / 4.0,
+        0.0,
+        0.0,
+    ];
+    let r = rows(DOUBLE, &y0, 100.0, 0.01, Method::Dopri5);
     assert_eq!(r.len(), 10_001);
     // The motion is chaotic and lively (both angles swing widely).
     assert!(r.iter().any(|x| x.1[1].abs() > 2.0));
     let err = max_rel(&r, 0, r.len());
-    eprintln!("dopri5 double pendulum: max relative energy error {err:e}");
-    assert!(err < 1e-7, "max relative energy error {err:e}");
+    eprintln!("dopri5 double pendulum: max relative energy error at rows {err:e}");
+    assert!(err < 1e-6, "max relative energy error {err:e}");
+    // Over every step end (the rows' times do not change the steps).
+    let mut sys = system(DOUBLE, false);
+    let s = Settings {
+        t_end: 100.0,
+        dt: 0.01,
+        dt_out: Some(100.0),
+        method: Method::Dopri5,
+        rtol: 1e-9,
+        atol: 1e-9,
+        project_init: false,
+    };
+    let stats = integrate::simulate(&mut sys, &y0, &s, &AtomicBool::new(false), &mut |_| Ok(()))
+        .expect("runs to the end");
+    let (lo, hi) = stats.energy.unwrap();
+    let e0 = r[0].2;
+    let steps = ((lo - e0) / e0).abs().max(((hi - e0) / e0).abs());
+    eprintln!("dopri5 double pendulum: max relative energy error over steps {steps:e}");
+    assert!(steps < 2e-7, "over steps {steps:e}");
 }
 
 /// The pendulum's energy error under the variational integrator: no growth from the

@@ -32,6 +32,7 @@ mod linearize;
 mod nn_fixture;
 mod nn_jet;
 mod numeric;
+mod output_interval;
 mod physicist_derive;
 mod reference_accel;
 mod sample_draw;
