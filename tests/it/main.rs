@@ -32,6 +32,7 @@ mod nn_fixture;
 mod nn_jet;
 mod numeric;
 mod physicist_derive;
+mod plots;
 mod reference_accel;
 mod sample_draw;
 mod simplify_props;
