@@ -813,8 +813,11 @@ fn plot_vars(
                 };
                 if k.fract() != 0.0 || k < 0.0 || k >= len as f64 {
                     diags.push(
-                        Diagnostic::error(ix.span, format!("index {k} out of range for `{}`", c.name))
-                            .with_label(format!("expected an integer in 0..{len}")),
+                        Diagnostic::error(
+                            ix.span,
+                            format!("index {k} out of range for `{}`", c.name),
+                        )
+                        .with_label(format!("expected an integer in 0..{len}")),
                     );
                     ok = false;
                     continue;

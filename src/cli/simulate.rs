@@ -639,9 +639,9 @@ pub(super) fn run_block(
         if matches!(sys.dynamics, Dynamics::Accel(_)) {
             notes.push("no energy error: an accel system has no energy".into());
         }
-        let mut energy = vec!["energy".to_string()];
+        let mut energy = vec!["energy error".to_string()];
         if let Some((name, _)) = &summary.truth {
-            energy.push(format!("truth energy ({name})"));
+            energy.push(format!("truth energy error ({name})"));
         }
         let fig = plot::trajectory_figure(&plot::Trajectory {
             title,

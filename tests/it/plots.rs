@@ -34,7 +34,9 @@ fn ticks_are_round_multiples_that_cover_the_data() {
     // And a spread of pseudo-random ranges over many decades.
     let mut s: u64 = 12345;
     let mut next = || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
     for _ in 0..500 {
@@ -56,9 +58,15 @@ fn ticks_are_round_multiples_that_cover_the_data() {
                 assert!(((w[1] - w[0]) / a.step - 1.0).abs() < 1e-6, "even: {what}");
             }
             for &t in &a.ticks {
-                assert!(t >= a.lo - 1e-9 * a.step && t <= a.hi + 1e-9 * a.step, "{what}");
+                assert!(
+                    t >= a.lo - 1e-9 * a.step && t <= a.hi + 1e-9 * a.step,
+                    "{what}"
+                );
                 let k = t / a.step;
-                assert!((k - k.round()).abs() < 1e-6, "a multiple of the step: {what}");
+                assert!(
+                    (k - k.round()).abs() < 1e-6,
+                    "a multiple of the step: {what}"
+                );
             }
         }
     }
@@ -172,13 +180,22 @@ fn lines_are_clipped_to_the_axes() {
     let parts = clip(&line, rect.0, rect.1);
     assert_eq!(parts.len(), 2, "{parts:?}");
     for p in parts.iter().flatten() {
-        assert!(p.0 >= 0.0 && p.0 <= 5.0 && p.1 >= 0.0 && p.1 <= 5.0, "{p:?}");
+        assert!(
+            p.0 >= 0.0 && p.0 <= 5.0 && p.1 >= 0.0 && p.1 <= 5.0,
+            "{p:?}"
+        );
     }
     assert_eq!(parts[0][0], (1.0, 1.0));
     assert_eq!(*parts[1].last().unwrap(), (4.0, 2.0));
     // A non-finite point breaks the line; a line wholly outside is gone.
     let parts = clip(
-        &[(1.0, 1.0), (2.0, 2.0), (f64::NAN, 1.0), (3.0, 3.0), (4.0, 4.0)],
+        &[
+            (1.0, 1.0),
+            (2.0, 2.0),
+            (f64::NAN, 1.0),
+            (3.0, 3.0),
+            (4.0, 4.0),
+        ],
         rect.0,
         rect.1,
     );
@@ -261,22 +278,37 @@ fn a_trajectory_figure_separates_scales_and_adds_phase_spaces() {
     assert_eq!(fig.colors, Colors::ByQuantity);
     let labels: Vec<&str> = fig.rows.iter().map(|p| p.y_label.as_str()).collect();
     assert_eq!(labels, ["r", "theta", "(E - E0) / |E0|"]);
-    assert_eq!(fig.rows[2].series[0].label.as_deref(), Some("energy of spring"));
+    assert_eq!(
+        fig.rows[2].series[0].label.as_deref(),
+        Some("energy of spring")
+    );
     let titles: Vec<&str> = fig.shapes.iter().map(|p| p.title.as_str()).collect();
     assert_eq!(
         titles,
-        ["phase space: r' against r", "phase space: theta' against theta"]
+        [
+            "phase space: r' against r",
+            "phase space: theta' against theta"
+        ]
     );
     // Each quantity keeps its colour in its phase space.
     assert_eq!(fig.shapes[1].series[0].color, fig.rows[1].series[0].color);
     // Many runs: one panel per quantity, one colour per run, no per-line legend.
     let fig = trajectory_figure(&trajectory(12));
-    assert_eq!(fig.colors, Colors::ByRun { drawn: 12, total: 12 });
+    assert_eq!(
+        fig.colors,
+        Colors::ByRun {
+            drawn: 12,
+            total: 12
+        }
+    );
     assert_eq!(fig.rows.len(), 3);
     assert!(fig.rows.iter().all(|p| p.series.len() == 12));
     assert!(fig.rows[0].series.iter().all(|s| s.label.is_none()));
     assert_eq!(fig.rows[0].series[7].color, 7);
-    assert_eq!(range_of(&[(0.0, f64::NAN), (1.0, 2.0), (2.0, -1.0)]), Some((-1.0, 2.0)));
+    assert_eq!(
+        range_of(&[(0.0, f64::NAN), (1.0, 2.0), (2.0, -1.0)]),
+        Some((-1.0, 2.0))
+    );
 }
 
 #[test]
@@ -286,7 +318,8 @@ fn figures_are_written_as_png_and_svg() {
         let fig = trajectory_figure(&trajectory(runs));
         let png = dir.path().join(format!("f{runs}.png"));
         write(&png, &fig).unwrap();
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size()];
         let info = reader.next_frame(&mut buf).unwrap();
@@ -314,7 +347,10 @@ fn figures_are_written_as_png_and_svg() {
         if runs == 1 {
             assert!(text.contains(">energy of spring<") || text.contains("energy of spring"));
         } else {
-            assert!(text.contains(&format!("{runs} runs, a colour each")), "{runs}");
+            assert!(
+                text.contains(&format!("{runs} runs, a colour each")),
+                "{runs}"
+            );
             assert!(!text.contains("energy of spring"));
         }
     }
@@ -329,7 +365,8 @@ const SYSTEM: &str = "system spring {
 
 fn checked(block: &str) -> (String, lagc::check::Checked) {
     let src = format!("{SYSTEM}{block}");
-    let ast = lagc::syntax::parse(&src).unwrap_or_else(|d| panic!("{}", render("t.lag", &src, &[d])));
+    let ast =
+        lagc::syntax::parse(&src).unwrap_or_else(|d| panic!("{}", render("t.lag", &src, &[d])));
     let c = lagc::check::check(&src, &ast, &[]);
     (src, c)
 }
@@ -367,7 +404,10 @@ fn plot_vars_with_an_unknown_name_is_a_located_error() {
         ("plot_vars = theta;", "`plot_vars` takes a list"),
         ("plot_vars = [theta + 1];", "not a column name"),
         ("plot_vars = [];", "`plot_vars` with 0 names"),
-        ("plot_vars = [lambda_rod];", "unknown plot quantity `lambda_rod`"),
+        (
+            "plot_vars = [lambda_rod];",
+            "unknown plot quantity `lambda_rod`",
+        ),
     ] {
         let (src, c) = checked(&format!(
             "simulate spring {{ t_end = 1; dt = 0.1; {block} }}\n"

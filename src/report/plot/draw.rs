@@ -3,6 +3,7 @@
 
 use super::clip::{clip, inside};
 use super::layout::range_of;
+use super::legend::{legend_strip, run_legend};
 use super::ticks::{self, Axis, Labels};
 use super::{err, Colors, Figure, Panel, Series, FAMILY, INK};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
@@ -24,11 +25,9 @@ const X_LABEL_H: u32 = 44;
 const MARGIN: u32 = 10;
 /// Segments per piece of a drawn line.
 const CHUNK: usize = 12;
-/// Legend line height.
-const ENTRY_H: i32 = 22;
 
 /// The ten distinct colours of lines coloured by quantity (and of up to ten runs).
-const PALETTE: [(u8, u8, u8); 10] = [
+pub(super) const PALETTE: [(u8, u8, u8); 10] = [
     (31, 119, 180),
     (255, 127, 14),
     (44, 160, 44),
@@ -103,7 +102,7 @@ pub fn size(fig: &Figure) -> (u32, u32) {
 }
 
 /// The colour of colour number `k`.
-fn color(colors: Colors, k: usize) -> RGBColor {
+pub(super) fn color(colors: Colors, k: usize) -> RGBColor {
     if k == INK {
         return RGBColor(40, 40, 40);
     }
@@ -132,7 +131,10 @@ fn width_of(colors: Colors) -> u32 {
 }
 
 /// Draws `fig` on `root`.
-pub fn figure<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> Result<(), String> {
+pub fn figure<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    fig: &Figure,
+) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
     let (w, _) = root.dim_in_pixel();
     let title_h = title_height(fig);
@@ -183,9 +185,7 @@ pub fn figure<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) ->
         .unwrap_or(60);
     let mut top = title_h as i32;
     for (k, (panel, y_axis)) in fig.rows.iter().zip(&y_axes).enumerate() {
-        let area = root
-            .clone()
-            .shrink((0, top), (WIDTH, ROW_H));
+        let area = root.clone().shrink((0, top), (WIDTH, ROW_H));
         let (plot, legend) = area.split_horizontally(WIDTH - LEGEND_W);
         stacked(&plot, panel, &x_axis, y_axis, label_w, fig.colors)?;
         if k == 0 {
@@ -229,7 +229,13 @@ fn labels(axis: &Axis, log10: bool) -> Vec<String> {
     let l = Labels::for_axis(axis);
     axis.ticks
         .iter()
-        .map(|&v| if log10 { ticks::pow10_label(v) } else { l.format(v) })
+        .map(|&v| {
+            if log10 {
+                ticks::pow10_label(v)
+            } else {
+                l.format(v)
+            }
+        })
         .collect()
 }
 
@@ -364,7 +370,11 @@ fn square<DB: DrawingBackend>(
             TextStyle::from((FAMILY, 15).into_font()).pos(center_top()),
         ))
         .map_err(err)?;
-    let xs: Vec<(f64, f64)> = panel.series.iter().filter_map(|s| x_range(&s.points)).collect();
+    let xs: Vec<(f64, f64)> = panel
+        .series
+        .iter()
+        .filter_map(|s| x_range(&s.points))
+        .collect();
     let (x0, x1) = union(&xs).unwrap_or((-1.0, 1.0));
     let (y0, y1) = y_union(&panel.series).unwrap_or((-1.0, 1.0));
     let mut x = ticks::axis(x0, x1, 0.05, 6);
@@ -372,7 +382,9 @@ fn square<DB: DrawingBackend>(
     let label_w = label_width(&y, false);
     if panel.equal_aspect {
         let pw = w.saturating_sub(2 * MARGIN + label_w).max(10) as f64;
-        let ph = (h - CAPTION_H).saturating_sub(2 * MARGIN + X_LABEL_H).max(10) as f64;
+        let ph = (h - CAPTION_H)
+            .saturating_sub(2 * MARGIN + X_LABEL_H)
+            .max(10) as f64;
         // Pixels per unit on both axes: the tighter of the two; the other axis widens.
         let s = (pw / (x.hi - x.lo)).min(ph / (y.hi - y.lo));
         let widen = |a: &Axis, px: f64| {
@@ -405,118 +417,4 @@ fn square<DB: DrawingBackend>(
         colors,
         (MARGIN, MARGIN + 6, MARGIN, MARGIN),
     )
-}
-
-fn text<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    s: &str,
-    at: (i32, i32),
-) -> Result<(), String> {
-    area.draw(&Text::new(s.to_string(), at, (FAMILY, 15)))
-        .map_err(err)
-}
-
-fn swatch<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    y: i32,
-    c: RGBColor,
-) -> Result<(), String> {
-    area.draw(&PathElement::new(vec![(8, y), (34, y)], c.stroke_width(3)))
-        .map_err(err)
-}
-
-/// The labelled lines of a stacked panel, one per line of the strip (those that do not
-/// fit are counted in a last line).
-fn legend_strip<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    series: &[Series],
-    colors: Colors,
-) -> Result<(), String> {
-    let (_, h) = area.dim_in_pixel();
-    let mut entries: Vec<(&str, usize)> = vec![];
-    for s in series {
-        if let Some(l) = &s.label {
-            if !entries.iter().any(|(e, _)| *e == l) {
-                entries.push((l, s.color));
-            }
-        }
-    }
-    let room = ((h as i32 - 40) / ENTRY_H).max(1) as usize;
-    let shown = if entries.len() > room { room - 1 } else { entries.len() };
-    let mut y = 22;
-    for (label, c) in &entries[..shown] {
-        swatch(area, y, color(colors, *c))?;
-        for (i, line) in wrap(label, 22).iter().take(2).enumerate() {
-            if i > 0 {
-                y += 18;
-            }
-            text(area, line, (42, y - 9))?;
-        }
-        y += ENTRY_H;
-    }
-    if shown < entries.len() {
-        text(area, &format!("and {} more", entries.len() - shown), (42, y - 9))?;
-    }
-    Ok(())
-}
-
-/// The legend of a figure coloured by run: each run listed (up to ten), or a colour bar
-/// from the first run to the last.
-fn run_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    drawn: usize,
-    total: usize,
-    colors: Colors,
-) -> Result<(), String> {
-    let head = if drawn < total {
-        format!("runs 0-{} of {total}", drawn.saturating_sub(1))
-    } else {
-        format!("{total} runs, a colour each")
-    };
-    text(area, &head, (8, 8))?;
-    if drawn <= PALETTE.len() {
-        let mut y = 40;
-        for r in 0..drawn {
-            swatch(area, y, color(colors, r))?;
-            text(area, &format!("run {r}"), (42, y - 9))?;
-            y += 18;
-        }
-        return Ok(());
-    }
-    let (top, bottom) = (36, 196);
-    let n = 64;
-    for i in 0..n {
-        let y0 = top + (bottom - top) * i / n;
-        let y1 = top + (bottom - top) * (i + 1) / n;
-        let r = i as usize * (drawn - 1) / (n as usize - 1);
-        area.draw(&Rectangle::new([(8, y0), (34, y1)], color(colors, r).filled()))
-            .map_err(err)?;
-    }
-    text(area, "run 0", (42, top))?;
-    text(area, &format!("run {}", drawn - 1), (42, bottom - 16))?;
-    Ok(())
-}
-
-/// `s` in lines of at most `n` characters, broken after a space (else an underscore)
-/// where possible (the second line shortened with an ellipsis if still too long).
-fn wrap(s: &str, n: usize) -> Vec<String> {
-    if s.chars().count() <= n {
-        return vec![s.to_string()];
-    }
-    let chars: Vec<char> = s.chars().collect();
-    let after = |c: char| (1..=n).rev().find(|&k| chars[k - 1] == c);
-    let cut = after(' ').or_else(|| after('_')).unwrap_or(n);
-    let first: String = chars[..cut].iter().collect();
-    let rest: String = chars[cut..].iter().collect();
-    vec![first.trim_end().to_string(), shorten(rest.trim_start(), n)]
-}
-
-fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
-    }
 }

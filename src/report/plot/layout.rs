@@ -239,11 +239,15 @@ pub fn trajectory_figure(tr: &Trajectory) -> Figure {
         for e in 0..tr.energy.len() {
             let series: Vec<Series> = (0..tr.runs.len())
                 .filter_map(|r| {
-                    tr.runs[r].energy.get(e).filter(|p| !p.is_empty()).map(|p| Series {
-                        label: None,
-                        color: r,
-                        points: p.clone(),
-                    })
+                    tr.runs[r]
+                        .energy
+                        .get(e)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| Series {
+                            label: None,
+                            color: r,
+                            points: p.clone(),
+                        })
                 })
                 .collect();
             if !series.is_empty() {
@@ -282,11 +286,15 @@ pub fn trajectory_figure(tr: &Trajectory) -> Figure {
             .iter()
             .enumerate()
             .filter_map(|(e, label)| {
-                tr.runs[0].energy.get(e).filter(|p| !p.is_empty()).map(|p| Series {
-                    label: Some(label.clone()),
-                    color: e,
-                    points: p.clone(),
-                })
+                tr.runs[0]
+                    .energy
+                    .get(e)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| Series {
+                        label: Some(label.clone()),
+                        color: e,
+                        points: p.clone(),
+                    })
             })
             .collect();
         if !series.is_empty() {

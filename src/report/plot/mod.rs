@@ -14,6 +14,7 @@
 pub mod clip;
 mod draw;
 pub mod layout;
+mod legend;
 pub mod ticks;
 
 pub use layout::{group_by_scale, plan, trajectory_figure, Plan, RunLines, Trajectory};
@@ -180,4 +181,3 @@ pub fn write(path: &Path, fig: &Figure) -> Result<(), String> {
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
-

@@ -120,7 +120,10 @@ impl Labels {
             Labels::Fixed(d) => {
                 let s = format!("{v:.d$}");
                 // No "-0.0" for a value that rounds to zero.
-                if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+                if s.trim_start_matches('-')
+                    .chars()
+                    .all(|c| c == '0' || c == '.')
+                {
                     "0".into()
                 } else {
                     s
