@@ -73,6 +73,21 @@ fn ticks_are_round_multiples_that_cover_the_data() {
 }
 
 #[test]
+fn extreme_values_neither_hang_nor_break_a_figure() {
+    for (lo, hi) in [(-1e308, 1e308), (0.0, f64::MAX), (5e-324, 1e-323)] {
+        let a = axis(lo, hi, 0.04, 6);
+        assert!(a.lo <= lo && a.hi >= hi && a.ticks.len() <= 6, "{a:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut tr = trajectory(1);
+    tr.runs[0].columns[0][3].1 = 1e308;
+    tr.runs[0].columns[0][4].1 = -1e308;
+    tr.runs[0].columns[1][5].1 = f64::INFINITY;
+    tr.runs[0].energy[0][6].1 = f64::NAN;
+    write(&dir.path().join("x.png"), &trajectory_figure(&tr)).unwrap();
+}
+
+#[test]
 fn familiar_ranges_get_the_familiar_ticks() {
     let a = axis(0.0, 10.0, 0.0, 11);
     assert_eq!((a.lo, a.hi, a.step), (0.0, 10.0, 1.0));

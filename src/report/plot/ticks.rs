@@ -33,7 +33,13 @@ pub fn padded(lo: f64, hi: f64, pad: f64) -> (f64, f64) {
         let half = if size == 0.0 { 1.0 } else { 0.1 * size };
         return (mid - half, mid + half);
     }
-    (lo - pad * span, hi + pad * span)
+    let (a, b) = (lo - pad * span, hi + pad * span);
+    // Near the ends of the doubles the padding (or the span) overflows: none then.
+    if span.is_finite() && a.is_finite() && b.is_finite() {
+        (a, b)
+    } else {
+        (lo, hi)
+    }
 }
 
 /// The smallest round step that puts at most `max_ticks` ticks (at least 2) in `lo..=hi`.
@@ -43,6 +49,9 @@ pub fn nice_step(lo: f64, hi: f64, max_ticks: usize) -> f64 {
     }
     let max_ticks = max_ticks.max(2) as f64;
     let span = (hi - lo).abs().max(f64::MIN_POSITIVE);
+    if !span.is_finite() {
+        return 1e308;
+    }
     // Start a decade below the step that would give max_ticks intervals.
     let mut exp = (span / max_ticks).log10().floor() as i32 - 1;
     loop {
@@ -75,6 +84,9 @@ pub fn axis(lo: f64, hi: f64, pad: f64, max_ticks: usize) -> Axis {
 
 /// The whole multiples of `step` in `lo..=hi` (each the multiple nearest to k*step).
 pub fn ticks_in(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    if !(step.is_finite() && step > 0.0 && (hi - lo) / step <= 1000.0) {
+        return vec![];
+    }
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
     (first..=last)
