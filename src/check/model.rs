@@ -574,6 +574,10 @@ pub struct SimulateSettings {
     pub out: Option<String>,
     /// Plot file (.png or .svg).
     pub plot: Option<String>,
+    /// `plot_vars = [...]`: the row columns drawn over time (names as in the CSV
+    /// header: `theta`, `theta'`, `phi[3]`, `lambda_rod`, `energy`); `None`: the
+    /// coordinates.
+    pub plot_vars: Option<Vec<String>>,
     /// Project an initial state that violates the system's constraints onto them
     /// (`--project-init`).
     pub project_init: bool,

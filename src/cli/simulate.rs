@@ -24,7 +24,7 @@ use crate::kernel;
 use crate::nn::Weights;
 use crate::report::csv::CsvWriter;
 use crate::report::output::OutputFile;
-use crate::report::plot::{self, Figure, Series, Thinned};
+use crate::report::plot::{self, layout, Thinned};
 use crate::report::progress::Progress;
 use crate::report::summary::{energy_error, BlockSummary, EnergyTracker};
 use crate::sample;
@@ -35,8 +35,6 @@ use std::time::{Duration, Instant};
 
 /// How often rows are flushed to the output file at least.
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
-/// At most this many coordinates are plotted.
-const MAX_PLOTTED: usize = 8;
 
 /// Why a block failed: a message to place at the block, or an already rendered failure.
 pub(super) enum BlockError {
@@ -482,15 +480,24 @@ pub(super) fn run_block(
         &format!("{} ({})", sys.name, method_name(settings.method)),
         !ctx.common.quiet,
     );
-    // Plot lines only with a plot, each thinned to a bounded number of points.
+    // Plot lines only with a plot, for the first runs, each thinned to a bounded number
+    // of points (fewer when many runs are drawn, so that a block's lines are bounded).
     let plotting = settings.plot.is_some();
-    let coords = if plotting {
-        (n2 / 2).min(MAX_PLOTTED)
+    let row_names = &header[1..1 + n2 + output_names.len()];
+    let plan = match plotting {
+        true => Some(
+            plot::plan(row_names, n2 / 2, settings.plot_vars.as_deref())
+                .map_err(|e| BlockError::new(format!("plot_vars: {e}")))?,
+        ),
+        false => None,
+    };
+    let drawn_runs = if plotting {
+        states.len().min(layout::MAX_RUNS)
     } else {
         0
     };
-    let mut plots: Vec<Series> = vec![];
-    let mut energy_plots: Vec<Series> = vec![];
+    let limit = (plot::MAX_POINTS * 4 / drawn_runs.max(1)).clamp(500, plot::MAX_POINTS);
+    let mut run_lines: Vec<plot::RunLines> = vec![];
     let mut summary = BlockSummary {
         system: sys.name.clone(),
         method: method_name(settings.method).to_string(),
@@ -519,9 +526,14 @@ pub(super) fn run_block(
     for (run, y0) in states.iter().enumerate() {
         let mut tracker = EnergyTracker::new();
         let mut truth_tracker = EnergyTracker::new();
-        let mut coord_lines = vec![Thinned::new(); coords];
-        let mut e_line = Thinned::new();
-        let mut te_line = Thinned::new();
+        let draw = run < drawn_runs;
+        let tracked: &[usize] = match &plan {
+            Some(p) if draw => &p.columns,
+            _ => &[],
+        };
+        let mut lines = vec![Thinned::with_limit(limit); tracked.len()];
+        let mut e_line = Thinned::with_limit(limit);
+        let mut te_line = Thinned::with_limit(limit);
         let mut last_t = 0.0;
         let result = integrate::simulate(&mut integrator, y0, &integ, &stop, &mut |r| {
             let energy = r.outputs[r.outputs.len() - 1];
@@ -534,7 +546,7 @@ pub(super) fn run_block(
                 row[k] = te;
                 k += 1;
                 truth_tracker.push(te);
-                if plotting {
+                if draw {
                     te_line.push((r.t, energy_error(te, truth_tracker.initial().unwrap_or(te))));
                 }
             }
@@ -546,14 +558,14 @@ pub(super) fn run_block(
                     .map_err(|e| format!("writing the output failed: {e}"))?;
             }
             tracker.push(energy);
-            if plotting {
+            if draw {
                 e_line.push((
                     r.t,
                     energy_error(energy, tracker.initial().unwrap_or(energy)),
                 ));
             }
-            for (c, line) in coord_lines.iter_mut().enumerate() {
-                line.push((r.t, r.state[c]));
+            for (line, &c) in lines.iter_mut().zip(tracked) {
+                line.push((r.t, row[1 + c]));
             }
             last_t = r.t;
             progress.inc(1);
@@ -586,30 +598,19 @@ pub(super) fn run_block(
                 t.push(truth_tracker);
             }
         }
-        for (c, line) in coord_lines.into_iter().enumerate() {
-            plots.push(Series {
-                label: (run == 0).then(|| state_names[c].clone()),
-                color: c,
-                points: line.into_points(),
-            });
-        }
-        if tracker.max_error().is_some() {
-            energy_plots.push(Series {
-                label: (run == 0).then(|| format!("{} energy", sys.name)),
-                color: 0,
-                points: e_line.into_points(),
-            });
-        }
-        if truth.is_some() {
-            energy_plots.push(Series {
-                label: (run == 0).then(|| {
-                    format!(
-                        "{} energy (truth)",
-                        summary.truth.as_ref().map_or("", |t| &t.0)
-                    )
-                }),
-                color: 1,
-                points: te_line.into_points(),
+        if draw {
+            let has_energy = tracker.max_error().is_some();
+            let mut energy = vec![if has_energy {
+                e_line.into_points()
+            } else {
+                vec![]
+            }];
+            if truth.is_some() {
+                energy.push(te_line.into_points());
+            }
+            run_lines.push(plot::RunLines {
+                columns: lines.into_iter().map(Thinned::into_points).collect(),
+                energy,
             });
         }
         match result {
@@ -624,28 +625,43 @@ pub(super) fn run_block(
     summary.wall = start.elapsed();
     progress.finish();
     let closed = writer.map(RowWriter::close).transpose();
-    if let Some(p) = &settings.plot {
-        let fig = Figure {
-            x_label: "t".into(),
-            title: format!(
-                "{} ({}, dt = {}{})",
-                sys.name,
-                method_name(settings.method),
-                settings.dt,
-                settings
-                    .dt_out
-                    .map_or(String::new(), |d| format!(", dt_out = {d}"))
-            ),
-            top_label: if n2 / 2 > MAX_PLOTTED {
-                format!("first {MAX_PLOTTED} coordinates")
-            } else {
-                "coordinates".into()
-            },
-            top: plots,
-            bottom_label: "(E - E0) / |E0|".into(),
-            bottom: energy_plots,
-            bottom_note: "no energy (accel system)".into(),
-        };
+    if let (Some(p), Some(plan)) = (&settings.plot, plan) {
+        let mut title = format!(
+            "{} ({}, dt = {}{})",
+            sys.name,
+            method_name(settings.method),
+            settings.dt,
+            settings
+                .dt_out
+                .map_or(String::new(), |d| format!(", dt_out = {d}"))
+        );
+        if states.len() > 1 {
+            title += &format!(", {} runs", states.len());
+        }
+        let mut notes = vec![];
+        if settings.plot_vars.is_none() && n2 / 2 > layout::DEFAULT_QUANTITIES {
+            notes.push(format!(
+                "the first {} of {} coordinates (`plot_vars = [...]` chooses)",
+                layout::DEFAULT_QUANTITIES,
+                n2 / 2
+            ));
+        }
+        if matches!(sys.dynamics, Dynamics::Accel(_)) {
+            notes.push("no energy error: an accel system has no energy".into());
+        }
+        let mut energy = vec!["energy error".to_string()];
+        if let Some((name, _)) = &summary.truth {
+            energy.push(format!("truth energy error ({name})"));
+        }
+        let fig = plot::trajectory_figure(&plot::Trajectory {
+            title,
+            names: row_names.to_vec(),
+            plan,
+            runs: run_lines,
+            total_runs: states.len(),
+            energy,
+            notes,
+        });
         plot::write(Path::new(p), &fig)
             .map_err(|e| BlockError::new(format!("cannot write the plot {p}: {e}")))?;
     }
@@ -820,6 +836,7 @@ pub(super) fn command(
         weights: None,
         out: flags.out.map(|p| p.display().to_string()),
         plot: flags.plot.map(|p| p.display().to_string()),
+        plot_vars: None,
         project_init: flags.project_init,
     };
     let dir = file.parent().unwrap_or(Path::new("."));

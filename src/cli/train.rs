@@ -424,8 +424,8 @@ fn curve_path(weights: &Path) -> PathBuf {
     weights.with_file_name(format!("{stem}.loss.csv"))
 }
 
-/// The loss curve as a figure: log10 of the training and validation losses above, the
-/// learning rate below, over the steps.
+/// The loss curve as a figure: the training and validation losses above (a log scale),
+/// the learning rate below (a log scale too), over the steps.
 fn curve_figure(system: &str, tr: &Trainer) -> plot::Figure {
     let line = |label: &str, color: usize, f: &dyn Fn(&crate::train::Point) -> f64| plot::Series {
         label: Some(label.to_string()),
@@ -439,15 +439,26 @@ fn curve_figure(system: &str, tr: &Trainer) -> plot::Figure {
     };
     plot::Figure {
         title: format!("training {system}: loss over steps"),
-        x_label: "step".into(),
-        top_label: "log10 loss".into(),
-        top: vec![
-            line("loss", 0, &|p| p.loss.log10()),
-            line("validation loss", 1, &|p| p.val_loss.log10()),
+        rows: vec![
+            plot::Panel {
+                x_label: "step".into(),
+                y_label: "loss".into(),
+                series: vec![
+                    line("loss", 0, &|p| p.loss.log10()),
+                    line("validation loss", 1, &|p| p.val_loss.log10()),
+                ],
+                log10: true,
+                ..plot::Panel::default()
+            },
+            plot::Panel {
+                x_label: "step".into(),
+                y_label: "learning rate".into(),
+                series: vec![line("learning rate", 2, &|p| p.lr.log10())],
+                log10: true,
+                ..plot::Panel::default()
+            },
         ],
-        bottom_label: "learning rate".into(),
-        bottom: vec![line("lr", 2, &|p| p.lr)],
-        bottom_note: String::new(),
+        ..plot::Figure::default()
     }
 }
 

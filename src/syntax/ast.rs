@@ -263,6 +263,8 @@ pub enum Value {
     Str(String, Span),
     /// `sample(...)`.
     Sample(Sample),
+    /// A bracketed list of expressions (`plot_vars = [theta, theta'];`).
+    List(Vec<Expr>, Span),
 }
 
 /// `sample(TRUTH?, n = .., seed = .., var = DIST, ...)`

@@ -223,7 +223,7 @@ fn build_setting(p: P) -> Setting {
     }
 }
 
-// value = { string | sample | expr }
+// value = { string | sample | list | expr }
 fn build_value(p: P) -> Value {
     let v = p.into_inner().next().expect("value");
     match v.as_rule() {
@@ -247,6 +247,10 @@ fn build_value(p: P) -> Value {
                 }
             }
             Value::Sample(s)
+        }
+        Rule::list => {
+            let sp = span(&v);
+            Value::List(v.into_inner().map(build_expr).collect(), sp)
         }
         _ => Value::Expr(build_expr(v)),
     }

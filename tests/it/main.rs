@@ -34,6 +34,7 @@ mod nn_jet;
 mod numeric;
 mod output_interval;
 mod physicist_derive;
+mod plots;
 mod reference_accel;
 mod sample_draw;
 mod simplify_props;
