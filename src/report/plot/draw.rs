@@ -26,6 +26,11 @@ const MARGIN: u32 = 10;
 /// Segments per piece of a drawn line.
 const CHUNK: usize = 12;
 
+/// A polyline turning by more than 60 degrees at a point (cosine of the turn below this)
+/// is drawn as two pieces there: a mitred join of a 2-pixel line at that turn reaches at
+/// most about 1.2 line widths past the point.
+const SHARP_TURN_COS: f64 = 0.5;
+
 /// The ten distinct colours of lines coloured by quantity (and of up to ten runs).
 pub(super) const PALETTE: [(u8, u8, u8); 10] = [
     (31, 119, 180),
@@ -312,10 +317,24 @@ fn chart<DB: DrawingBackend>(
                 }
             }
             // Short pieces: plotters fills a wide line as one polygon, and a line that
-            // loops back over itself (a phase space, an orbit) would leave holes.
+            // loops back over itself (a phase space, an orbit) would leave holes. A piece
+            // also ends at every sharp turn, where plotters' mitred join would shoot a
+            // spike far past the point (and out of the panel) on a noisy trace.
+            let px: Vec<(i32, i32)> = kept.iter().map(|p| chart.backend_coord(p)).collect();
+            let sharp = |i: usize| {
+                let (a, b, c) = (px[i - 1], px[i], px[i + 1]);
+                let (u, v) = ((b.0 - a.0, b.1 - a.1), (c.0 - b.0, c.1 - b.1));
+                let dot = f64::from(u.0 * v.0 + u.1 * v.1);
+                let norms = f64::from(u.0 * u.0 + u.1 * u.1).sqrt()
+                    * f64::from(v.0 * v.0 + v.1 * v.1).sqrt();
+                dot < SHARP_TURN_COS * norms
+            };
             let mut start = 0;
             while start + 1 < kept.len() {
-                let end = (start + CHUNK).min(kept.len() - 1);
+                let mut end = (start + CHUNK).min(kept.len() - 1);
+                if let Some(k) = (start + 1..end).find(|&k| sharp(k)) {
+                    end = k;
+                }
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         kept[start..=end].to_vec(),
