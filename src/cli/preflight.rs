@@ -15,7 +15,7 @@ use crate::diagnostics::Span;
 use crate::driver;
 use crate::report::csv as csvio;
 use crate::symbolic::eom::velocity_name;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Checks every run block's files in file order (`no_train`: train blocks are skipped,
 /// as `lagc run --no-train` does). Located errors are rendered against the `.lag` file.
@@ -277,17 +277,7 @@ fn absolute(path: &Path) -> PathBuf {
     let full = std::env::current_dir()
         .map(|d| d.join(path))
         .unwrap_or_else(|_| path.to_path_buf());
-    let mut out: Vec<Component> = vec![];
-    for c in full.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out.iter().collect()
+    crate::report::output::lexical_normal(&full)
 }
 
 /// The first line of the block at `span` (where block failures are shown).
