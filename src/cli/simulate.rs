@@ -12,7 +12,7 @@
 //! earlier.
 
 use super::args::Common;
-use super::commands::{backend_kind, derive_eom, derive_unrolled, read_csv};
+use super::shared::{backend_kind, derive_eom, derive_unrolled, read_csv};
 use super::{interrupt_flag, weights, Failure};
 use crate::backend::SharedNets;
 use crate::check::{
@@ -760,9 +760,9 @@ pub(super) fn command(
     flags: &Flags,
     common: &Common,
 ) -> Result<(), Failure> {
-    let src = super::commands::load(file, common)?;
+    let src = super::shared::load(file, common)?;
     let model = src.checked();
-    let sys_index = super::commands::system_index(&src, system)?;
+    let sys_index = super::shared::system_index(&src, system)?;
     let sys = &model.systems[sys_index];
     let usage = |m: String| Failure::usage(format!("error: {m}\n"));
     let method = match flags.method {
@@ -823,7 +823,7 @@ pub(super) fn command(
     }
     let eom = derive_eom(sys)?;
     let state_names: Vec<String> = eom.input_names()[..2 * eom.dof()].to_vec();
-    let y0 = super::commands::init_state(sys, &state_names, flags.init.unwrap_or(""))?;
+    let y0 = init_state(sys, &state_names, flags.init.unwrap_or(""))?;
     let settings = SimulateSettings {
         init: Source::Values(vec![]),
         t_end: flags.t_end,
@@ -853,9 +853,23 @@ pub(super) fn command(
     let summary = run_block(&ctx, sys_index, &settings, Some(vec![y0]), &sink)
         .map_err(BlockError::plain_failure)?;
     match flags.out {
-        Some(_) => super::commands::stdout(&format!("{summary}\n"))?,
+        Some(_) => super::shared::stdout(&format!("{summary}\n"))?,
         None if !common.quiet => eprintln!("{summary}"),
         None => {}
     }
     Ok(())
+}
+
+/// The initial state `--init NAME=VALUE,...` gives (values are expressions, as in a
+/// block's `init`; unnamed variables start at 0). Anything wrong is a usage error,
+/// located in the flag's text.
+fn init_state(sys: &SystemModel, names: &[String], text: &str) -> Result<Vec<f64>, Failure> {
+    let assigns = crate::check::init_flag(sys, text)
+        .map_err(|d| Failure::usage(crate::diagnostics::render("--init", text, &d)))?;
+    let init = crate::check::Source::Values(assigns);
+    let mut states = initial_states(sys, names, &init, Path::new("")).map_err(|e| {
+        let f = e.plain_failure();
+        Failure::usage(f.message.replacen("error: ", "error: --init: ", 1))
+    })?;
+    Ok(states.pop().unwrap_or_else(|| vec![0.0; names.len()]))
 }
