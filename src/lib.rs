@@ -34,6 +34,7 @@ pub mod report;
 pub mod sample;
 pub mod symbolic;
 pub mod syntax;
+pub mod timeline;
 pub mod train;
 
 pub use driver::{Backend, Error, ErrorKind, Method, Model, SimOptions, System, Trajectory};

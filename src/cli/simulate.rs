@@ -816,7 +816,7 @@ pub(super) fn command(
                 return Err(usage(format!(
                     "--dt-out {d} is not a multiple of --dt {}: {}",
                     flags.dt,
-                    integrate::output_interval_hint(method, &near)
+                    integrate::output_interval_hint(method == Method::Variational, &near)
                 )));
             }
         }

@@ -544,10 +544,13 @@ fn dt_out_setting(
     }
     if let (Some(dt), Some(m)) = (dt, method) {
         if m != Method::Dopri5 {
-            if let Err(near) = crate::integrate::steps_per_row(dt, d) {
+            if let Err(near) = crate::timeline::steps_per_row(dt, d) {
                 diags.push(
                     Diagnostic::error(sp, format!("dt_out = {d} is not a multiple of dt = {dt}"))
-                        .with_label(crate::integrate::output_interval_hint(m, &near)),
+                        .with_label(crate::timeline::output_interval_hint(
+                            m == Method::Variational,
+                            &near,
+                        )),
                 );
             }
         }
