@@ -16,12 +16,14 @@
 mod constraints;
 pub mod dopri5;
 mod events;
+pub mod inputs;
 pub mod rk4;
 mod system;
 pub mod variational;
 
 pub use crate::check::Method;
 pub use constraints::{Projection, INITIAL_TOLERANCE};
+pub use inputs::Signals;
 use events::Events;
 pub use system::{Form, System};
 
