@@ -9,7 +9,7 @@
 //! refused there.
 
 use super::model::{CExpr, SystemModel};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Span};
 
 /// The first input `e` uses, directly or through `let` bindings.
 pub fn input_in(e: &CExpr, lets: &[(String, CExpr)]) -> Option<usize> {
@@ -58,5 +58,36 @@ pub fn check_uses(m: &SystemModel, diags: &mut Vec<Diagnostic>) {
                     ),
             );
         }
+    }
+}
+
+/// A simulate block's `inputs = "F";` (written at `key`): required exactly when the
+/// system has inputs.
+pub(super) fn simulate_setting(
+    sys: &SystemModel,
+    key: Option<Span>,
+    system_span: Span,
+    diags: &mut Vec<Diagnostic>,
+) {
+    match (key, sys.inputs.is_empty()) {
+        (None, false) => diags.push(
+            Diagnostic::error(
+                system_span,
+                format!(
+                    "system `{}` has measured inputs ({}), and this block does not give them",
+                    sys.name,
+                    sys.inputs.join(", ")
+                ),
+            )
+            .with_label(format!(
+                "expected `inputs = \"FILE.csv\";` (columns t, {}) in this block",
+                sys.inputs.join(", ")
+            )),
+        ),
+        (Some(sp), true) => diags.push(
+            Diagnostic::error(sp, format!("system `{}` has no inputs", sys.name))
+                .with_label("expected `input u;` in the system for `inputs = ...;`"),
+        ),
+        _ => {}
     }
 }

@@ -160,7 +160,7 @@ fn check_outputs(src: &str, runs: &[Run], diags: &mut Vec<Diagnostic>) {
     let mut first: HashMap<std::path::PathBuf, (&FileRef, String)> = HashMap::new();
     for f in runs.iter().flat_map(|r| &r.files).filter(|f| f.is_output()) {
         for written in f.written() {
-            let key = normalize(std::path::Path::new(&written));
+            let key = crate::report::output::lexical_normal(std::path::Path::new(&written));
             // Devices (`/dev/null`) take any number of writers.
             if key.starts_with("/dev") {
                 continue;
@@ -192,22 +192,6 @@ fn check_outputs(src: &str, runs: &[Run], diags: &mut Vec<Diagnostic>) {
             break;
         }
     }
-}
-
-/// `path` without `.` components and with `x/..` pairs removed (lexically).
-fn normalize(path: &std::path::Path) -> std::path::PathBuf {
-    use std::path::Component;
-    let mut out: Vec<Component> = vec![];
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out.iter().collect()
 }
 
 /// Nets of one name share weights, so every declaration must have the same shape.

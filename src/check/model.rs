@@ -587,6 +587,9 @@ pub struct SimulateSettings {
     /// Project an initial state that violates the system's constraints onto them
     /// (`--project-init`).
     pub project_init: bool,
+    /// The measured inputs' CSV (`inputs = "u.csv";`: columns `t` and one per input,
+    /// relative to the `.lag` file's folder).
+    pub inputs: Option<String>,
 }
 
 /// The training loss.
@@ -659,7 +662,7 @@ pub struct Run {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileRef {
     /// The setting: `out`, `plot`, `save` (written, relative to the current folder) or
-    /// `weights`, `data`, `init` (read, relative to the `.lag` file's folder).
+    /// `weights`, `data`, `init`, `inputs` (read, relative to the `.lag` file's folder).
     pub key: &'static str,
     /// The file name as written.
     pub path: String,

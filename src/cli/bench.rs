@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::args::Common;
-use super::commands::{backend_kind, stdout};
+use super::shared::{backend_kind, stdout};
 use super::Failure;
 use crate::backend::{self, Backend, Kind};
 use crate::check::{Model, SystemModel};

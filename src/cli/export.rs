@@ -5,7 +5,7 @@
 //! part was produced.
 
 use super::args::{Common, ExportFormat};
-use super::commands::{stdout, system_index};
+use super::shared::{stdout, system_index};
 use super::{weights, Failure};
 use crate::driver::{self, Backend};
 use std::path::{Path, PathBuf};

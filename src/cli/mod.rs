@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one function per command.
 
+mod accel;
 mod args;
 mod bench;
 mod commands;
@@ -7,6 +8,7 @@ mod export;
 mod inputs;
 mod preflight;
 mod run;
+mod shared;
 mod simulate;
 pub mod train;
 pub mod weights;
@@ -78,7 +80,7 @@ pub fn main_with_args(args: Vec<String>) -> i32 {
 }
 
 thread_local! {
-    /// Where [`commands::stdout`] writes instead of stdout while [`run_captured`] runs.
+    /// Where [`shared::stdout`] writes instead of stdout while [`run_captured`] runs.
     static CAPTURED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 

@@ -15,7 +15,7 @@ use crate::diagnostics::Span;
 use crate::driver;
 use crate::report::csv as csvio;
 use crate::symbolic::eom::velocity_name;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Checks every run block's files in file order (`no_train`: train blocks are skipped,
 /// as `lagc run --no-train` does). Located errors are rendered against the `.lag` file.
@@ -74,6 +74,17 @@ pub(super) fn blocks(
                             }
                         }
                         Ok(_) => {}
+                    }
+                }
+                "inputs" => {
+                    if let RunSettings::Simulate(s) = &run.settings {
+                        let names = &model.systems[run.system].inputs;
+                        if let Err(why) = super::inputs::read(&path, names, s.t_end) {
+                            diags.push(Diagnostic::error(f.span, why).with_label(format!(
+                                "expected a CSV with columns t, {}; t increasing and covering [0, t_end]",
+                                names.join(", ")
+                            )));
+                        }
                     }
                 }
                 _ => match csv_problem(f, &path, model, run.system) {
@@ -277,17 +288,7 @@ fn absolute(path: &Path) -> PathBuf {
     let full = std::env::current_dir()
         .map(|d| d.join(path))
         .unwrap_or_else(|_| path.to_path_buf());
-    let mut out: Vec<Component> = vec![];
-    for c in full.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out.iter().collect()
+    crate::report::output::lexical_normal(&full)
 }
 
 /// The first line of the block at `span` (where block failures are shown).

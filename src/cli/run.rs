@@ -1,7 +1,7 @@
 //! `lagc run`: every run block of a file, in file order, stopping at the first failure.
 
 use super::args::Common;
-use super::commands::{load, parse_overrides, stdout};
+use super::shared::{load, parse_overrides, stdout};
 use super::simulate::{self, BlockError, Context, Sink};
 use super::Failure;
 use super::{train, weights};

@@ -68,9 +68,9 @@ pub fn command(
     over: &Overrides,
     common: &Common,
 ) -> Result<(), Failure> {
-    let src = super::commands::load(file, common)?;
+    let src = super::shared::load(file, common)?;
     let model = src.checked();
-    let k = super::commands::system_index(&src, system)?;
+    let k = super::shared::system_index(&src, system)?;
     let Some(run) = model
         .runs
         .iter()
@@ -187,7 +187,7 @@ pub fn run_block(
     let model = if params.is_empty() && r.set.is_empty() {
         model
     } else {
-        let overrides = super::commands::parse_overrides(common)?;
+        let overrides = super::shared::parse_overrides(common)?;
         let systems: Vec<usize> = truth_idx.into_iter().chain([r.system]).collect();
         rewritten = data::per_sample_model(
             src.text(),
@@ -202,7 +202,7 @@ pub fn run_block(
     };
     let sys = &model.systems[r.system];
     let lag_dir = src.dir().to_path_buf();
-    let kind = super::commands::backend_kind(common);
+    let kind = super::shared::backend_kind(common);
     let made: Result<Made, DataError> = match (&over.data, &settings.data) {
         (Some(p), _) => {
             let table = read_csv(p)?;

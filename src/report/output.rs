@@ -155,6 +155,24 @@ fn temporary_name(target: &Path) -> PathBuf {
     target.with_file_name(format!(".lagc-{}-{n}.{name}", std::process::id()))
 }
 
+/// `path` without `.` components and with `x/..` pairs removed, lexically (no file is
+/// looked at, so a symlink followed by `..` is not resolved): how two spellings of one
+/// output path are recognised as one.
+pub fn lexical_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = vec![];
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

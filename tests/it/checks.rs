@@ -50,6 +50,14 @@ fn check(src: &str, files: &[(&str, &str)], extra: &[&str]) -> (Option<i32>, Str
     (code, err)
 }
 
+/// `lagc check` of `src` exits 1 with a message containing `needle`; returns stderr.
+fn check_fails(src: &str, needle: &str) -> String {
+    let (code, err) = check(src, &[], &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(needle), "{err}");
+    err
+}
+
 fn snapshot(name: &str, text: &str) {
     let mut settings = insta::Settings::clone_current();
     settings.set_omit_expression(true);
@@ -151,9 +159,7 @@ fn two_blocks_writing_one_file_is_an_error_at_the_second() {
          train m {{ data = sample(s, n = 10, x = uniform(0, 1)); steps = 1; save = \"w.st\"; }}\n\
          simulate s {{ init x = 2; t_end = 1; dt = 0.5; out = \"w.loss.csv\"; }}\n"
     );
-    let (code, err) = check(&src, &[], &[]);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("t.lag:12:53"), "{err}");
+    let err = check_fails(&src, "t.lag:12:53");
     assert!(
         err.contains("first written by `out = \"a.csv\"` at line 11:53"),
         "{err}"
@@ -174,30 +180,24 @@ fn a_truth_without_the_models_coordinates_is_an_error() {
         "{SPRING}{NET}system y {{\n    coord y;\n    L = y'^2/2;\n}}\n\
          train y {{ data = sample(s, n = 10, x = uniform(0, 1)); steps = 1; }}\n"
     );
-    let (code, err) = check(&src, &[], &[]);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(
-        err.contains("`y` has the coordinate `y`, which the truth `s` lacks"),
-        "{err}"
+    let err = check_fails(
+        &src,
+        "`y` has the coordinate `y`, which the truth `s` lacks",
     );
     snapshot("truth_lacks_coordinate", &err);
     // An analytic truth only.
     let src = format!(
         "{SPRING}{NET}train s {{ data = sample(m, n = 10, x = uniform(0, 1)); steps = 1; }}\n"
     );
-    let (code, err) = check(&src, &[], &[]);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("the truth `m` calls neural nets"), "{err}");
+    check_fails(&src, "the truth `m` calls neural nets");
     // Accelerations from an H truth.
     let src = format!(
         "{SPRING}{HAMILTON}system hx {{\n    coord x;\n    learn k = 1;\n    L = x'^2/2 - k*x^2/2;\n}}\n\
          train hx {{ data = sample(h, n = 10, x = uniform(0, 1)); steps = 1; }}\n"
     );
-    let (code, err) = check(&src, &[], &[]);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(
-        err.contains("needs accelerations, and the truth `h` is an H system"),
-        "{err}"
+    check_fails(
+        &src,
+        "needs accelerations, and the truth `h` is an H system",
     );
 }
 
@@ -206,19 +206,15 @@ fn compare_between_incompatible_systems_is_an_error() {
     let src = format!(
         "{SPRING}{HAMILTON}simulate s {{ init x = 1; t_end = 1; dt = 0.5; compare = h; }}\n"
     );
-    let (code, err) = check(&src, &[], &[]);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("`s` and `h` cannot be compared"), "{err}");
+    let err = check_fails(&src, "`s` and `h` cannot be compared");
     snapshot("compare_h_with_l", &err);
     let src = format!(
         "{SPRING}system two {{\n    coord x, y;\n    L = x'^2/2 + y'^2/2;\n}}\n\
          simulate s {{ init x = 1; t_end = 1; dt = 0.5; compare = two; }}\n"
     );
-    let (code, err) = check(&src, &[], &[]);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(
-        err.contains("the truth `two` has the coordinate `y`, which `s` lacks"),
-        "{err}"
+    check_fails(
+        &src,
+        "the truth `two` has the coordinate `y`, which `s` lacks",
     );
 }
 
@@ -227,12 +223,7 @@ fn reversed_uniform_bounds_and_negative_sd_are_errors() {
     let src = format!(
         "{SPRING}simulate s {{ init = sample(n = 3, x = uniform(1, -1), x' = normal(0, -0.5)); t_end = 1; dt = 0.5; }}\n"
     );
-    let (code, err) = check(&src, &[], &[]);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(
-        err.contains("uniform(1, -1) has its bounds reversed"),
-        "{err}"
-    );
+    let err = check_fails(&src, "uniform(1, -1) has its bounds reversed");
     assert!(
         err.contains("normal(0, -0.5) has a negative standard deviation"),
         "{err}"
@@ -245,12 +236,7 @@ fn unreadable_weights_files_are_errors() {
     let src = format!(
         "{SPRING}{NET}simulate m {{ init x = 1; t_end = 1; dt = 0.5; weights = \"missing.safetensors\"; }}\n"
     );
-    let (code, err) = check(&src, &[], &[]);
-    assert_eq!(code, Some(1), "{err}");
-    assert!(
-        err.contains("cannot read weights file missing.safetensors"),
-        "{err}"
-    );
+    let err = check_fails(&src, "cannot read weights file missing.safetensors");
     snapshot("block_weights_missing", &err);
     // A file that is not safetensors.
     let (code, err) = check(&src, &[("missing.safetensors", "not weights")], &[]);

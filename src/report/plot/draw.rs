@@ -2,10 +2,11 @@
 //! shared x axis with a legend strip to the right of each, then the square panels.
 
 use super::clip::{clip, inside};
+use super::colors::color;
 use super::layout::range_of;
 use super::legend::{legend_strip, run_legend};
 use super::ticks::{self, Axis, Labels};
-use super::{err, Colors, Figure, Panel, Series, FAMILY, INK};
+use super::{err, Colors, Figure, Panel, Series, FAMILY};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -26,27 +27,10 @@ const MARGIN: u32 = 10;
 /// Segments per piece of a drawn line.
 const CHUNK: usize = 12;
 
-/// The ten distinct colours of lines coloured by quantity (and of up to ten runs).
-pub(super) const PALETTE: [(u8, u8, u8); 10] = [
-    (31, 119, 180),
-    (255, 127, 14),
-    (44, 160, 44),
-    (214, 39, 40),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
-    (127, 127, 127),
-    (188, 189, 34),
-    (23, 190, 207),
-];
-/// The colour scale of many runs (viridis, without its palest end).
-const SCALE: [(f64, f64, f64); 5] = [
-    (68.0, 1.0, 84.0),
-    (59.0, 82.0, 139.0),
-    (33.0, 145.0, 140.0),
-    (94.0, 201.0, 98.0),
-    (253.0, 231.0, 37.0),
-];
+/// A polyline turning by more than 60 degrees at a point (cosine of the turn below this)
+/// is drawn as two pieces there: a mitred join of a 2-pixel line at that turn reaches at
+/// most about 1.2 line widths past the point.
+const SHARP_TURN_COS: f64 = 0.5;
 
 /// Text anchored at its top centre.
 fn center_top() -> text_anchor::Pos {
@@ -99,28 +83,6 @@ fn shape_side(n: usize) -> u32 {
 pub fn size(fig: &Figure) -> (u32, u32) {
     let h = title_height(fig) + ROW_H * fig.rows.len() as u32 + shape_side(fig.shapes.len());
     (WIDTH, h.max(200) + 8)
-}
-
-/// The colour of colour number `k`.
-pub(super) fn color(colors: Colors, k: usize) -> RGBColor {
-    if k == INK {
-        return RGBColor(40, 40, 40);
-    }
-    match colors {
-        Colors::ByRun { drawn, .. } if drawn > PALETTE.len() => {
-            let t = 0.9 * k as f64 / (drawn - 1) as f64;
-            let x = t.clamp(0.0, 1.0) * (SCALE.len() - 1) as f64;
-            let i = (x.floor() as usize).min(SCALE.len() - 2);
-            let f = x - i as f64;
-            let (a, b) = (SCALE[i], SCALE[i + 1]);
-            let mix = |p: f64, q: f64| (p + f * (q - p)).round() as u8;
-            RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
-        }
-        _ => {
-            let (r, g, b) = PALETTE[k % PALETTE.len()];
-            RGBColor(r, g, b)
-        }
-    }
 }
 
 fn width_of(colors: Colors) -> u32 {
@@ -312,10 +274,24 @@ fn chart<DB: DrawingBackend>(
                 }
             }
             // Short pieces: plotters fills a wide line as one polygon, and a line that
-            // loops back over itself (a phase space, an orbit) would leave holes.
+            // loops back over itself (a phase space, an orbit) would leave holes. A piece
+            // also ends at every sharp turn, where plotters' mitred join would shoot a
+            // spike far past the point (and out of the panel) on a noisy trace.
+            let px: Vec<(i32, i32)> = kept.iter().map(|p| chart.backend_coord(p)).collect();
+            let sharp = |i: usize| {
+                let (a, b, c) = (px[i - 1], px[i], px[i + 1]);
+                let (u, v) = ((b.0 - a.0, b.1 - a.1), (c.0 - b.0, c.1 - b.1));
+                let dot = f64::from(u.0 * v.0 + u.1 * v.1);
+                let norms = f64::from(u.0 * u.0 + u.1 * u.1).sqrt()
+                    * f64::from(v.0 * v.0 + v.1 * v.1).sqrt();
+                dot < SHARP_TURN_COS * norms
+            };
             let mut start = 0;
             while start + 1 < kept.len() {
-                let end = (start + CHUNK).min(kept.len() - 1);
+                let mut end = (start + CHUNK).min(kept.len() - 1);
+                if let Some(k) = (start + 1..end).find(|&k| sharp(k)) {
+                    end = k;
+                }
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         kept[start..=end].to_vec(),

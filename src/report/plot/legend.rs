@@ -1,6 +1,6 @@
 //! The legend strips beside the stacked panels: labelled lines, or the runs' colours.
 
-use super::draw::{color, PALETTE};
+use super::colors::{color, PALETTE};
 use super::{err, Colors, Series, FAMILY};
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -12,6 +12,7 @@
 //! with plotters' `ab_glyph` font support, so no fontconfig is needed.
 
 pub mod clip;
+mod colors;
 mod draw;
 pub mod layout;
 mod legend;
