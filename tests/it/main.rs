@@ -21,6 +21,7 @@ mod error_corpus;
 mod events;
 mod export;
 mod four_bar;
+mod inputs;
 mod fuzz_check;
 mod integrate_accuracy;
 mod integrate_energy;
