@@ -475,9 +475,10 @@ impl SystemModel {
             plural(self.weight_count(), "learnable weight"),
         ) + &named_count("input", self.inputs.iter().map(String::as_str))
             + &named_count(
-            "constraint",
-            self.constraints.iter().map(|c| c.name.as_str()),
-        ) + &named_count("event", self.events.iter().map(|e| e.name.as_str()))
+                "constraint",
+                self.constraints.iter().map(|c| c.name.as_str()),
+            )
+            + &named_count("event", self.events.iter().map(|e| e.name.as_str()))
     }
 }
 

@@ -54,9 +54,8 @@ pub fn command(
         None => vec![0.0; rows],
     };
     // Every row is evaluated before the output is opened, so a failure leaves no file.
-    let inputs = ndarray::Array2::from_shape_fn((rows, ucols.len()), |(i, j)| {
-        table.rows[i][ucols[j]]
-    });
+    let inputs =
+        ndarray::Array2::from_shape_fn((rows, ucols.len()), |(i, j)| table.rows[i][ucols[j]]);
     let inputs = (!ucols.is_empty()).then(|| inputs.view());
     let (results, singular) = s.eval_with_inputs(state.view(), Times::Each(t), inputs)?;
     let io_err =

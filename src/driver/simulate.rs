@@ -7,9 +7,9 @@
 use super::system::System;
 use super::{Error, Method};
 use crate::integrate::{self, Settings, Signals};
-use std::sync::Arc;
 use ndarray::{Array1, Array2, ArrayView2};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// Most rows one trajectory may hold in memory.
 pub const MAX_ROWS: usize = 100_000_000;

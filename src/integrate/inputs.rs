@@ -28,7 +28,7 @@ impl Signals {
             return Err("internal: input columns of different lengths".into());
         }
         for (k, w) in t.windows(2).enumerate() {
-            if !(w[1] > w[0]) {
+            if w[1] <= w[0] {
                 return Err(format!(
                     "t does not increase at row {} (t = {} after {}): expected strictly increasing times",
                     k + 2,
@@ -37,7 +37,9 @@ impl Signals {
                 ));
             }
         }
-        for (name, col) in std::iter::once(("t".to_string(), &t)).chain(names.iter().cloned().zip(&values)) {
+        for (name, col) in
+            std::iter::once(("t".to_string(), &t)).chain(names.iter().cloned().zip(&values))
+        {
             if let Some(k) = col.iter().position(|v| !v.is_finite()) {
                 return Err(format!(
                     "row {}, column {name:?}: {} is not a finite number",
@@ -64,11 +66,19 @@ impl Signals {
         if !missing.is_empty() {
             return Err(format!(
                 "the inputs lack {} (they have {})",
-                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if self.names.is_empty() {
                     "none".to_string()
                 } else {
-                    self.names.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                    self.names
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             ));
         }
@@ -171,11 +181,11 @@ mod tests {
 
     #[test]
     fn refuses_bad_grids() {
-        let e = Signals::new(vec!["u".into()], vec![0.0, 0.2, 0.2], vec![vec![0.0; 3]])
-            .unwrap_err();
+        let e =
+            Signals::new(vec!["u".into()], vec![0.0, 0.2, 0.2], vec![vec![0.0; 3]]).unwrap_err();
         assert!(e.contains("does not increase at row 3"), "{e}");
-        let e = Signals::new(vec!["u".into()], vec![0.0, 1.0], vec![vec![0.0, f64::NAN]])
-            .unwrap_err();
+        let e =
+            Signals::new(vec!["u".into()], vec![0.0, 1.0], vec![vec![0.0, f64::NAN]]).unwrap_err();
         assert!(e.contains("not a finite number"), "{e}");
         let s = sig();
         assert!(s.check_range(0.7).is_ok());

@@ -23,8 +23,8 @@ pub mod variational;
 
 pub use crate::check::Method;
 pub use constraints::{Projection, INITIAL_TOLERANCE};
-pub use inputs::Signals;
 use events::Events;
+pub use inputs::Signals;
 pub use system::{Form, System};
 
 use crate::backend::EvalError;

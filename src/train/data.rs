@@ -421,7 +421,13 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
     if targets.iter().all(|t| table.column(t).is_some()) {
         let sc = table.require_columns(&state)?;
         let tc = table.require_columns(&targets)?;
-        let used: Vec<usize> = sc.iter().chain(&tc).chain(&uc).copied().chain(t_col).collect();
+        let used: Vec<usize> = sc
+            .iter()
+            .chain(&tc)
+            .chain(&uc)
+            .copied()
+            .chain(t_col)
+            .collect();
         require_finite(table, &used)?;
         for row in &table.rows {
             let mut input: Vec<f64> = sc.iter().map(|&c| row[c]).collect();

@@ -55,7 +55,10 @@ fn inputs_are_interpolated_exactly_at_data_rows_and_linearly_between() {
             let tm = tk + w * (t[k + 1] - tk);
             s.at(tm, &mut out);
             let expected = uk + (tm - tk) / (t[k + 1] - tk) * (u[k + 1] - uk);
-            assert!((out[0] - expected).abs() <= 1e-15 * (1.0 + uk.abs()), "row {k}");
+            assert!(
+                (out[0] - expected).abs() <= 1e-15 * (1.0 + uk.abs()),
+                "row {k}"
+            );
         }
     }
 }
@@ -74,7 +77,10 @@ fn an_input_in_l_and_in_a_force_gives_the_hand_derived_acceleration() {
             .unwrap();
         for i in 0..3 {
             let a = hand_accel(states[i][0], states[i][1], us[i]);
-            assert!((out[[i, 0]] - a).abs() < 1e-12 * (1.0 + a.abs()), "{backend:?} {i}");
+            assert!(
+                (out[[i, 0]] - a).abs() < 1e-12 * (1.0 + a.abs()),
+                "{backend:?} {i}"
+            );
         }
         // Without the inputs' values the system cannot be evaluated.
         let e = s.eval(y.view(), Times::Zero).unwrap_err();
@@ -148,14 +154,20 @@ fn rk4_with_inputs_matches_a_hand_written_rk4() {
             let tk = tr.t[k];
             let h = tr.t[k + 1] - tk;
             let k1 = f(tk, y);
-            let k2 = f(tk + h / 2.0, [y[0] + h / 2.0 * k1[0], y[1] + h / 2.0 * k1[1]]);
-            let k3 = f(tk + h / 2.0, [y[0] + h / 2.0 * k2[0], y[1] + h / 2.0 * k2[1]]);
+            let k2 = f(
+                tk + h / 2.0,
+                [y[0] + h / 2.0 * k1[0], y[1] + h / 2.0 * k1[1]],
+            );
+            let k3 = f(
+                tk + h / 2.0,
+                [y[0] + h / 2.0 * k2[0], y[1] + h / 2.0 * k2[1]],
+            );
             let k4 = f(tk + h, [y[0] + h * k3[0], y[1] + h * k3[1]]);
             for i in 0..2 {
                 y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
             }
-            for i in 0..2 {
-                worst = worst.max((tr.y[[k + 1, i]] - y[i]).abs());
+            for (i, yi) in y.iter().enumerate() {
+                worst = worst.max((tr.y[[k + 1, i]] - yi).abs());
             }
         }
         assert!(worst < 1e-11, "{backend:?}: {worst:e}");
@@ -171,7 +183,10 @@ fn rk4_with_inputs_matches_a_hand_written_rk4() {
 fn an_input_where_its_rate_is_needed_is_refused() {
     let src = "system s { coord x; input u; L = (x' - u)^2/2 - x^2/2; }\n";
     let e = driver_error(src, "s");
-    assert!(e.contains("input `u`") && e.contains("time derivative"), "{e}");
+    assert!(
+        e.contains("input `u`") && e.contains("time derivative"),
+        "{e}"
+    );
 }
 
 /// examples/driven_pendulum.lag: m, g and c of a driven damped pendulum (l known)
@@ -199,7 +214,11 @@ fn a_driven_damped_pendulum_is_identified_from_t_theta_u() {
     for (name, truth) in [("m", 1.3), ("g", 9.81), ("c", 0.25)] {
         let fitted = w.scalar(name).unwrap();
         let err = (fitted - truth).abs() / truth;
-        assert!(err < 0.01, "{name} = {fitted}, truth {truth}: {:.3}%", 100.0 * err);
+        assert!(
+            err < 0.01,
+            "{name} = {fitted}, truth {truth}: {:.3}%",
+            100.0 * err
+        );
     }
 }
 
@@ -211,7 +230,10 @@ fn the_truth_run_writes_the_input_column() {
     let o = lagc_in(dir.path(), &["run", lag.to_str().unwrap(), "--no-train"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let table = read(&dir.path().join("driven_pendulum_truth.csv"));
-    assert_eq!(table.header, ["t", "theta", "theta'", "theta''", "energy", "u"]);
+    assert_eq!(
+        table.header,
+        ["t", "theta", "theta'", "theta''", "energy", "u"]
+    );
     let drive = read(Path::new("tests/data/inputs/drive.csv"));
     for (r, d) in table.rows.iter().zip(&drive.rows) {
         assert_eq!(r[0], d[0]);
@@ -240,7 +262,8 @@ fn check_snapshot(name: &str, src: &str, files: &[(&str, &str)]) {
     settings.bind(|| insta::assert_snapshot!(name, err));
 }
 
-const BLOCK: &str = "simulate driven { init theta = 1; t_end = 1; dt = 0.1; inputs = \"u.csv\"; }\n";
+const BLOCK: &str =
+    "simulate driven { init theta = 1; t_end = 1; dt = 0.1; inputs = \"u.csv\"; }\n";
 
 #[test]
 fn inputs_without_the_column_are_a_located_error() {
