@@ -157,9 +157,12 @@ class System:
         atol: float = 1e-9,
         project_init: bool = False,
         dt_out: float | None = None,
+        inputs: Mapping[str, ArrayLike] | None = None,
     ) -> Trajectory:
         """Integrate from `init`: a dict by state name (others start at 0), a (2*dof,)
         array, or a (k, 2*dof) array of k initial states (an ensemble, run in parallel).
+        A system with measured inputs (`input u;`) needs `inputs={"t": t, "u": u}`:
+        samples interpolated linearly, t strictly increasing and covering [0, t_end].
         With constraints, an initial state off them raises unless `project_init` moves it
         onto them; the multipliers are the outputs named `lambda_NAME`.
 
