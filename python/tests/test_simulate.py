@@ -157,9 +157,11 @@ def test_inputs_match_the_simulate_block(cli, tmp_path):
     out = tmp_path / "truth.csv"
     cli("simulate", lag, "--system", "truth", "--init", "theta=1", "--t-end", 2, "--dt", 0.01,
         "--inputs", drive, "--out", out, "--quiet")
-    ref = read_csv(out)
-    assert np.array_equal(tr.t, ref["t"])
-    assert np.array_equal(tr.q[:, 0], ref["theta"])
+    header, ref = read_csv(out)
+    assert header == ["t", "theta", "theta'", "theta''", "energy", "u"]
+    assert np.array_equal(tr.t, ref[:, 0])
+    assert np.array_equal(tr.q[:, 0], ref[:, 1])
+    assert np.array_equal(tr.v[:, 0], ref[:, 2])
     with pytest.raises(Exception, match="measured inputs"):
         s.simulate({"theta": 1.0}, t_end=2, dt=0.01)
     with pytest.raises(ValueError, match="does not increase"):
