@@ -204,6 +204,10 @@ class System:
     backend = property(lambda self: self._s.backend)
 
     @property
+    def measured(self):
+        return list(self._s.measured)
+
+    @property
     def nets(self):
         return {n: (i, list(h), o, act) for n, i, h, o, act in self._s.nets}
 

@@ -115,6 +115,9 @@ class System:
     def learn(self) -> dict[str, float]:
         """Current values of the `learn` scalars."""
     @property
+    def measured(self) -> list[str]:
+        """Measured inputs (`input u;`): signals given to `simulate(inputs=...)`."""
+    @property
     def nets(self) -> dict[str, tuple[int, list[int], int, str]]:
         """Nets by name: (inputs, hidden widths, outputs, activation)."""
     @property

@@ -284,6 +284,11 @@ impl System {
     }
 
     #[getter]
+    fn measured(&self) -> Vec<String> {
+        self.inner.input_names().to_vec()
+    }
+
+    #[getter]
     fn nets(&self) -> Vec<(String, usize, Vec<usize>, usize, String)> {
         self.inner
             .checked()
