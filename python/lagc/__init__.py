@@ -204,6 +204,10 @@ class System:
     backend = property(lambda self: self._s.backend)
 
     @property
+    def measured(self):
+        return list(self._s.measured)
+
+    @property
     def nets(self):
         return {n: (i, list(h), o, act) for n, i, h, o, act in self._s.nets}
 
@@ -248,8 +252,19 @@ class System:
             raise ValueError("init: no initial states")
         return _states(a, 2 * self.dof, "init")
 
-    def simulate(self, init, t_end, dt, method="rk4", rtol=1e-9, atol=1e-9, project_init=False, dt_out=None):
+    def simulate(self, init, t_end, dt, method="rk4", rtol=1e-9, atol=1e-9, project_init=False, dt_out=None, inputs=None):
         y0, one = self._init_states(init)
+        signals = None
+        if inputs is not None:
+            if "t" not in inputs:
+                raise ValueError("inputs needs a \"t\" array besides one array per input")
+            t = [float(x) for x in np.asarray(inputs["t"], dtype=np.float64).ravel()]
+            cols = [
+                (str(k), [float(x) for x in np.asarray(v, dtype=np.float64).ravel()])
+                for k, v in inputs.items()
+                if k != "t"
+            ]
+            signals = (t, cols)
         runs = self._s.simulate(
             y0,
             float(t_end),
@@ -259,6 +274,7 @@ class System:
             float(atol),
             bool(project_init),
             None if dt_out is None else float(dt_out),
+            signals,
         )
         n = self.dof
         names = (self.coords, self.inputs[n:], list(self._s.outputs))

@@ -115,6 +115,9 @@ class System:
     def learn(self) -> dict[str, float]:
         """Current values of the `learn` scalars."""
     @property
+    def measured(self) -> list[str]:
+        """Measured inputs (`input u;`): signals given to `simulate(inputs=...)`."""
+    @property
     def nets(self) -> dict[str, tuple[int, list[int], int, str]]:
         """Nets by name: (inputs, hidden widths, outputs, activation)."""
     @property
@@ -157,9 +160,12 @@ class System:
         atol: float = 1e-9,
         project_init: bool = False,
         dt_out: float | None = None,
+        inputs: Mapping[str, ArrayLike] | None = None,
     ) -> Trajectory:
         """Integrate from `init`: a dict by state name (others start at 0), a (2*dof,)
         array, or a (k, 2*dof) array of k initial states (an ensemble, run in parallel).
+        A system with measured inputs (`input u;`) needs `inputs={"t": t, "u": u}`:
+        samples interpolated linearly, t strictly increasing and covering [0, t_end].
         With constraints, an initial state off them raises unless `project_init` moves it
         onto them; the multipliers are the outputs named `lambda_NAME`.
 

@@ -284,6 +284,11 @@ impl System {
     }
 
     #[getter]
+    fn measured(&self) -> Vec<String> {
+        self.inner.input_names().to_vec()
+    }
+
+    #[getter]
     fn nets(&self) -> Vec<(String, usize, Vec<usize>, usize, String)> {
         self.inner
             .checked()
@@ -390,7 +395,7 @@ impl System {
 
     /// Integrates from each row of `init`; per run (t, y, outputs, error message or None).
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-    #[pyo3(signature = (init, t_end, dt, method, rtol, atol, project_init, dt_out=None))]
+    #[pyo3(signature = (init, t_end, dt, method, rtol, atol, project_init, dt_out=None, inputs=None))]
     fn simulate<'py>(
         &self,
         py: Python<'py>,
@@ -402,6 +407,7 @@ impl System {
         atol: f64,
         project_init: bool,
         dt_out: Option<f64>,
+        inputs: Option<(Vec<f64>, Vec<(String, Vec<f64>)>)>,
     ) -> PyResult<
         Vec<(
             Bound<'py, PyArray1<f64>>,
@@ -428,10 +434,24 @@ impl System {
             atol,
             project_init,
         };
+        let signals = match inputs {
+            None => None,
+            Some((t, cols)) => {
+                let (names, values): (Vec<String>, Vec<Vec<f64>>) = cols.into_iter().unzip();
+                Some(
+                    lagc::integrate::Signals::new(names, t, values)
+                        .map_err(|e| PyValueError::new_err(format!("inputs: {e}")))?,
+                )
+            }
+        };
         let view = init.as_array();
         let stop = AtomicBool::new(false);
-        let (runs, raised) =
-            py.detach(|| until_interrupt(&stop, || self.inner.simulate(view, &opts, &stop)));
+        let (runs, raised) = py.detach(|| {
+            until_interrupt(&stop, || {
+                self.inner
+                    .simulate_with_inputs(view, &opts, signals.as_ref(), &stop)
+            })
+        });
         if let Some(e) = raised {
             return Err(e);
         }

@@ -206,6 +206,7 @@ impl Resolver<'_> {
                 Some(CExpr::Momentum { coord: c })
             }
             Some(Name::Learn(i)) => self.system_only(span, n).map(|_| CExpr::Learn(i)),
+            Some(Name::Input(i)) => self.system_only(span, n).map(|_| CExpr::Input(i)),
             // Lets are resolved by `let_value`.
             Some(Name::Let(_) | Name::Vector { .. }) => None,
             Some(Name::Net(_)) => self.err(

@@ -3,6 +3,7 @@
 
 mod event;
 mod expr;
+mod input;
 pub mod model;
 mod run;
 mod scope;
@@ -10,6 +11,7 @@ mod system;
 mod vector;
 
 pub use expr::visit;
+pub use input::input_in;
 pub use model::*;
 pub use run::init_flag;
 pub use system::RESERVED;

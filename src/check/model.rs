@@ -292,6 +292,8 @@ pub enum CExpr {
     Time,
     /// A `learn` parameter.
     Learn(usize),
+    /// A measured input `u` (`input u;`): a signal of time known only from data.
+    Input(usize),
     /// Param number k of [`SystemModel::params`], kept as a symbol (only in the models
     /// checked with symbolic params, which `lagc derive` prints; kernels see numbers).
     Param(usize),
@@ -372,6 +374,9 @@ pub struct SystemModel {
     pub params: Vec<(String, f64)>,
     /// `learn` parameters with their initial values.
     pub learns: Vec<(String, f64)>,
+    /// Measured inputs (`input u;`), in declaration order: kernel inputs after the
+    /// `learn` params, filled from data (never trained).
+    pub inputs: Vec<String>,
     /// `let` bindings in order; later ones may refer to earlier ones.
     pub lets: Vec<(String, CExpr)>,
     /// Nets.
@@ -468,10 +473,12 @@ impl SystemModel {
             plural(self.learns.len(), "learn param"),
             plural(self.nets.len(), "net"),
             plural(self.weight_count(), "learnable weight"),
-        ) + &named_count(
-            "constraint",
-            self.constraints.iter().map(|c| c.name.as_str()),
-        ) + &named_count("event", self.events.iter().map(|e| e.name.as_str()))
+        ) + &named_count("input", self.inputs.iter().map(String::as_str))
+            + &named_count(
+                "constraint",
+                self.constraints.iter().map(|c| c.name.as_str()),
+            )
+            + &named_count("event", self.events.iter().map(|e| e.name.as_str()))
     }
 }
 
@@ -581,6 +588,9 @@ pub struct SimulateSettings {
     /// Project an initial state that violates the system's constraints onto them
     /// (`--project-init`).
     pub project_init: bool,
+    /// The measured inputs' CSV (`inputs = "u.csv";`: columns `t` and one per input,
+    /// relative to the `.lag` file's folder).
+    pub inputs: Option<String>,
 }
 
 /// The training loss.
@@ -653,7 +663,7 @@ pub struct Run {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileRef {
     /// The setting: `out`, `plot`, `save` (written, relative to the current folder) or
-    /// `weights`, `data`, `init` (read, relative to the `.lag` file's folder).
+    /// `weights`, `data`, `init`, `inputs` (read, relative to the `.lag` file's folder).
     pub key: &'static str,
     /// The file name as written.
     pub path: String,

@@ -17,6 +17,8 @@ pub enum Name {
     Momentum(usize),
     /// `learn` param number k.
     Learn(usize),
+    /// Measured input number k.
+    Input(usize),
     /// `let` binding number k.
     Let(usize),
     /// A vector `let`: its components are the consecutive `let` bindings
@@ -42,6 +44,7 @@ impl Name {
             Name::Coord(_) => "a coordinate",
             Name::Momentum(_) => "a momentum",
             Name::Learn(_) => "a learn param",
+            Name::Input(_) => "an input",
             Name::Let(_) => "a let binding",
             Name::Vector { .. } => "a vector",
             Name::Net(_) => "a net",

@@ -10,7 +10,7 @@ use crate::syntax::ast::{self, Expr, Ident, Item, NetOptValue};
 use std::collections::{HashMap, HashSet};
 
 /// Words that cannot name anything.
-pub const RESERVED: [&str; 21] = [
+pub const RESERVED: [&str; 22] = [
     "system",
     "simulate",
     "train",
@@ -18,6 +18,7 @@ pub const RESERVED: [&str; 21] = [
     "momentum",
     "param",
     "learn",
+    "input",
     "let",
     "net",
     "L",
@@ -75,6 +76,7 @@ pub fn check_system(
         momenta: vec![],
         params: vec![],
         learns: vec![],
+        inputs: vec![],
         lets: vec![],
         nets: vec![],
         dynamics: Dynamics::Accel(vec![]),
@@ -214,6 +216,13 @@ pub fn check_system(
                             }
                         }
                         None => scope.poison(&b.name.name, b.name.span),
+                    }
+                }
+            }
+            Item::Input(ids, _) => {
+                for id in ids {
+                    if define(&mut scope, id, Name::Input(m.inputs.len()), diags) {
+                        m.inputs.push(id.name.clone());
                     }
                 }
             }
@@ -431,6 +440,7 @@ pub fn check_system(
             ),
         );
     }
+    super::input::check_uses(&m, diags);
     if diags[start_errors..].iter().any(Diagnostic::is_error) {
         return None;
     }
@@ -481,7 +491,7 @@ fn check_constraint(
 fn declared(item: &Item) -> Vec<&Ident> {
     match item {
         Item::Coord(cs) => cs.iter().map(|c| &c.name).collect(),
-        Item::Momentum(ids) => ids.iter().collect(),
+        Item::Momentum(ids) | Item::Input(ids, _) => ids.iter().collect(),
         Item::Param(bs) | Item::Learn(bs) | Item::Let(bs) => bs.iter().map(|b| &b.name).collect(),
         Item::Net(n) => vec![&n.name],
         _ => vec![],

@@ -32,7 +32,13 @@ pub fn command(
         .require_columns(s.state_names())
         .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
     let rows = table.rows.len();
-    let used = |c: &str| c == "t" || s.state_names().iter().any(|n| n == c);
+    // Measured inputs: a column each.
+    let ucols = table
+        .require_columns(s.input_names())
+        .map_err(|e| Failure::user(render_csv_error(states, &e.in_file(states))))?;
+    let used = |c: &str| {
+        c == "t" || s.state_names().iter().any(|n| n == c) || s.input_names().iter().any(|n| n == c)
+    };
     if let Some(e) = super::preflight::non_finite(&table, used) {
         return Err(Failure::user(format!("error: {}: {e}\n", states.display())));
     }
@@ -48,7 +54,10 @@ pub fn command(
         None => vec![0.0; rows],
     };
     // Every row is evaluated before the output is opened, so a failure leaves no file.
-    let (results, singular) = s.eval(state.view(), Times::Each(t))?;
+    let inputs =
+        ndarray::Array2::from_shape_fn((rows, ucols.len()), |(i, j)| table.rows[i][ucols[j]]);
+    let inputs = (!ucols.is_empty()).then(|| inputs.view());
+    let (results, singular) = s.eval_with_inputs(state.view(), Times::Each(t), inputs)?;
     let io_err =
         |e: std::io::Error| Failure::user(format!("error: writing the output failed: {e}\n"));
     match out {

@@ -206,6 +206,9 @@ pub enum Command {
         /// Project an initial state that violates the constraints onto them.
         #[arg(long)]
         project_init: bool,
+        /// The measured inputs: a CSV with columns t and one per input.
+        #[arg(long)]
+        inputs: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },

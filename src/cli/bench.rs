@@ -209,7 +209,8 @@ fn net_evaluator(
 }
 
 /// `n` input rows: coordinates uniform in [-pi, pi), velocities (or momenta) in
-/// [-1, 1), t = 0, learn params at their initial values; a fixed seed.
+/// [-1, 1), t = 0, learn params at their initial values, measured inputs in [-1, 1);
+/// a fixed seed.
 fn random_states(eom: &Eom, sys: &SystemModel, n: usize) -> Vec<f64> {
     let dof = eom.dof();
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -219,12 +220,13 @@ fn random_states(eom: &Eom, sys: &SystemModel, n: usize) -> Vec<f64> {
             .wrapping_add(1442695040888963407);
         (seed >> 11) as f64 / (1u64 << 53) as f64
     };
-    let mut rows = Vec::with_capacity(n * (2 * dof + 1 + sys.learns.len()));
+    let mut rows = Vec::with_capacity(n * (2 * dof + 1 + sys.learns.len() + sys.inputs.len()));
     for _ in 0..n {
         rows.extend((0..dof).map(|_| std::f64::consts::PI * (2.0 * uniform() - 1.0)));
         rows.extend((0..dof).map(|_| 2.0 * uniform() - 1.0));
         rows.push(0.0);
         rows.extend(sys.learns.iter().map(|(_, v)| *v));
+        rows.extend(sys.inputs.iter().map(|_| 2.0 * uniform() - 1.0));
     }
     rows
 }

@@ -117,6 +117,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             out,
             plot,
             project_init,
+            inputs,
             common,
         } => {
             simulate_flags(
@@ -140,6 +141,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     out: out.as_deref(),
                     plot: plot.as_deref(),
                     project_init,
+                    inputs: inputs.as_deref(),
                 },
                 &common,
             )

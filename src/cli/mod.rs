@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod commands;
 mod export;
+mod inputs;
 mod preflight;
 mod run;
 mod shared;

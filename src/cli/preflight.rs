@@ -76,6 +76,17 @@ pub(super) fn blocks(
                         Ok(_) => {}
                     }
                 }
+                "inputs" => {
+                    if let RunSettings::Simulate(s) = &run.settings {
+                        let names = &model.systems[run.system].inputs;
+                        if let Err(why) = super::inputs::read(&path, names, s.t_end) {
+                            diags.push(Diagnostic::error(f.span, why).with_label(format!(
+                                "expected a CSV with columns t, {}; t increasing and covering [0, t_end]",
+                                names.join(", ")
+                            )));
+                        }
+                    }
+                }
                 _ => match csv_problem(f, &path, model, run.system) {
                     Ok(None) => {}
                     Ok(Some(d)) => diags.push(d),

@@ -263,6 +263,12 @@ impl Truth {
                 truth.name, h.name, l.name
             )));
         }
+        if let Some(u) = truth.inputs.first() {
+            return Err(BlockError::new(format!(
+                "compare = {}: the truth has the measured input `{u}`; compare with a system without inputs",
+                truth.name
+            )));
+        }
         let (nets, learns) = parameters(truth, ctx, weights)?;
         let mut eom = derive_eom(truth)?;
         let program = kernel::eom_program(&mut eom, false, true).map_err(|e| {
@@ -408,6 +414,28 @@ pub(super) fn method_name(m: Method) -> &'static str {
         .map_or("?", |(n, _)| n)
 }
 
+/// The block's measured inputs (`inputs = "u.csv";`), for a system that has inputs.
+fn signals(
+    ctx: &Context,
+    sys: &SystemModel,
+    settings: &SimulateSettings,
+) -> Result<Option<std::sync::Arc<integrate::Signals>>, BlockError> {
+    if sys.inputs.is_empty() {
+        return Ok(None);
+    }
+    let Some(file) = &settings.inputs else {
+        return Err(BlockError::new(format!(
+            "system `{}` has measured inputs ({}): give them with `inputs = \"FILE.csv\";` (columns t, {})",
+            sys.name,
+            sys.inputs.join(", "),
+            sys.inputs.join(", ")
+        )));
+    };
+    super::inputs::read(&ctx.input_dir.join(file), &sys.inputs, settings.t_end)
+        .map(|s| Some(std::sync::Arc::new(s)))
+        .map_err(BlockError::new)
+}
+
 /// Runs one simulate block of system `system` with `states` as initial states (or the
 /// block's own `init` when `None`), writing rows to `sink`.
 pub(super) fn run_block(
@@ -437,6 +465,8 @@ pub(super) fn run_block(
         settings.method == Method::Variational,
     )
     .map_err(|e| BlockError::new(format!("internal: cannot lower system `{}`: {e}", sys.name)))?;
+    let signals = signals(ctx, sys, settings)?;
+    integrator.set_signals(signals.clone());
     let many = !matches!(settings.init, Source::Values(_));
     let states = match states {
         Some(s) => s,
@@ -459,6 +489,7 @@ pub(super) fn run_block(
     if truth.is_some() {
         header.push("truth_energy".into());
     }
+    header.extend(sys.inputs.iter().cloned());
     if many {
         header.push("run".into());
     }
@@ -549,6 +580,11 @@ pub(super) fn run_block(
                 if draw {
                     te_line.push((r.t, energy_error(te, truth_tracker.initial().unwrap_or(te))));
                 }
+            }
+            if let Some(u) = &signals {
+                let ni = sys.inputs.len();
+                u.at(r.t, &mut row[k..k + ni]);
+                k += ni;
             }
             if many {
                 row[k] = run as f64;
@@ -750,6 +786,8 @@ pub(super) struct Flags<'a> {
     pub plot: Option<&'a Path>,
     /// `--project-init`.
     pub project_init: bool,
+    /// `--inputs`: the measured inputs' CSV.
+    pub inputs: Option<&'a Path>,
 }
 
 /// `lagc simulate`: one trajectory from flags. Without `--out` the CSV goes to stdout and
@@ -838,6 +876,14 @@ pub(super) fn command(
         plot: flags.plot.map(|p| p.display().to_string()),
         plot_vars: None,
         project_init: flags.project_init,
+        // Relative to the current folder (the block's key is relative to the .lag file).
+        inputs: flags.inputs.map(|p| {
+            std::env::current_dir()
+                .map(|d| d.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+                .display()
+                .to_string()
+        }),
     };
     let dir = file.parent().unwrap_or(Path::new("."));
     let ctx = Context {

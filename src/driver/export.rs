@@ -60,6 +60,11 @@ impl System {
                 net.name
             )));
         }
+        if let Some(u) = self.checked().inputs.first() {
+            return Err(Error::usage(format!(
+                "system `{name}` has the measured input `{u}`: `lagc export` cannot write systems with inputs yet"
+            )));
+        }
         if !is_c_identifier(name) {
             return Err(Error::usage(format!(
                 "system `{name}`: its name is not a C identifier, and the exported symbols are named after it"

@@ -70,6 +70,12 @@ impl System {
                 self.name()
             )));
         }
+        if let Some(u) = self.checked().inputs.first() {
+            return Err(Error::usage(format!(
+                "system `{}` has the measured input `{u}`: linearize works on systems without inputs",
+                self.name()
+            )));
+        }
         if !self.checked().constraints.is_empty() {
             return Err(Error::usage(format!(
                 "system `{}` has constraints: linearize works on independent coordinates (write the system in them)",

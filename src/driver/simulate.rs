@@ -6,9 +6,10 @@
 
 use super::system::System;
 use super::{Error, Method};
-use crate::integrate::{self, Settings};
+use crate::integrate::{self, Settings, Signals};
 use ndarray::{Array1, Array2, ArrayView2};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// Most rows one trajectory may hold in memory.
 pub const MAX_ROWS: usize = 100_000_000;
@@ -115,7 +116,21 @@ impl System {
         opts: &SimOptions,
         stop: &AtomicBool,
     ) -> Result<Vec<Result<Trajectory, Box<Diverged>>>, Error> {
+        self.simulate_with_inputs(init, opts, None, stop)
+    }
+
+    /// [`System::simulate`] with the measured inputs as signals of time (required when
+    /// the system has inputs; their names must include every one of
+    /// [`System::input_names`] and their times cover [0, t_end]).
+    pub fn simulate_with_inputs(
+        &self,
+        init: ArrayView2<f64>,
+        opts: &SimOptions,
+        inputs: Option<&Signals>,
+        stop: &AtomicBool,
+    ) -> Result<Vec<Result<Trajectory, Box<Diverged>>>, Error> {
         let settings = opts.settings()?;
+        let signals = self.signals_for(inputs, opts.t_end)?;
         let (k, w) = init.dim();
         if w != 2 * self.dof() {
             return Err(Error::usage(format!(
@@ -134,8 +149,10 @@ impl System {
         std::thread::scope(|scope| -> Result<(), Error> {
             let mut handles = vec![];
             for (chunk, out) in starts.chunks(per).zip(slots.chunks_mut(per)) {
+                let signals = signals.clone();
                 handles.push(scope.spawn(move || -> Result<(), Error> {
                     let mut integrator = self.integrator(settings.method)?;
+                    integrator.set_signals(signals);
                     for (y0, slot) in chunk.iter().zip(out.iter_mut()) {
                         *slot = Some(run_one(&mut integrator, y0, &settings, stop));
                     }
@@ -149,6 +166,28 @@ impl System {
             Ok(())
         })?;
         Ok(slots.into_iter().flatten().collect())
+    }
+
+    /// The system's inputs, in its slot order, from `inputs` (which may hold more).
+    pub fn signals_for(
+        &self,
+        inputs: Option<&Signals>,
+        t_end: f64,
+    ) -> Result<Option<Arc<Signals>>, Error> {
+        let names = self.input_names();
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let Some(s) = inputs else {
+            return Err(Error::usage(format!(
+                "system `{}` has measured inputs ({}): give them as signals of time (`inputs = \"u.csv\";` in a simulate block)",
+                self.name(),
+                names.join(", ")
+            )));
+        };
+        let s = s.select(names).map_err(Error::usage)?;
+        s.check_range(t_end).map_err(Error::usage)?;
+        Ok(Some(Arc::new(s)))
     }
 
     /// A compiled integrator system with this system's nets and `learn` values.

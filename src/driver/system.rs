@@ -54,6 +54,7 @@ pub fn derive_eom(sys: &SystemModel, why: Option<&str>) -> Result<Eom, Error> {
     let eom = Eom::derive_unrolled(sys);
     constraints_problem(sys, &eom)
         .or_else(|| constant_guard(sys, &eom))
+        .or_else(|| input_rate(sys, &eom))
         .map_or(Ok(()), |why| Err(Error::usage(why)))?;
     match degenerate(&eom) {
         Some(name) => Err(Error::runtime(format!(
@@ -96,6 +97,16 @@ fn constant_guard(sys: &SystemModel, eom: &Eom) -> Option<String> {
         })
 }
 
+/// The message for a measured input whose time derivative the equations would need.
+fn input_rate(sys: &SystemModel, eom: &Eom) -> Option<String> {
+    eom.input_rate.as_ref().map(|u| {
+        format!(
+            "input `{u}` of system `{}` appears where the equations need its time derivative (in dL/dq', i.e. multiplied with a velocity in L, or in the velocity of a `let`), which lagc does not take from data; use it in `force`, `dissipation` or the velocity-free part of L",
+            sys.name
+        )
+    })
+}
+
 /// The first coordinate whose row of the mass matrix d2L/dq'dq' is identically zero
 /// (L linear in, or free of, that velocity): its acceleration is undetermined
 /// everywhere.
@@ -135,7 +146,13 @@ impl System {
             program,
             shared: nets.clone().map(|n| Arc::new(n) as SharedNets),
             nets,
-            learns: sys.learns.iter().map(|(_, v)| *v).collect(),
+            // The measured inputs' slots follow the learn values (filled per call).
+            learns: sys
+                .learns
+                .iter()
+                .map(|(_, v)| *v)
+                .chain(sys.inputs.iter().map(|_| 0.0))
+                .collect(),
             pool: Mutex::new(vec![]),
             terms: OnceLock::new(),
         })
@@ -235,7 +252,13 @@ impl System {
 
     /// The current `learn` values, in declaration order.
     pub fn learn_values(&self) -> &[f64] {
-        &self.learns
+        &self.learns[..self.sys.learns.len()]
+    }
+
+    /// The measured inputs (`input u;`) in declaration order: the columns of the
+    /// `inputs` arrays of [`System::eval_with_inputs`] and of simulations' signals.
+    pub fn input_names(&self) -> &[String] {
+        &self.sys.inputs
     }
 
     /// Derives the equations again (the derivation is cheap; kernels are kept).
@@ -272,9 +295,35 @@ impl System {
     }
 
     /// Kernel input rows for `states` (n x 2 dof) at times `t` (a scalar, n values, or
-    /// 0), with the `learn` values filled in.
-    fn input_rows(&self, states: ArrayView2<f64>, t: Times) -> Result<Vec<f64>, Error> {
+    /// 0), with the `learn` values and the measured inputs (n x inputs) filled in.
+    fn input_rows(
+        &self,
+        states: ArrayView2<f64>,
+        t: Times,
+        inputs: Option<ArrayView2<f64>>,
+    ) -> Result<Vec<f64>, Error> {
         let (n, w) = states.dim();
+        let ni = self.sys.inputs.len();
+        match inputs {
+            None if ni > 0 => {
+                return Err(Error::usage(format!(
+                    "system `{}` has measured inputs ({}): give their values at each state",
+                    self.sys.name,
+                    self.sys.inputs.join(", ")
+                )))
+            }
+            Some(u) if u.dim() != (n, ni) => {
+                return Err(Error::usage(format!(
+                    "the inputs of system `{}` are {} values per state ({}), got {} x {} for {n} states",
+                    self.sys.name,
+                    ni,
+                    self.sys.inputs.join(", "),
+                    u.nrows(),
+                    u.ncols()
+                )))
+            }
+            _ => {}
+        }
         if w != 2 * self.dof {
             return Err(Error::usage(format!(
                 "states of system `{}` have {} columns ({}), got {w}",
@@ -291,10 +340,10 @@ impl System {
                 )));
             }
         }
-        let ni = w + 1 + self.learns.len();
-        let mut rows = vec![0.0; n * ni];
+        let ni_all = w + 1 + self.learns.len();
+        let mut rows = vec![0.0; n * ni_all];
         for (i, (row, state)) in rows
-            .chunks_exact_mut(ni)
+            .chunks_exact_mut(ni_all)
             .zip(states.outer_iter())
             .enumerate()
         {
@@ -307,6 +356,11 @@ impl System {
                 Times::Each(ts) => ts[i],
             };
             row[w + 1..].copy_from_slice(&self.learns);
+            if let Some(u) = &inputs {
+                for (r, x) in row[ni_all - ni..].iter_mut().zip(u.row(i)) {
+                    *r = *x;
+                }
+            }
         }
         Ok(rows)
     }
@@ -315,7 +369,18 @@ impl System {
     /// the energy) and the number of states whose mass matrix was singular
     /// (pseudo-inverse used).
     pub fn eval(&self, states: ArrayView2<f64>, t: Times) -> Result<(Array2<f64>, usize), Error> {
-        let rows = self.input_rows(states, t)?;
+        self.eval_with_inputs(states, t, None)
+    }
+
+    /// [`System::eval`] with the measured inputs' values at each state (n x inputs, in
+    /// [`System::input_names`] order); required when the system has inputs.
+    pub fn eval_with_inputs(
+        &self,
+        states: ArrayView2<f64>,
+        t: Times,
+        inputs: Option<ArrayView2<f64>>,
+    ) -> Result<(Array2<f64>, usize), Error> {
+        let rows = self.input_rows(states, t, inputs)?;
         let n = states.nrows();
         let no = self.outputs.len();
         let mut out = vec![0.0; n * no];
@@ -381,7 +446,7 @@ impl System {
         t: Option<ArrayView1<f64>>,
     ) -> Result<Terms, Error> {
         let program = self.terms.get_or_init(|| self.terms_program()).clone()?;
-        let rows = self.input_rows(states, Times::from(t))?;
+        let rows = self.input_rows(states, Times::from(t), None)?;
         let (n, d) = (states.nrows(), self.dof);
         let no = 2 * d * d + d;
         let mut out = vec![0.0; n * no];

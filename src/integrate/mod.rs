@@ -16,6 +16,7 @@
 mod constraints;
 pub mod dopri5;
 mod events;
+pub mod inputs;
 pub mod rk4;
 mod system;
 pub mod variational;
@@ -23,6 +24,7 @@ pub mod variational;
 pub use crate::check::Method;
 pub use constraints::{Projection, INITIAL_TOLERANCE};
 use events::Events;
+pub use inputs::Signals;
 pub use system::{Form, System};
 
 use crate::backend::EvalError;

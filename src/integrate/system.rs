@@ -2,6 +2,7 @@
 
 use super::constraints::{Projection, INITIAL_TOLERANCE};
 use super::events::Events;
+use super::inputs::Signals;
 use super::{Fault, Rhs};
 use crate::backend::{self, Backend, SharedNets};
 use crate::kernel::{self, LowerError};
@@ -34,13 +35,18 @@ pub struct System {
     input: Vec<f64>,
     scratch: Vec<f64>,
     singular: usize,
+    /// First kernel input of the measured inputs (after t and the `learn` params).
+    first_input: usize,
+    /// Their signals, written into the input row at each evaluation's time.
+    signals: Option<std::sync::Arc<Signals>>,
 }
 
 impl System {
     /// Compiles the equations of motion of `eom` (and, with `implicit`, the derivative
     /// kernel of [`kernel::implicit_spec`] for the variational method) on backend `kind`.
     /// The implicit kernel needs a dense derivation ([`Eom::derive_unrolled`] for arrays).
-    /// `learns` are the values of the `learn` params, in declaration order.
+    /// `learns` are the values of the `learn` params, in declaration order (the measured
+    /// inputs after them, if given, are replaced by [`System::set_signals`]'s values).
     pub fn new(
         eom: &mut Eom,
         kind: backend::Kind,
@@ -48,6 +54,10 @@ impl System {
         learns: &[f64],
         implicit: bool,
     ) -> Result<System, LowerError> {
+        let first_input = 2 * eom.dof() + 1 + eom.learns.len() - eom.n_inputs;
+        let mut learns = learns.to_vec();
+        learns.resize(eom.learns.len(), 0.0);
+        let learns = &learns[..];
         let form = match eom.kind {
             EomKind::Lagrangian { .. } | EomKind::Lattice(_) => Form::Lagrangian,
             EomKind::Hamiltonian { .. } => Form::Hamiltonian,
@@ -103,7 +113,25 @@ impl System {
             input,
             scratch: vec![],
             singular: 0,
+            first_input,
+            signals: None,
         })
+    }
+
+    /// Measured inputs: from now on every evaluation at time t reads the system's input
+    /// slots from `signals` at t (their names in the system's declaration order).
+    pub fn set_signals(&mut self, signals: Option<std::sync::Arc<Signals>>) {
+        self.signals = signals;
+    }
+
+    /// Writes the state, t and the inputs at t into the kernel's input row.
+    fn set_input(&mut self, t: f64, y: &[f64]) {
+        let n2 = 2 * self.n;
+        self.input[..n2].copy_from_slice(y);
+        self.input[n2] = t;
+        if let Some(s) = &self.signals {
+            s.at(t, &mut self.input[self.first_input..]);
+        }
     }
 
     /// Scalar degrees of freedom.
@@ -133,9 +161,7 @@ impl System {
 
     /// Evaluates the kernel at (t, y) into `out` (q'' or (q', p'), then the energy).
     pub fn eval(&mut self, t: f64, y: &[f64], out: &mut [f64]) -> Result<(), Fault> {
-        let n2 = 2 * self.n;
-        self.input[..n2].copy_from_slice(y);
-        self.input[n2] = t;
+        self.set_input(t, y);
         let r = self.kernel.eval(&self.input, out)?;
         self.singular += r.singular;
         Ok(())
@@ -204,9 +230,7 @@ impl System {
     /// Evaluates the derivative kernel at (t, x) where x is (q, v) or (q, p), into
     /// `out` (laid out as [`kernel::implicit_spec`] says). Errors if it was not compiled.
     pub fn eval_implicit(&mut self, t: f64, x: &[f64], out: &mut [f64]) -> Result<(), Fault> {
-        let n2 = 2 * self.n;
-        self.input[..n2].copy_from_slice(x);
-        self.input[n2] = t;
+        self.set_input(t, x);
         match &mut self.implicit {
             Some(b) => {
                 b.eval(&self.input, out)?;
@@ -228,9 +252,7 @@ impl Rhs for System {
     fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), Fault> {
         let mut out = std::mem::take(&mut self.scratch);
         out.resize(self.rate.n_outputs(), 0.0);
-        let n2 = 2 * self.n;
-        self.input[..n2].copy_from_slice(y);
-        self.input[n2] = t;
+        self.set_input(t, y);
         let r = self.rate.eval(&self.input, &mut out);
         if let Ok(report) = r {
             self.singular += report.singular;

@@ -30,8 +30,14 @@ pub struct Eom {
     pub v: Vec<ExprId>,
     /// Time.
     pub t: ExprId,
-    /// `learn` parameters.
+    /// `learn` parameters, then the measured inputs (`input u;`, the last
+    /// [`Eom::n_inputs`] entries): kernel inputs after `t`, in this order.
     pub learns: Vec<ExprId>,
+    /// How many of `learns` (at its end) are measured inputs.
+    pub n_inputs: usize,
+    /// An input whose time derivative the equations would need (it appears in dL/dq'
+    /// or under the velocity `p'` of a `let`), which lagc does not take: its name.
+    pub input_rate: Option<String>,
     /// The derived quantities.
     pub kind: EomKind,
     /// Constraints (L systems; empty otherwise).
@@ -95,7 +101,7 @@ impl Eom {
 
     /// Derives `sys` in loop form, or `None` when it is not a lattice.
     pub fn derive_lattice(sys: &SystemModel) -> Option<Eom> {
-        if !sys.constraints.is_empty() || !sys.events.is_empty() {
+        if !sys.constraints.is_empty() || !sys.events.is_empty() || !sys.inputs.is_empty() {
             return None;
         }
         let mut dag = Dag::new();
@@ -112,6 +118,8 @@ impl Eom {
             v: vec![],
             t,
             learns,
+            n_inputs: 0,
+            input_rate: None,
             kind: EomKind::Lattice(lat),
             constraints: Constraints::default(),
             events: vec![],
@@ -132,11 +140,18 @@ impl Eom {
             q_names.iter().map(|n| dag.var(&velocity_name(n))).collect()
         };
         let t = dag.var("t");
-        let learns = sys.learns.iter().map(|(n, _)| dag.var(n)).collect();
+        let learns = sys
+            .learns
+            .iter()
+            .map(|(n, _)| n)
+            .chain(&sys.inputs)
+            .map(|n| dag.var(n))
+            .collect();
         for net in &sys.nets {
             dag.declare_net(&net.name, net.inputs, net.outputs);
         }
         let mut b = Builder {
+            input_rate: None,
             sys,
             q: q.clone(),
             v: v.clone(),
@@ -190,6 +205,8 @@ impl Eom {
             v,
             t: b.t,
             learns: b.learns,
+            n_inputs: sys.inputs.len(),
+            input_rate: b.input_rate.map(|k| sys.inputs[k].clone()),
             kind,
             constraints,
             events,
@@ -319,6 +336,8 @@ struct Builder<'a> {
     learns: Vec<ExprId>,
     lets: Vec<Option<ExprId>>,
     offsets: Vec<usize>,
+    /// The first input found where its time derivative would be needed.
+    input_rate: Option<usize>,
 }
 
 impl Builder<'_> {
@@ -346,6 +365,10 @@ impl Builder<'_> {
                 mixed.push(dag.diff(p, qj));
             }
         }
+        for &p in &dl_dv {
+            self.note_input_rate(p);
+        }
+        let dag = &mut self.dag;
         let mut rhs = Vec::with_capacity(n);
         for i in 0..n {
             let mut terms = vec![dl_dq[i], forces[i]];
@@ -375,6 +398,22 @@ impl Builder<'_> {
         }
     }
 
+    /// Records the first input that `e` depends on, when `e` is differentiated in time
+    /// (its rate du/dt is not known to the kernel).
+    fn note_input_rate(&mut self, e: ExprId) {
+        if self.input_rate.is_some() {
+            return;
+        }
+        let first = self.learns.len() - self.sys.inputs.len();
+        for k in 0..self.sys.inputs.len() {
+            let d = self.dag.diff(e, self.learns[first + k]);
+            if self.dag.as_const(d) != Some(0.0) {
+                self.input_rate = Some(k);
+                return;
+            }
+        }
+    }
+
     /// Converts a checked expression; `env` holds the values of enclosing sum indices.
     fn expr(&mut self, e: &CExpr, env: &mut Vec<i64>) -> ExprId {
         match e {
@@ -400,6 +439,7 @@ impl Builder<'_> {
             CExpr::Momentum { coord } => self.v[self.offsets[*coord]],
             CExpr::Time => self.t,
             CExpr::Learn(k) => self.learns[*k],
+            CExpr::Input(k) => self.learns[self.sys.learns.len() + k],
             CExpr::Param(k) => self.dag.var(&self.sys.params[*k].0),
             CExpr::Let(k) => match self.lets[*k] {
                 Some(id) => id,
@@ -468,6 +508,7 @@ impl Builder<'_> {
     }
 
     fn rate(&mut self, e: ExprId) -> ExprId {
+        self.note_input_rate(e);
         constraints::along_velocity(&mut self.dag, e, &self.q, &self.v, self.t)
     }
 }

@@ -498,6 +498,7 @@ impl<'a> Site<'a> {
             CExpr::Num(_)
             | CExpr::Time
             | CExpr::Learn(_)
+            | CExpr::Input(_)
             | CExpr::Param(_)
             | CExpr::IndexVar(_) => false,
             CExpr::Neg(a) | CExpr::Rate(a) => self.mentions_coords(a),
@@ -537,6 +538,8 @@ impl<'a> Site<'a> {
             CExpr::Coord { .. } | CExpr::Momentum { .. } => return None,
             CExpr::Time => self.t,
             CExpr::Learn(k) => self.learns[*k],
+            // Systems with inputs are derived unrolled (`Eom::derive_lattice`).
+            CExpr::Input(_) => return None,
             CExpr::Param(k) => self.dag.var(&self.sys.params[*k].0),
             CExpr::Let(k) => {
                 let body = &self.sys.lets[*k].1;

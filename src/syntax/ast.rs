@@ -120,6 +120,8 @@ pub enum Item {
     Param(Vec<Binding>),
     /// `learn k = 1;`
     Learn(Vec<Binding>),
+    /// `input u, v;`: signals known from data (the span covers the keyword)
+    Input(Vec<Ident>, Span),
     /// `let x = EXPR;`
     Let(Vec<Binding>),
     /// `net f = mlp(...);`

@@ -82,6 +82,7 @@ fn build_item(p: P) -> Item {
         Rule::momentum_decl => Item::Momentum(it.map(ident).collect()),
         Rule::param_decl => Item::Param(it.map(build_binding).collect()),
         Rule::learn_decl => Item::Learn(it.map(build_binding).collect()),
+        Rule::input_decl => Item::Input(it.map(ident).collect(), kw_span),
         Rule::let_decl => Item::Let(it.map(build_binding).collect()),
         Rule::net_decl => {
             let name = ident(it.next().expect("net name"));
@@ -405,6 +406,7 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
         | Rule::momentum_decl
         | Rule::param_decl
         | Rule::learn_decl
+        | Rule::input_decl
         | Rule::let_decl
         | Rule::net_decl
         | Rule::lagrangian
@@ -413,7 +415,7 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
         | Rule::dissipation_decl
         | Rule::force_decl
         | Rule::constraint_decl
-        | Rule::event_decl => "a declaration (coord, momentum, param, learn, let, net, L, H, accel, dissipation, force, constraint, event)",
+        | Rule::event_decl => "a declaration (coord, momentum, param, learn, input, let, net, L, H, accel, dissipation, force, constraint, event)",
         Rule::rel_op => "`<=`, `>=`, `<` or `>`",
         Rule::init_from | Rule::init_values | Rule::set_params | Rule::key_setting => "a setting (`init ...;`, `set ...;` or `name = value;`)",
         Rule::expr | Rule::term | Rule::unary | Rule::power | Rule::sum | Rule::call | Rule::var => "an expression",

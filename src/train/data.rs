@@ -145,6 +145,14 @@ pub fn from_sample(
             truth.name
         )));
     }
+    if let Some((who, u)) = [truth, trained]
+        .iter()
+        .find_map(|s| s.inputs.first().map(|u| (&s.name, u)))
+    {
+        return Err(DataError::Other(format!(
+            "system `{who}` has the measured input `{u}`, which `sample(...)` cannot draw: train systems with inputs on a CSV with a column per input (`data = \"file.csv\";`)"
+        )));
+    }
     let drawn = sample::draw(spec, truth).map_err(DataError::Source)?;
     let n_state = 2 * truth.dof();
     // Sampled params are learn params of the (rewritten, see `per_sample_model`) truth.
@@ -399,23 +407,32 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
         _ => state[m..].iter().map(|s| velocity_name(s)).collect(),
     };
     let t_col = table.column("t");
-    let n_in = 2 * m + 1;
+    // Measured inputs: a column each, carried per row after `t` like per-sample params.
+    let uc = table.require_columns(&trained.inputs)?;
+    let n_in = 2 * m + 1 + uc.len();
     let n_out = targets.len();
     let mut data = Dataset {
         n_in,
         n_out,
-        params: vec![],
+        params: trained.inputs.clone(),
         ..Dataset::default()
     };
     let mut warnings = vec![];
     if targets.iter().all(|t| table.column(t).is_some()) {
         let sc = table.require_columns(&state)?;
         let tc = table.require_columns(&targets)?;
-        let used: Vec<usize> = sc.iter().chain(&tc).copied().chain(t_col).collect();
+        let used: Vec<usize> = sc
+            .iter()
+            .chain(&tc)
+            .chain(&uc)
+            .copied()
+            .chain(t_col)
+            .collect();
         require_finite(table, &used)?;
         for row in &table.rows {
             let mut input: Vec<f64> = sc.iter().map(|&c| row[c]).collect();
             input.push(t_col.map_or(0.0, |c| row[c]));
+            input.extend(uc.iter().map(|&c| row[c]));
             let target: Vec<f64> = tc.iter().map(|&c| row[c]).collect();
             data.push(&input, &target);
         }
@@ -445,6 +462,7 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
         .copied()
         .chain([tc])
         .chain(run_col)
+        .chain(uc.iter().copied())
         .collect();
     require_finite(table, &used)?;
     let rows = &table.rows;
@@ -487,6 +505,7 @@ pub fn from_table(table: &Table, trained: &SystemModel) -> Result<Made, DataErro
                 }
             }
             input.push(b[tc]);
+            input.extend(uc.iter().map(|&u| b[u]));
             data.push(&input, &target);
         }
         start = end;

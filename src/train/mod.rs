@@ -199,10 +199,12 @@ impl Trainer {
                 learns.len()
             )));
         }
+        // Measured inputs are kernel slots after the learn params, always from the data.
         let fixed: Vec<bool> = sys
             .learns
             .iter()
             .map(|(name, _)| data.params.iter().any(|p| p == name))
+            .chain(sys.inputs.iter().map(|_| true))
             .collect();
         let kernels = adjoint::build(sys, settings.reg, &fixed)?;
         let mut learn_src = Vec::with_capacity(learns.len());
@@ -215,6 +217,17 @@ impl Trainer {
                     learn_src.push(LearnSrc::Theta(theta.len()));
                     theta.push(v);
                     learn_names.push(name.clone());
+                }
+            }
+        }
+        for name in &sys.inputs {
+            match data.params.iter().position(|p| p == name) {
+                Some(c) => learn_src.push(LearnSrc::Data(c)),
+                None => {
+                    return Err(TrainError::Setup(format!(
+                        "system `{}` has the input `{name}`, and the training data has no column `{name}`",
+                        sys.name
+                    )))
                 }
             }
         }

@@ -22,6 +22,7 @@ mod events;
 mod export;
 mod four_bar;
 mod fuzz_check;
+mod inputs;
 mod integrate_accuracy;
 mod integrate_energy;
 mod jit_backend;

@@ -17,7 +17,7 @@ use compat::{compare_problem, truth_problem};
 pub use source::init_flag;
 use source::{assign, batch, source};
 
-const SIMULATE_KEYS: [&str; 11] = [
+const SIMULATE_KEYS: [&str; 12] = [
     "t_end",
     "dt",
     "dt_out",
@@ -29,6 +29,7 @@ const SIMULATE_KEYS: [&str; 11] = [
     "out",
     "plot",
     "plot_vars",
+    "inputs",
 ];
 const TRAIN_KEYS: [&str; 13] = [
     "data",
@@ -384,6 +385,12 @@ pub fn check_run(
                     }
                 }
             }
+            super::input::simulate_setting(
+                sys,
+                keys.get("inputs").map(|k| k.1),
+                block.system.span,
+                diags,
+            );
             let dt_out = positive("dt_out", None, diags);
             let dt_out = dt_out_setting(&keys, dt_out, (t_end, dt, method), diags);
             RunSettings::Simulate(SimulateSettings {
@@ -402,6 +409,7 @@ pub fn check_run(
                     .get("plot_vars")
                     .and_then(|(v, sp)| plot_vars(sys, v, *sp, diags)),
                 project_init: false,
+                inputs: string("inputs", diags),
             })
         }
         RunKind::Train => {
@@ -483,7 +491,7 @@ pub fn check_run(
         }
     };
     let mut files = vec![];
-    for key in ["out", "plot", "save", "weights", "data"] {
+    for key in ["out", "plot", "save", "weights", "data", "inputs"] {
         if let Some((Value::Str(path, span), _)) = keys.get(key) {
             files.push(FileRef {
                 key,
