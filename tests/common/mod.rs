@@ -263,3 +263,12 @@ pub fn driver_error(src: &str, name: &str) -> String {
         Err(e) => e.cli_text(),
     }
 }
+
+/// Runs the `lagc` binary with `args` in `dir`.
+pub fn lagc_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lagc"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("lagc runs")
+}

@@ -2,22 +2,14 @@
 //! meets on the command line: one test per mistake, asserting the exit status and the
 //! message (rendered diagnostics are pinned by snapshots).
 
+use crate::common::lagc_in;
 use std::path::Path;
-use std::process::Output;
 
 const SPRING: &str = "system s {\n    coord x;\n    param k = 1;\n    L = x'^2/2 - k*x^2/2;\n}\n";
 const HAMILTON: &str = "system h {\n    coord x;\n    momentum p;\n    H = p^2/2 + x^2/2;\n}\n";
 const LEARN: &str = "system l {\n    coord x;\n    learn k = 1;\n    L = x'^2/2 - k*x^2/2;\n}\n";
 const NET: &str =
     "system m {\n    coord x;\n    net f = mlp(in: 1, hidden: [8]);\n    L = x'^2/2 - f(x);\n}\n";
-
-fn lagc_in(dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_lagc"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("lagc runs")
-}
 
 /// Exit status, stdout and stderr (the temporary folder's path replaced by `[DIR]`).
 fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {

@@ -2,16 +2,8 @@
 //! `set`, many initial conditions from a CSV or `sample(...)`, `compare`, train blocks
 //! whose weights reach later blocks, and the blocks it refuses.
 
+use crate::common::lagc_in;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn lagc_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lagc"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("lagc runs")
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).expect("utf-8")

@@ -1,16 +1,9 @@
 //! `lagc simulate`, run as the real binary: CSV on stdout or in a file, plots, bad flags
 //! (exit 2), a diverging system (exit 1, whole rows kept) and Ctrl-C.
 
+use crate::common::lagc_in;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn lagc_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lagc"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("lagc runs")
-}
+use std::process::{Command, Stdio};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).expect("utf-8")

@@ -3,13 +3,13 @@
 //! located errors of a simulate block's `inputs = "u.csv";`, and a driven damped
 //! pendulum identified from (t, theta, u) data (examples/driven_pendulum.lag).
 
+use crate::common::lagc_in;
 use crate::common::{driver_error, driver_system};
 use lagc::driver::{SimOptions, Times};
 use lagc::integrate::Signals;
 use lagc::{Backend, Method};
 use ndarray::Array2;
 use std::path::Path;
-use std::process::Output;
 use std::sync::atomic::AtomicBool;
 
 /// u in L (a torque potential u*theta) and in a force, with damping: by hand,
@@ -27,14 +27,6 @@ const DRIVEN: &str = "system driven {
 fn hand_accel(theta: f64, w: f64, u: f64) -> f64 {
     let (m, l, g, c) = (2.0, 1.5, 9.81, 0.3);
     (-m * g * l * theta.sin() + 2.0 * u - c * w) / (m * l * l)
-}
-
-fn lagc_in(dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_lagc"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("lagc runs")
 }
 
 fn read(path: &Path) -> lagc::report::csv::Table {

@@ -3,8 +3,8 @@
 //! like terms collected, common factors cancelled, sin^2 + cos^2 = 1, exact fractions),
 //! and `--quiet`, which silences progress but never warnings.
 
+use crate::common::lagc_in;
 use lagc::driver::{DeriveStyle, Model};
-use std::process::{Command, Output};
 
 fn model(src: &str) -> Model {
     Model::loads(src, "t.lag", &[]).expect("checks")
@@ -14,14 +14,6 @@ fn text(src: &str, sys: &str) -> String {
     model(src)
         .derive_text(sys, DeriveStyle::Text)
         .expect("derives")
-}
-
-fn lagc_in(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lagc"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("lagc runs")
 }
 
 const PENDULUM: &str =
