@@ -1,10 +1,9 @@
 //! Checking `event NAME: A <= B => x' = EXPR, ...;`: a guard of the system's variables
 //! and assignments to coordinates or velocities (array elements by constant index).
 
-use super::expr::Ctx;
+use super::expr::{resolve, Ctx};
 use super::model::{CExpr, Event, Op, Reset};
 use super::scope::{Name, Scope};
-use super::system::resolve;
 use crate::diagnostics::{line_col, Diagnostic};
 use crate::syntax::ast::{EventDecl, TargetBinding};
 

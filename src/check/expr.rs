@@ -835,3 +835,37 @@ pub fn visit(e: &CExpr, f: &mut dyn FnMut(&CExpr)) {
         _ => {}
     }
 }
+
+/// Resolves the system expression `e` in `ctx` (see [`resolve_with`]).
+pub(super) fn resolve(
+    scope: &Scope,
+    diags: &mut Vec<Diagnostic>,
+    ctx: Ctx,
+    e: &Expr,
+    relu: &mut Option<Span>,
+) -> Option<CExpr> {
+    resolve_with(scope, diags, ctx, relu, |r| r.expr(e))
+}
+
+/// Runs `f` on a resolver of the system's expressions in `ctx`.
+pub(super) fn resolve_with<T>(
+    scope: &Scope,
+    diags: &mut Vec<Diagnostic>,
+    ctx: Ctx,
+    relu: &mut Option<Span>,
+    f: impl FnOnce(&mut Resolver) -> Option<T>,
+) -> Option<T> {
+    let mut r = Resolver {
+        scope,
+        diags,
+        ctx,
+        indices: vec![],
+        relu_used: None,
+        symbolic: scope.symbolic_params,
+    };
+    let out = f(&mut r);
+    if relu.is_none() {
+        *relu = r.relu_used;
+    }
+    out
+}

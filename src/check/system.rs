@@ -1,7 +1,7 @@
 //! Checking one `system` block: declarations in order, then the one L, H or accel.
 
 use super::event::check_event;
-use super::expr::{Ctx, Resolver};
+use super::expr::{resolve, resolve_with, Ctx, Resolver};
 use super::model::*;
 use super::scope::{Name, Scope};
 use super::vector::{uses_velocity, Value, VecFn};
@@ -511,39 +511,6 @@ fn reserved(id: &Ident) -> Option<Diagnostic> {
         Diagnostic::error(id.span, format!("`{n}` is {why}"))
             .with_label("expected a name that is not a keyword or a built-in function"),
     )
-}
-
-pub(super) fn resolve(
-    scope: &Scope,
-    diags: &mut Vec<Diagnostic>,
-    ctx: Ctx,
-    e: &Expr,
-    relu: &mut Option<Span>,
-) -> Option<CExpr> {
-    resolve_with(scope, diags, ctx, relu, |r| r.expr(e))
-}
-
-/// Runs `f` on a resolver of the system's expressions in `ctx`.
-fn resolve_with<T>(
-    scope: &Scope,
-    diags: &mut Vec<Diagnostic>,
-    ctx: Ctx,
-    relu: &mut Option<Span>,
-    f: impl FnOnce(&mut Resolver) -> Option<T>,
-) -> Option<T> {
-    let mut r = Resolver {
-        scope,
-        diags,
-        ctx,
-        indices: vec![],
-        relu_used: None,
-        symbolic: scope.symbolic_params,
-    };
-    let out = f(&mut r);
-    if relu.is_none() {
-        *relu = r.relu_used;
-    }
-    out
 }
 
 /// Adds the `let` binding `name`: one scalar `let`, or one per component of a vector
