@@ -15,6 +15,7 @@ use crate::diagnostics::Span;
 use crate::driver;
 use crate::report::csv as csvio;
 use crate::symbolic::eom::velocity_name;
+use crate::train::data::DataError;
 use std::path::{Path, PathBuf};
 
 /// Checks every run block's files in file order (`no_train`: train blocks are skipped,
@@ -255,6 +256,24 @@ fn csv_problem(
     };
     if let Some(e) = non_finite(&table, used) {
         return Err(format!("error: {}: {e}\n", path.display()));
+    }
+    // Training data: the columns training needs (states, targets or `t`, inputs), found
+    // by the same reading training does.
+    if data {
+        match crate::train::data::from_table(&table, sys) {
+            Err(DataError::Csv(e)) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let name = path.display().to_string();
+                return Err(crate::diagnostics::render(
+                    &name,
+                    &text,
+                    &[e.to_diagnostic()],
+                ));
+            }
+            Err(DataError::Other(why)) => return Ok(Some(at(f, &why))),
+            Err(DataError::Source(d)) => return Ok(Some(d)),
+            Ok(_) => {}
+        }
     }
     Ok(None)
 }

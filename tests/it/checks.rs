@@ -307,6 +307,19 @@ fn non_finite_csv_cells_are_errors() {
     );
     let (code, err) = check(&src, &[("d.csv", "x,x',x'',energy\n1,0,-1,nan\n")], &[]);
     assert_eq!(code, Some(0), "{err}");
+    // Columns training needs, also found by `check`: no targets and no `t` to
+    // differentiate, or a missing coordinate.
+    for (csv, needle) in [
+        ("x,x'\n1,0\n2,1\n", "missing column \"x''\""),
+        ("y,x',x''\n1,0,-1\n", "missing column \"x\""),
+    ] {
+        let (code, err) = check(&src, &[("d.csv", csv)], &[]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains("d.csv") && err.contains(needle),
+            "{csv}: {err}"
+        );
+    }
 }
 
 #[test]

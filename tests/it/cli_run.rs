@@ -116,19 +116,22 @@ fn stops_at_the_first_failing_block() {
     let dir = tempfile::tempdir().unwrap();
     let src = format!(
         "{TWO}
+system blow {{ coord x; L = x'^2/2 + x^4; }}
 simulate a {{ init x = 1; t_end = 1; dt = 0.5; out = \"first.csv\"; }}
-train a {{ data = \"d.csv\"; steps = 10; }}
+simulate blow {{ init x = 1; t_end = 3; dt = 0.01; }}
 simulate a {{ init x = 1; t_end = 1; dt = 0.5; out = \"never.csv\"; }}
 "
     );
     let lag = write(dir.path(), "t.lag", &src);
-    // Readable, but without the columns training needs: found when the block runs (a
-    // missing file would be refused before any block).
-    write(dir.path(), "d.csv", "y,z\n1,2\n");
+    // A failure only the run can find (everything `check` can find is refused before
+    // any block): the second block's solution blows up at t = 0.93.
     let o = lagc_in(dir.path(), &["run", &lag]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(err.contains("d.csv"), "{err}");
+    assert!(
+        err.contains("system `blow`") && err.contains("does not resolve"),
+        "{err}"
+    );
     assert!(dir.path().join("first.csv").exists());
     assert!(!dir.path().join("never.csv").exists());
     assert_eq!(text(&o.stdout).lines().count(), 1);
