@@ -1,7 +1,7 @@
 //! Checking `event NAME: A <= B => x' = EXPR, ...;`: a guard of the system's variables
 //! and assignments to coordinates or velocities (array elements by constant index).
 
-use super::expr::{resolve, Ctx};
+use super::expr::{missing_index, resolve, scalar_indexed, Ctx};
 use super::model::{CExpr, Event, Op, Reset};
 use super::scope::{Name, Scope};
 use crate::diagnostics::{line_col, Diagnostic};
@@ -84,20 +84,12 @@ fn check_reset(scope: &Scope, b: &TargetBinding, diags: &mut Vec<Diagnostic>) ->
             Some(k)
         }
         (None, Some(_)) => {
-            diags.push(
-                Diagnostic::error(t.span, format!("array `{n}` needs an element index"))
-                    .with_label(format!("expected `{n}[k] = ...` with a constant k")),
-            );
+            let expected = format!("expected `{n}[k] = ...` with a constant k");
+            diags.push(missing_index(n, t.span, expected));
             return None;
         }
         (Some(ix), None) => {
-            diags.push(
-                Diagnostic::error(
-                    ix.span,
-                    format!("`{n}` is a scalar coordinate, not an array"),
-                )
-                .with_label("expected no index"),
-            );
+            diags.push(scalar_indexed(n, ix.span));
             return None;
         }
     };

@@ -869,3 +869,14 @@ pub(super) fn resolve_with<T>(
     }
     out
 }
+
+/// An array coordinate assigned without an element index (`expected` shows the form).
+pub(super) fn missing_index(name: &str, at: Span, expected: String) -> Diagnostic {
+    Diagnostic::error(at, format!("array `{name}` needs an element index")).with_label(expected)
+}
+
+/// A scalar coordinate assigned with an index.
+pub(super) fn scalar_indexed(name: &str, at: Span) -> Diagnostic {
+    Diagnostic::error(at, format!("`{name}` is a scalar coordinate, not an array"))
+        .with_label("expected no index")
+}

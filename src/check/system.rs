@@ -1,7 +1,7 @@
 //! Checking one `system` block: declarations in order, then the one L, H or accel.
 
 use super::event::check_event;
-use super::expr::{resolve, resolve_with, Ctx, Resolver};
+use super::expr::{missing_index, resolve, resolve_with, scalar_indexed, Ctx, Resolver};
 use super::model::*;
 use super::scope::{Name, Scope};
 use super::vector::{uses_velocity, Value, VecFn};
@@ -633,20 +633,12 @@ fn coord_equation(
             }
         },
         (None, Some(_)) => {
-            diags.push(
-                Diagnostic::error(t.span, format!("array `{n}` needs an element index"))
-                    .with_label(format!("expected `{what} {n}[i] = ...`")),
-            );
+            let expected = format!("expected `{what} {n}[i] = ...`");
+            diags.push(missing_index(n, t.span, expected));
             return None;
         }
         (Some(ix), None) => {
-            diags.push(
-                Diagnostic::error(
-                    ix.span,
-                    format!("`{n}` is a scalar coordinate, not an array"),
-                )
-                .with_label("expected no index"),
-            );
+            diags.push(scalar_indexed(n, ix.span));
             return None;
         }
     }
