@@ -272,3 +272,12 @@ pub fn lagc_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         .output()
         .expect("lagc runs")
 }
+
+/// A Cartesian pendulum on a rod of length 0.8 (`truth`, g = 9.81) and the same system
+/// with g to be learnt from 3 (`fit`): the constrained fitting tests' pair.
+pub const ROD_SYSTEMS: &str = "
+system truth { coord x, y; param m = 1.3, g = 9.81, l = 0.8;
+    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
+system fit { coord x, y; param m = 1.3, l = 0.8; learn g = 3;
+    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
+";

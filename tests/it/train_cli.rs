@@ -2,6 +2,7 @@
 //! checkpoints and `--resume`, CSV data (with derivatives or by central differences),
 //! Ctrl-C, and its errors.
 
+use crate::common::ROD_SYSTEMS;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -374,11 +375,8 @@ train lnn { data = sample(truth, n = 10, seed = 0, x = uniform(0, 1)); steps = 1
 /// truth's rod.
 #[test]
 fn trains_a_constrained_system() {
-    let src = "
-system truth { coord x, y; param m = 1.3, g = 9.81, l = 0.8;
-    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
-system fit { coord x, y; param m = 1.3, l = 0.8; learn g = 3;
-    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
+    let src = ROD_SYSTEMS.to_string()
+        + "
 train fit {
     data = sample(truth, n = 1000, seed = 3, x = uniform(-1, 1), y = uniform(-1, 1),
                   x' = normal(0, 2), y' = normal(0, 2));

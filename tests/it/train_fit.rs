@@ -2,6 +2,7 @@
 //! run's reproducibility: thread count, checkpoint and resume, singular mass matrices.
 
 use crate::common;
+use crate::common::ROD_SYSTEMS;
 
 use common::checked_model;
 use lagc::backend::Kind;
@@ -205,18 +206,15 @@ train ham {
 
 #[test]
 fn fits_the_gravity_of_a_cartesian_pendulum_on_its_rod() {
-    let src = "
-system truth { coord x, y; param m = 1.3, g = 9.81, l = 0.8;
-    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
-system fit { coord x, y; param m = 1.3, l = 0.8; learn g = 3;
-    L = m/2*(x'^2 + y'^2) - m*g*y; constraint rod: x^2 + y^2 - l^2; }
+    let src = ROD_SYSTEMS.to_string()
+        + "
 train fit {
     data = sample(truth, n = 2000, seed = 3, x = uniform(-1, 1), y = uniform(-1, 1),
                   x' = normal(0, 2), y' = normal(0, 2));
     steps = 3000; batch = 32; lr = 0.3; lr_decay = 1e-6; val = 0.1; seed = 4;
 }
 ";
-    let mut tr = trainer(src, "fit", 2);
+    let mut tr = trainer(&src, "fit", 2);
     // Sampled states are projected onto the rod and its velocity constraint (to 1e-9
     // relative, as an initial state).
     let d = tr.train_data();
