@@ -3,8 +3,10 @@
 mod accel;
 mod args;
 mod bench;
+mod block_error;
 mod commands;
 mod export;
+mod initial;
 mod inputs;
 mod preflight;
 mod run;
